@@ -1,0 +1,76 @@
+package kpi
+
+import (
+	"time"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+)
+
+// Num is a number that may be missing. A metric with no data has
+// Valid == false and is written as null, never as 0.
+type Num struct {
+	V     float64
+	Valid bool
+}
+
+// Some returns a present number.
+func Some(v float64) Num { return Num{V: v, Valid: true} }
+
+// Row is one line of the tidy KPI table: one metric, for one period and one
+// value of one dimension. Dimension "all" with value "all" is the total.
+type Row struct {
+	PeriodStart    time.Time // inclusive, an instant (UTC) at local midnight of the reporting zone
+	PeriodEnd      time.Time // exclusive
+	Metric         string
+	Unit           string
+	Dimension      string
+	DimensionValue string
+	Value          Num
+	Numerator      Num
+	Denominator    Num
+	N              int64 // observations behind the value
+}
+
+// Schema is the Arrow schema of the tidy KPI table (docs/outputs.md).
+func Schema() *arrow.Schema {
+	ts := &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}
+	return arrow.NewSchema([]arrow.Field{
+		{Name: "period_start", Type: ts},
+		{Name: "period_end", Type: ts},
+		{Name: "metric", Type: arrow.BinaryTypes.String},
+		{Name: "unit", Type: arrow.BinaryTypes.String},
+		{Name: "dimension", Type: arrow.BinaryTypes.String},
+		{Name: "dimension_value", Type: arrow.BinaryTypes.String},
+		{Name: "value", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		{Name: "numerator", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		{Name: "denominator", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		{Name: "n", Type: arrow.PrimitiveTypes.Int64},
+	}, nil)
+}
+
+// Record builds one Arrow record holding rows, in order. The caller
+// releases it.
+func Record(mem memory.Allocator, rows []Row) arrow.Record {
+	b := array.NewRecordBuilder(mem, Schema())
+	defer b.Release()
+	for _, r := range rows {
+		b.Field(0).(*array.TimestampBuilder).Append(arrow.Timestamp(r.PeriodStart.UnixMicro()))
+		b.Field(1).(*array.TimestampBuilder).Append(arrow.Timestamp(r.PeriodEnd.UnixMicro()))
+		b.Field(2).(*array.StringBuilder).Append(r.Metric)
+		b.Field(3).(*array.StringBuilder).Append(r.Unit)
+		b.Field(4).(*array.StringBuilder).Append(r.Dimension)
+		b.Field(5).(*array.StringBuilder).Append(r.DimensionValue)
+		for i, n := range []Num{r.Value, r.Numerator, r.Denominator} {
+			fb := b.Field(6 + i).(*array.Float64Builder)
+			if n.Valid {
+				fb.Append(n.V)
+			} else {
+				fb.AppendNull()
+			}
+		}
+		b.Field(9).(*array.Int64Builder).Append(r.N)
+	}
+	return b.NewRecord()
+}
