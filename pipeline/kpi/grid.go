@@ -1,0 +1,130 @@
+package kpi
+
+import (
+	"math"
+	"slices"
+)
+
+// Stat says how a metric's observations become its value.
+type Stat int
+
+const (
+	// Ratio is Σx / Σw × Scale over the observations with w ≠ 0. Means
+	// (x = value, w = 1), shares (x = 1 when the condition holds, w = 1)
+	// and weighted scores are all ratios; numerator and denominator are
+	// reported.
+	Ratio Stat = iota
+	// Quantile is the Q-quantile of x over the observations with w ≠ 0,
+	// by linear interpolation between the closest ranks (Hyndman and
+	// Fan's type 7, numpy's default).
+	Quantile
+	// Count is the number of observations with w ≠ 0.
+	Count
+)
+
+// cell accumulates one metric for one period and one dimension value. The
+// state is mergeable: sums add and quantile values concatenate, so cells
+// computed on partitions of the input combine into the cell of the whole.
+type cell struct {
+	x, w float64
+	n    int64
+	vals []float64 // kept for Quantile only
+}
+
+func (c *cell) merge(o *cell) {
+	c.x += o.x
+	c.w += o.w
+	c.n += o.n
+	c.vals = append(c.vals, o.vals...)
+}
+
+// grid holds the cells of one metric and one dimension, indexed by period
+// number (offset by base) and dimension value code.
+type grid struct {
+	base  int32
+	cells [][]cell
+}
+
+// ensure grows the grid to hold periods lo..hi and codes 0..maxCode.
+func (g *grid) ensure(lo, hi int32, maxCode int32) {
+	if len(g.cells) == 0 {
+		g.base = lo
+	}
+	if lo < g.base {
+		g.cells = append(make([][]cell, g.base-lo), g.cells...)
+		g.base = lo
+	}
+	if n := int(hi-g.base) + 1; n > len(g.cells) {
+		g.cells = append(g.cells, make([][]cell, n-len(g.cells))...)
+	}
+	for p := lo - g.base; p <= hi-g.base; p++ {
+		if n := int(maxCode) + 1; n > len(g.cells[p]) {
+			g.cells[p] = append(g.cells[p], make([]cell, n-len(g.cells[p]))...)
+		}
+	}
+}
+
+// add folds observations into the grid. period, code, x and w have one
+// entry per row; rows with w == 0 or code < 0 do not apply.
+func (g *grid) add(period, code []int32, x, w []float64, keep bool) {
+	lo, hi, maxCode := int32(math.MaxInt32), int32(math.MinInt32), int32(-1)
+	for i, wi := range w {
+		if wi == 0 || code[i] < 0 {
+			continue
+		}
+		lo, hi, maxCode = min(lo, period[i]), max(hi, period[i]), max(maxCode, code[i])
+	}
+	if maxCode < 0 {
+		return
+	}
+	g.ensure(lo, hi, maxCode)
+	for i, wi := range w {
+		if wi == 0 || code[i] < 0 {
+			continue
+		}
+		c := &g.cells[period[i]-g.base][code[i]]
+		c.x += x[i]
+		c.w += wi
+		c.n++
+		if keep {
+			c.vals = append(c.vals, x[i])
+		}
+	}
+}
+
+// at returns the cell of period p and code, or nil when nothing was added.
+func (g *grid) at(p, code int32) *cell {
+	i := p - g.base
+	if i < 0 || int(i) >= len(g.cells) || int(code) >= len(g.cells[i]) {
+		return nil
+	}
+	return &g.cells[i][code]
+}
+
+// span returns the first and last period holding data, ok false if none.
+func (g *grid) span() (lo, hi int32, ok bool) {
+	for i, row := range g.cells {
+		for _, c := range row {
+			if c.n > 0 {
+				p := g.base + int32(i)
+				if !ok {
+					lo, ok = p, true
+				}
+				hi = p
+				break
+			}
+		}
+	}
+	return lo, hi, ok
+}
+
+// quantile returns the q-quantile of vals (sorted in place), type 7.
+func quantile(vals []float64, q float64) float64 {
+	slices.Sort(vals)
+	h := q * float64(len(vals)-1)
+	i := int(math.Floor(h))
+	if i+1 >= len(vals) {
+		return vals[len(vals)-1]
+	}
+	return vals[i] + (h-float64(i))*(vals[i+1]-vals[i])
+}

@@ -1,0 +1,277 @@
+package kpi
+
+import (
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/cxkpi/cxkpi/pipeline/ingest"
+)
+
+// handFixture: two email tickets and one chat ticket in October 2026, one
+// phone ticket in November; surveys in October only.
+func handFixture() input {
+	tk := func(id, ch, at string) []string {
+		return []string{id, "c1", ch, at, "", "open", "", "", "", "", ""}
+	}
+	msg := func(id, ticket, author, at string) []string { return []string{id, ticket, author, "", at} }
+	sv := func(id, ticket, kind, score, lo, hi, at string) []string {
+		return []string{id, "c1", ticket, kind, score, lo, hi, at}
+	}
+	return input{
+		tables: []ingest.Table{ingest.Tickets, ingest.Messages, ingest.Surveys},
+		rows: map[ingest.Table][][]string{
+			ingest.Tickets: {
+				tk("T1", "email", "2026-10-05T10:00:00Z"),
+				tk("T2", "chat", "2026-10-05T10:00:00Z"),
+				tk("T3", "email", "2026-10-06T10:00:00Z"),
+				tk("T4", "email", "2026-10-07T10:00:00Z"),
+				tk("T5", "phone", "2026-11-02T10:00:00Z"),
+			},
+			ingest.Messages: {
+				msg("M1", "T1", "customer", "2026-10-05T10:00:00Z"),
+				msg("M2", "T1", "agent", "2026-10-05T11:00:00Z"),
+				msg("M3", "T1", "agent", "2026-10-05T10:30:00Z"), // earlier reply listed later
+				msg("M4", "T2", "agent", "2026-10-05T10:01:00Z"),
+				msg("M5", "T3", "internal", "2026-10-06T10:05:00Z"), // a note is no reply
+				msg("M6", "T4", "agent", "2026-10-07T09:00:00Z"),    // before the ticket: ignored
+				msg("M7", "T9", "agent", "2026-10-07T09:00:00Z"),    // unknown ticket: ignored
+			},
+			ingest.Surveys: {
+				sv("S1", "T1", "csat", "5", "1", "5", "2026-10-10T00:00:00Z"),
+				sv("S2", "T1", "csat", "4", "1", "5", "2026-10-10T00:00:00Z"),
+				sv("S3", "T2", "csat", "3", "1", "5", "2026-10-10T00:00:00Z"),
+				sv("S4", "", "csat", "1", "1", "5", "2026-10-10T00:00:00Z"),
+				sv("S5", "", "nps", "10", "0", "10", "2026-10-11T00:00:00Z"),
+				sv("S6", "", "nps", "9", "0", "10", "2026-10-11T00:00:00Z"),
+				sv("S7", "", "nps", "8", "0", "10", "2026-10-11T00:00:00Z"),
+				sv("S8", "", "nps", "6", "0", "10", "2026-10-11T00:00:00Z"),
+				sv("S9", "", "nps", "0", "0", "10", "2026-10-11T00:00:00Z"),
+				sv("S10", "T2", "ces", "7", "1", "7", "2026-10-12T00:00:00Z"),
+				sv("S11", "T2", "ces", "6", "1", "7", "2026-10-12T00:00:00Z"),
+				sv("S12", "T2", "ces", "2", "1", "7", "2026-10-12T00:00:00Z"),
+			},
+		},
+	}
+}
+
+type want struct {
+	metric, period, value string
+	v                     float64 // NaN: null
+	n                     int64
+}
+
+const oct, nov = "2026-10-01T00:00:00Z", "2026-11-01T00:00:00Z"
+
+var handCases = []want{
+	// CSAT: answers 5, 4, 3, 1 on 1–5; positive from 1 + 0.75 × 4 = 4:
+	// 5 and 4 → 2 / 4 = 50 %. Mean 13 / 4 = 3.25.
+	{"csat", oct, "all", 50, 4},
+	{"csat_mean", oct, "all", 3.25, 4},
+	// Per channel: T1 (email) has 5 and 4 → 100 %; T2 (chat) has 3 → 0 %;
+	// S4 has no ticket → channel "unknown", 1 → 0 %.
+	{"csat", oct, "email", 100, 2},
+	{"csat", oct, "chat", 0, 1},
+	{"csat", oct, "unknown", 0, 1},
+	{"csat", oct, "phone", math.NaN(), 0},
+	// November has tickets but no survey: missing, not 0.
+	{"csat", nov, "all", math.NaN(), 0},
+	// NPS: 10, 9 promoters; 8 passive; 6, 0 detractors: (2 − 2) / 5 = 0.
+	{"nps", oct, "all", 0, 5},
+	{"nps_promoters", oct, "all", 40, 5},
+	{"nps_passives", oct, "all", 20, 5},
+	{"nps_detractors", oct, "all", 40, 5},
+	// CES 1–7: 7, 6, 2 → mean 5; low effort (6–7): 2 / 3.
+	{"ces", oct, "all", 5, 3},
+	{"ces_low_effort", oct, "all", 200.0 / 3, 3},
+	// Tickets: 4 in October, 1 in November.
+	{"tickets", oct, "all", 4, 4},
+	{"tickets", nov, "all", 1, 1},
+	{"tickets", oct, "email", 3, 3},
+	// First reply: T1 10:00 → 10:30 = 1800 s; T2 10:00 → 10:01 = 60 s; T3
+	// has only a note and T4's only reply predates it: not replied.
+	// Mean (1800 + 60) / 2 = 930; median of {60, 1800} = 930; p90 = 60 +
+	// 0.9 × 1740 = 1626.
+	{"first_reply_time", oct, "all", 930, 2},
+	{"first_reply_time_median", oct, "all", 930, 2},
+	{"first_reply_time_p90", oct, "all", 1626, 2},
+	{"first_reply_time", oct, "email", 1800, 1},
+	{"first_reply_time", oct, "chat", 60, 1},
+	{"first_reply_time", nov, "all", math.NaN(), 0},
+}
+
+func TestHandComputed(t *testing.T) {
+	rows := compute(t, handFixture(), Options{}, 1000, nil)
+	for _, tc := range handCases {
+		t.Run(tc.metric+"/"+tc.period[:7]+"/"+tc.value, func(t *testing.T) {
+			r := find(t, rows, tc.metric, tc.period, tc.value)
+			if math.IsNaN(tc.v) {
+				if r.Value.Valid || r.N != 0 {
+					t.Errorf("got %v (n=%d), want null (n=0)", r.Value, r.N)
+				}
+				return
+			}
+			if !r.Value.Valid || math.Abs(r.Value.V-tc.v) > 1e-9 || r.N != tc.n {
+				t.Errorf("got %v (n=%d), want %v (n=%d)", r.Value, r.N, tc.v, tc.n)
+			}
+		})
+	}
+}
+
+func TestNumeratorDenominator(t *testing.T) {
+	rows := compute(t, handFixture(), Options{}, 1000, nil)
+	r := find(t, rows, "csat", oct, "all")
+	if r.Numerator != Some(2) || r.Denominator != Some(4) {
+		t.Errorf("csat numerator/denominator = %v/%v, want 2/4", r.Numerator, r.Denominator)
+	}
+	r = find(t, rows, "nps", oct, "all")
+	if r.Numerator != Some(0) || r.Denominator != Some(5) {
+		t.Errorf("nps numerator/denominator = %v/%v, want 0/5", r.Numerator, r.Denominator)
+	}
+	r = find(t, rows, "first_reply_time_median", oct, "all")
+	if r.Numerator.Valid || r.Denominator.Valid {
+		t.Errorf("median has numerator/denominator %v/%v, want null", r.Numerator, r.Denominator)
+	}
+}
+
+func TestNotes(t *testing.T) {
+	var notes []Note
+	compute(t, handFixture(), Options{}, 3, func(e *Engine) { notes = e.Notes() })
+	wantNotes := []Note{
+		{ingest.Messages, "agent replies are dated before their ticket was created; ignored", 1},
+		{ingest.Messages, "agent replies refer to a ticket missing from the tickets export; ignored", 1},
+	}
+	if !reflect.DeepEqual(notes, wantNotes) {
+		t.Errorf("notes = %v, want %v", notes, wantNotes)
+	}
+}
+
+func TestEdgeCases(t *testing.T) {
+	sv := func(id, kind, score, lo, hi string) []string {
+		return []string{id, "", "", kind, score, lo, hi, "2026-10-10T00:00:00Z"}
+	}
+	tests := []struct {
+		name string
+		rows [][]string
+		opt  Options
+		want []want
+	}{
+		{"all passives", [][]string{sv("a", "nps", "7", "0", "10"), sv("b", "nps", "8", "0", "10")}, Options{},
+			// (0 − 0) / 2 = 0: a real zero, not missing.
+			[]want{{"nps", oct, "all", 0, 2}, {"nps_passives", oct, "all", 100, 2}, {"nps_promoters", oct, "all", 0, 2}}},
+		{"csat on 1–10", [][]string{sv("a", "csat", "8", "1", "10"), sv("b", "csat", "7", "1", "10")}, Options{},
+			// threshold 1 + 0.75 × 9 = 7.75: 8 positive, 7 not. Mean on 1–5:
+			// 1 + 4 × 7/9 and 1 + 4 × 6/9 → 1 + 4 × 6.5/9.
+			[]want{{"csat", oct, "all", 50, 2}, {"csat_mean", oct, "all", 1 + 4*6.5/9, 2}}},
+		{"csat threshold option", [][]string{sv("a", "csat", "3", "1", "5"), sv("b", "csat", "2", "1", "5")}, Options{CSATPositive: 0.5},
+			// 1 + 0.5 × 4 = 3: only the 3 is positive.
+			[]want{{"csat", oct, "all", 50, 2}}},
+		{"ces 1–5 lower is easier", [][]string{sv("a", "ces", "1", "1", "5"), sv("b", "ces", "4", "1", "5")}, Options{CESLowerIsEasier: true},
+			// ease 1 − 0/4 = 1 → 7; 1 − 3/4 = 0.25 → 2.5; mean 4.75. Low
+			// effort needs ease ≥ 3/4: only the 1.
+			[]want{{"ces", oct, "all", 4.75, 2}, {"ces_low_effort", oct, "all", 50, 2}}},
+		{"only nps answered", [][]string{sv("a", "nps", "10", "0", "10")}, Options{},
+			[]want{{"csat", oct, "all", math.NaN(), 0}, {"ces", oct, "all", math.NaN(), 0}, {"nps", oct, "all", 100, 1}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := input{tables: []ingest.Table{ingest.Surveys}, rows: map[ingest.Table][][]string{ingest.Surveys: tc.rows}}
+			rows := compute(t, in, tc.opt, 1, nil)
+			for _, w := range tc.want {
+				r := find(t, rows, w.metric, w.period, w.value)
+				if math.IsNaN(w.v) {
+					if r.Value.Valid {
+						t.Errorf("%s = %v, want null", w.metric, r.Value)
+					}
+					continue
+				}
+				if !r.Value.Valid || math.Abs(r.Value.V-w.v) > 1e-9 || r.N != w.n {
+					t.Errorf("%s = %v (n=%d), want %v (n=%d)", w.metric, r.Value, r.N, w.v, w.n)
+				}
+			}
+		})
+	}
+}
+
+func TestAbsentInputsAreSkipped(t *testing.T) {
+	in := handFixture()
+	in.tables = []ingest.Table{ingest.Tickets} // no messages, no surveys
+	rows := compute(t, in, Options{}, 10, nil)
+	for _, r := range rows {
+		if r.Metric != "tickets" {
+			t.Fatalf("metric %s reported without its inputs", r.Metric)
+		}
+	}
+	if len(rows) == 0 {
+		t.Fatal("tickets metric missing")
+	}
+}
+
+func TestNoDataNoRows(t *testing.T) {
+	in := input{tables: []ingest.Table{ingest.Surveys}, rows: map[ingest.Table][][]string{}}
+	if rows := compute(t, in, Options{}, 10, nil); len(rows) != 0 {
+		t.Fatalf("got %d rows from no data, want 0", len(rows))
+	}
+}
+
+// randomFixture returns a reproducible input of n tickets with messages
+// and surveys spread over a year, in random order.
+func randomFixture(seed uint64, n int) input {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	chans := ingest.Channels()
+	in := input{
+		tables: []ingest.Table{ingest.Tickets, ingest.Messages, ingest.Surveys},
+		rows:   map[ingest.Table][][]string{},
+	}
+	at := func(t time.Time) string { return t.Format(time.RFC3339) }
+	for i := range n {
+		id := "T" + strconv.Itoa(i)
+		created := base.Add(time.Duration(rng.Int64N(int64(365 * 24 * time.Hour))))
+		in.rows[ingest.Tickets] = append(in.rows[ingest.Tickets],
+			[]string{id, "", chans[rng.IntN(len(chans))], at(created), "", "open", "", "", "", "", ""})
+		for k := range rng.IntN(4) {
+			author := []string{"customer", "agent", "internal"}[rng.IntN(3)]
+			in.rows[ingest.Messages] = append(in.rows[ingest.Messages], []string{
+				id + "-" + strconv.Itoa(k), id, author, "",
+				at(created.Add(time.Duration(rng.Int64N(int64(48*time.Hour))) - time.Hour))})
+		}
+		if rng.IntN(2) == 0 {
+			kind := []string{"csat", "nps", "ces"}[rng.IntN(3)]
+			scale := map[string][2]int{"csat": {1, 5}, "nps": {0, 10}, "ces": {1, 7}}[kind]
+			lo, hi := scale[0], scale[1]
+			in.rows[ingest.Surveys] = append(in.rows[ingest.Surveys], []string{
+				"S" + id, "", id, kind, strconv.Itoa(lo + rng.IntN(hi-lo+1)), strconv.Itoa(lo), strconv.Itoa(hi),
+				at(created.Add(72 * time.Hour))})
+		}
+	}
+	return in
+}
+
+// Splitting the input into batches never changes a result.
+func TestBatchSplitInvariance(t *testing.T) {
+	in := randomFixture(7, 3000)
+	for _, grain := range []Grain{Day, Week, Month, Quarter} {
+		opt := Options{Grain: grain, Location: mustZone(t, "America/New_York")}
+		ref := compute(t, in, opt, 10000, nil)
+		if len(ref) == 0 {
+			t.Fatal("no rows")
+		}
+		for _, batch := range []int{1, 7} {
+			if got := compute(t, in, opt, batch, nil); !reflect.DeepEqual(got, ref) {
+				t.Errorf("%s: batches of %d give a different table than one batch", grain, batch)
+			}
+		}
+	}
+}
+
+func mustZone(t testing.TB, name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}

@@ -1,0 +1,75 @@
+package kpi
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/cxkpi/cxkpi/pipeline/ingest"
+)
+
+// Metric is the definition of one KPI. docs/metrics.md documents every
+// metric of [Catalog] with its formula, numerator, denominator and edge
+// cases.
+type Metric struct {
+	Name  string
+	Unit  string         // "%", "score", "points", "seconds" or "count"
+	Stat  Stat           // how observations become the value
+	Q     float64        // the quantile, for Stat Quantile
+	Scale float64        // multiplier of a Ratio (100 for a percentage); 0 means 1
+	Needs []ingest.Table // exports the metric cannot be computed without
+	Doc   string         // one-line definition
+}
+
+// observer computes a metric's observations for one batch of a view V:
+// x[i] and w[i] for row i, with w[i] == 0 when the row does not count.
+type observer[V any] struct {
+	Metric
+	observe func(v *V, x, w []float64)
+}
+
+// Options configure the computation. The zero value is usable: monthly
+// periods in UTC, CSAT positive from 75% of the scale up, CES scales where
+// a higher answer means less effort.
+type Options struct {
+	Grain    Grain          // default Month
+	Location *time.Location // reporting time zone, default UTC
+	// CSATPositive is the fraction of a CSAT scale's range from which an
+	// answer counts as satisfied: score ≥ min + CSATPositive × (max − min).
+	// The default 0.75 makes 4 and 5 positive on 1–5 (top two boxes) and
+	// 8 to 10 positive on 1–10.
+	CSATPositive float64
+	// CESLowerIsEasier declares CES questions where 1 means "very low
+	// effort" (the 1–5 scale of some vendors). By default a higher answer
+	// means an easier experience (the 1–7 "strongly agree it was easy").
+	CESLowerIsEasier bool
+	Logger           *slog.Logger // default slog.Default()
+}
+
+func (o *Options) ensureDefaults() {
+	if o.Grain == "" {
+		o.Grain = Month
+	}
+	if o.Location == nil {
+		o.Location = time.UTC
+	}
+	if o.CSATPositive == 0 {
+		o.CSATPositive = 0.75
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// Catalog returns every metric cxkpi computes, in report order.
+func Catalog() []Metric {
+	var o Options
+	o.ensureDefaults()
+	var ms []Metric
+	for _, m := range surveyMetrics(o) {
+		ms = append(ms, m.Metric)
+	}
+	for _, m := range ticketMetrics() {
+		ms = append(ms, m.Metric)
+	}
+	return ms
+}
