@@ -1,0 +1,101 @@
+package clv
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// Unit is the time unit of recency, customer age and model time: the BG/NBD
+// rate parameter alpha and every horizon are expressed in it.
+type Unit int
+
+// Time units. A week is 7 days.
+const (
+	Days Unit = iota
+	Weeks
+)
+
+func (u Unit) String() string {
+	switch u {
+	case Days:
+		return "days"
+	case Weeks:
+		return "weeks"
+	}
+	return fmt.Sprintf("Unit(%d)", int(u))
+}
+
+// days returns the length of the unit in days.
+func (u Unit) days() float64 {
+	if u == Weeks {
+		return 7
+	}
+	return 1
+}
+
+// daysPerMonth is the average Gregorian month, 365.25/12 days.
+const daysPerMonth = 365.25 / 12
+
+// Config says how orders become a [Summary]. Only End is required.
+type Config struct {
+	// End is the last day of observation, inclusive: orders on a later day
+	// are ignored (and counted in Summary.Late). Only its calendar date in
+	// Location matters.
+	End time.Time
+	// CalibrationEnd, when set, splits the observation into a calibration
+	// period (up to and including this day) that the summary's RFM columns
+	// describe and a holdout period (the following days up to End) whose
+	// purchases are only counted, to validate forecasts. Zero means no
+	// holdout: the calibration period ends at End.
+	CalibrationEnd time.Time
+	// Unit is the time unit of Recency and Age; the zero value is Days.
+	Unit Unit
+	// Location defines calendar days: two orders are the same purchase
+	// occasion when they fall on the same local date. Nil means UTC.
+	Location *time.Location
+	// AverageMargin is the gross margin ratio, (revenue - cost) / revenue,
+	// assumed for orders whose cost is null. It must lie in [0, 1]; zero
+	// means "not configured", and then an order without cost is an error
+	// wrapping [ErrNoCost].
+	AverageMargin float64
+}
+
+// validate checks c and returns the calibration and observation end days
+// (days since 1970-01-01 in c.Location).
+func (c *Config) validate() (calEnd, end int32, err error) {
+	if c.Location == nil {
+		c.Location = time.UTC
+	}
+	if c.End.IsZero() {
+		return 0, 0, fmt.Errorf("clv: config: End is required")
+	}
+	if c.Unit != Days && c.Unit != Weeks {
+		return 0, 0, fmt.Errorf("clv: config: unknown unit %v", c.Unit)
+	}
+	if math.IsNaN(c.AverageMargin) || c.AverageMargin < 0 || c.AverageMargin > 1 {
+		return 0, 0, fmt.Errorf("clv: config: AverageMargin %v outside [0, 1]", c.AverageMargin)
+	}
+	end = civilDay(c.End, c.Location)
+	calEnd = end
+	if !c.CalibrationEnd.IsZero() {
+		calEnd = civilDay(c.CalibrationEnd, c.Location)
+		if calEnd > end {
+			return 0, 0, fmt.Errorf("clv: config: CalibrationEnd %s after End %s",
+				c.CalibrationEnd.Format(time.DateOnly), c.End.Format(time.DateOnly))
+		}
+	}
+	return calEnd, end, nil
+}
+
+// civilDay returns the number of days from 1970-01-01 to t's date in loc.
+func civilDay(t time.Time, loc *time.Location) int32 {
+	y, m, d := t.In(loc).Date()
+	return int32(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+}
+
+// dayTime returns local midnight starting day (days since 1970-01-01).
+func dayTime(day int32, loc *time.Location) time.Time {
+	t := time.Unix(int64(day)*86400, 0).UTC()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
+}

@@ -1,0 +1,145 @@
+package clv
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+
+	"gonum.org/v1/gonum/optimize"
+)
+
+// FitReport describes a maximum-likelihood fit.
+type FitReport struct {
+	// N is the number of customers the likelihood covers.
+	N int
+	// LogLikelihood is the maximised log-likelihood, summed over customers.
+	LogLikelihood float64
+	// Iterations and Evaluations count the optimiser's major iterations and
+	// likelihood (with gradient) evaluations.
+	Iterations, Evaluations int
+	// GradientNorm is the largest absolute component of the gradient of
+	// the mean log-likelihood with respect to the log-parameters at the
+	// estimate; near zero at a proper maximum.
+	GradientNorm float64
+}
+
+// Bounds of a credible estimate: a log-parameter beyond ±logBound means
+// the likelihood keeps improving towards the edge of the parameter space.
+const logBound = 9 * math.Ln10 // parameters within [1e-9, 1e9]
+
+// gradTolerance is the largest gradient (of the mean log-likelihood with
+// respect to the log-parameters) accepted at a maximum when the optimiser
+// stops for another reason than convergence, such as a line search that
+// can make no more progress in floating point.
+const gradTolerance = 1e-5
+
+// objective evaluates the negative mean log-likelihood at the
+// log-parameters theta and stores its gradient in grad.
+type objective func(theta, grad []float64) float64
+
+// maximize finds the log-parameters maximising the likelihood behind f
+// with BFGS (gonum/optimize), starting from theta0. names label the
+// parameters in errors.
+func maximize(ctx context.Context, f objective, theta0 []float64, names []string) ([]float64, FitReport, error) {
+	dim := len(theta0)
+	// BFGS asks for the value and the gradient at the same point in two
+	// calls; evaluate both once and cache them.
+	cacheX := make([]float64, dim)
+	cacheG := make([]float64, dim)
+	cacheF := math.NaN()
+	evals := 0
+	at := func(x []float64) {
+		if !math.IsNaN(cacheF) && slices.Equal(x, cacheX) {
+			return
+		}
+		copy(cacheX, x)
+		for _, v := range x {
+			if math.Abs(v) > 2*logBound || math.IsNaN(v) {
+				// Far outside any credible estimate, where the
+				// special functions lose all precision.
+				cacheF = math.Inf(1)
+				clear(cacheG)
+				return
+			}
+		}
+		evals++
+		cacheF = f(x, cacheG)
+		if math.IsNaN(cacheF) {
+			cacheF = math.Inf(1)
+		}
+	}
+	prob := optimize.Problem{
+		Func: func(x []float64) float64 { at(x); return cacheF },
+		Grad: func(g, x []float64) { at(x); copy(g, cacheG) },
+		Status: func() (optimize.Status, error) {
+			if err := ctx.Err(); err != nil {
+				return optimize.Failure, err
+			}
+			return optimize.NotTerminated, nil
+		},
+	}
+	settings := &optimize.Settings{
+		GradientThreshold: 1e-10,
+		Converger:         &optimize.FunctionConverge{Absolute: 1e-13, Iterations: 20},
+		MajorIterations:   2000,
+	}
+	res, err := optimize.Minimize(prob, theta0, settings, &optimize.BFGS{})
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return nil, FitReport{}, ctxErr
+	}
+	if res == nil {
+		return nil, FitReport{}, fmt.Errorf("%w: %v", ErrNoConvergence, err)
+	}
+	theta := slices.Clone(res.X)
+	grad := make([]float64, dim)
+	fx := f(theta, grad)
+	rep := FitReport{
+		Iterations:   res.MajorIterations,
+		Evaluations:  evals + 1,
+		GradientNorm: infNorm(grad),
+	}
+	for i, v := range theta {
+		if math.Abs(v) > logBound {
+			return theta, rep, fmt.Errorf("%w: %s = %.3g at the edge of the parameter space", ErrNoConvergence, names[i], math.Exp(v))
+		}
+	}
+	if math.IsNaN(fx) || math.IsInf(fx, 0) {
+		return theta, rep, fmt.Errorf("%w: log-likelihood %v at the estimate", ErrNoConvergence, -fx)
+	}
+	switch res.Status {
+	case optimize.GradientThreshold, optimize.FunctionConvergence, optimize.Success, optimize.MethodConverge:
+	default:
+		if rep.GradientNorm > gradTolerance {
+			return theta, rep, fmt.Errorf("%w: optimiser stopped with %v (%v), gradient %.3g", ErrNoConvergence, res.Status, err, rep.GradientNorm)
+		}
+	}
+	if rep.GradientNorm > gradTolerance {
+		return theta, rep, fmt.Errorf("%w: gradient %.3g at the estimate", ErrNoConvergence, rep.GradientNorm)
+	}
+	rep.LogLikelihood = -fx
+	return theta, rep, nil
+}
+
+func infNorm(v []float64) float64 {
+	m := 0.0
+	for _, x := range v {
+		m = max(m, math.Abs(x))
+	}
+	return m
+}
+
+// softplus returns log(1+e^d) and the logistic sigmoid 1/(1+e^-d) without
+// overflow.
+func softplus(d float64) (sp, sig float64) {
+	e := math.Exp(-math.Abs(d))
+	if d > 0 {
+		return d + math.Log1p(e), 1 / (1 + e)
+	}
+	return math.Log1p(e), e / (1 + e)
+}
+
+func lgamma(x float64) float64 {
+	v, _ := math.Lgamma(x)
+	return v
+}

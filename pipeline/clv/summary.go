@@ -1,0 +1,413 @@
+package clv
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/arrio"
+)
+
+// Summary is the RFM (recency, frequency, monetary value) table of a set of
+// customers over the calibration period, in the buy-till-you-die (BTYD)
+// conventions of Fader, Hardie and Lee that the models of this package
+// expect. Row i of every column describes customer Customers[i]; rows are
+// sorted by customer id.
+//
+// A purchase occasion is a calendar day with at least one order: orders on
+// the same day are merged and their revenues added. A customer's first
+// occasion is their acquisition; every later one is a repeat purchase.
+type Summary struct {
+	Unit           Unit      // unit of Recency and Age
+	CalibrationEnd time.Time // local midnight starting the last calibration day
+	End            time.Time // local midnight starting the last observed day
+
+	Customers []string
+	// Frequency is x, the number of repeat purchase occasions in the
+	// calibration period: distinct purchase days minus one.
+	Frequency []int
+	// Recency is t_x, the time from the first to the last purchase day
+	// (0 when Frequency is 0).
+	Recency []float64
+	// Age is T, the time from the first purchase day to the calibration end
+	// day.
+	Age []float64
+	// Monetary is the mean value of the repeat purchase occasions, the
+	// first purchase excluded (0 when Frequency is 0).
+	Monetary []float64
+	// Orders counts the customer's orders in the calibration period.
+	Orders []int
+	// Revenue is the customer's total revenue in the calibration period,
+	// first purchase included.
+	Revenue []float64
+	// GrossMargin is the customer's total gross margin in the calibration
+	// period: revenue minus cost, or revenue × Config.AverageMargin for
+	// orders without cost.
+	GrossMargin []float64
+	// Holdout counts purchase occasions after the calibration end day, up
+	// to and including the end day; HoldoutRevenue adds their revenue.
+	// Both are zero without a holdout period.
+	Holdout        []int
+	HoldoutRevenue []float64
+
+	// Late counts orders after the end day, which were ignored.
+	Late int64
+	// HoldoutOnly counts customers whose first purchase falls in the
+	// holdout period; they are not part of the calibration cohort and have
+	// no row.
+	HoldoutOnly int
+}
+
+// Len returns the number of customers.
+func (s *Summary) Len() int { return len(s.Customers) }
+
+// Summarizer builds a [Summary] incrementally from record batches of the
+// orders table (pipeline/ingest's orders contract): customer_id (string),
+// ordered_at (timestamp), revenue (float64) and, optionally, cost
+// (float64, nullable); other columns are ignored. The result depends on the
+// rows and their order only, not on how they were split into batches.
+// Customer ids are interned: each distinct id is copied once.
+//
+// A Summarizer is not safe for concurrent use.
+type Summarizer struct {
+	cfg         Config
+	calEnd, end int32
+	clock       dayClock
+
+	ids   map[string]int32
+	names []string
+
+	// one cell per (customer, purchase day)
+	cells    map[cell]int32
+	cellCust []int32
+	cellDay  []int32
+	cellRev  []float64
+	cellGM   []float64
+	cellN    []int32
+
+	rows, late int64
+
+	// scratch, reused across batches
+	cust, day []int32
+	micros    []int64
+}
+
+type cell struct{ cust, day int32 }
+
+// NewSummarizer returns an empty summarizer for cfg.
+func NewSummarizer(cfg Config) (*Summarizer, error) {
+	calEnd, end, err := cfg.validate()
+	if err != nil {
+		return nil, err
+	}
+	return &Summarizer{
+		cfg:    cfg,
+		calEnd: calEnd,
+		end:    end,
+		clock:  dayClock{loc: cfg.Location, utc: cfg.Location == time.UTC},
+		ids:    map[string]int32{},
+		cells:  map[cell]int32{},
+	}, nil
+}
+
+// orderColumns are the typed columns of one batch.
+type orderColumns struct {
+	customer *array.String
+	at       *array.Timestamp
+	unit     arrow.TimeUnit
+	revenue  *array.Float64
+	cost     *array.Float64 // nil when the batch has no cost column
+}
+
+func lookupColumns(rec arrow.Record) (orderColumns, error) {
+	var c orderColumns
+	col := func(name string, required bool) (arrow.Array, error) {
+		idx := rec.Schema().FieldIndices(name)
+		if len(idx) == 0 {
+			if required {
+				return nil, fmt.Errorf("%w: no column %q", ErrSchema, name)
+			}
+			return nil, nil
+		}
+		return rec.Column(idx[0]), nil
+	}
+	var ok bool
+	a, err := col("customer_id", true)
+	if err != nil {
+		return c, err
+	}
+	if c.customer, ok = a.(*array.String); !ok {
+		return c, fmt.Errorf("%w: customer_id is %s, want utf8", ErrSchema, a.DataType())
+	}
+	if a, err = col("ordered_at", true); err != nil {
+		return c, err
+	}
+	if c.at, ok = a.(*array.Timestamp); !ok {
+		return c, fmt.Errorf("%w: ordered_at is %s, want timestamp", ErrSchema, a.DataType())
+	}
+	c.unit = a.DataType().(*arrow.TimestampType).Unit
+	if a, err = col("revenue", true); err != nil {
+		return c, err
+	}
+	if c.revenue, ok = a.(*array.Float64); !ok {
+		return c, fmt.Errorf("%w: revenue is %s, want float64", ErrSchema, a.DataType())
+	}
+	if a, err = col("cost", false); err != nil || a == nil {
+		return c, err
+	}
+	if c.cost, ok = a.(*array.Float64); !ok {
+		return c, fmt.Errorf("%w: cost is %s, want float64", ErrSchema, a.DataType())
+	}
+	return c, nil
+}
+
+var errNull = errors.New("null value")
+
+// Add folds one batch of orders into the summary. It neither retains nor
+// releases rec. A batch with an unusable row (null customer, time or
+// revenue, non-finite amount, missing cost without Config.AverageMargin) is
+// rejected whole with an [*InputError] and leaves the summarizer unchanged.
+func (s *Summarizer) Add(rec arrow.Record) error {
+	c, err := lookupColumns(rec)
+	if err != nil {
+		return err
+	}
+	n := int(rec.NumRows())
+	if err := s.check(c, n); err != nil {
+		return err
+	}
+	s.micros = toMicros(s.micros[:0], c.at.TimestampValues(), c.unit)
+	s.day = slices.Grow(s.day[:0], n)[:n]
+	for i, v := range s.micros {
+		s.day[i] = s.clock.day(v)
+	}
+	s.intern(c.customer, n)
+	s.fold(c, n)
+	s.rows += int64(n)
+	return nil
+}
+
+// check validates every row of the batch before anything is folded.
+func (s *Summarizer) check(c orderColumns, n int) error {
+	bad := func(i int, column string, err error) error {
+		return &InputError{Row: s.rows + int64(i) + 1, Column: column, Err: err}
+	}
+	for _, a := range []struct {
+		name string
+		arr  arrow.Array
+	}{{"customer_id", c.customer}, {"ordered_at", c.at}, {"revenue", c.revenue}} {
+		if a.arr.NullN() == 0 {
+			continue
+		}
+		for i := range n {
+			if a.arr.IsNull(i) {
+				return bad(i, a.name, errNull)
+			}
+		}
+	}
+	for i, v := range c.revenue.Float64Values() {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return bad(i, "revenue", fmt.Errorf("non-finite value %v", v))
+		}
+	}
+	if c.cost == nil {
+		if n > 0 && s.cfg.AverageMargin == 0 {
+			return bad(0, "cost", ErrNoCost)
+		}
+		return nil
+	}
+	hasNulls := c.cost.NullN() > 0
+	for i, v := range c.cost.Float64Values() {
+		if hasNulls && c.cost.IsNull(i) {
+			if s.cfg.AverageMargin == 0 {
+				return bad(i, "cost", ErrNoCost)
+			}
+			continue
+		}
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return bad(i, "cost", fmt.Errorf("non-finite value %v", v))
+		}
+	}
+	return nil
+}
+
+// intern maps every customer id of the batch to its index in s.names,
+// reading the string array's offsets and bytes directly.
+func (s *Summarizer) intern(ids *array.String, n int) {
+	s.cust = slices.Grow(s.cust[:0], n)[:n]
+	offs := ids.ValueOffsets()
+	data := ids.ValueBytes()
+	base := offs[0]
+	var prev []byte
+	prevIdx := int32(-1)
+	for i := range n {
+		b := data[offs[i]-base : offs[i+1]-base]
+		if prevIdx >= 0 && string(b) == string(prev) {
+			s.cust[i] = prevIdx
+			continue
+		}
+		idx, ok := s.ids[string(b)]
+		if !ok {
+			name := string(b)
+			idx = int32(len(s.names))
+			s.names = append(s.names, name)
+			s.ids[name] = idx
+		}
+		s.cust[i], prev, prevIdx = idx, b, idx
+	}
+}
+
+// fold adds every row to its (customer, day) cell.
+func (s *Summarizer) fold(c orderColumns, n int) {
+	revenue := c.revenue.Float64Values()
+	var cost []float64
+	costNulls := false
+	if c.cost != nil {
+		cost = c.cost.Float64Values()
+		costNulls = c.cost.NullN() > 0
+	}
+	last := cell{cust: -1}
+	lastIdx := int32(-1)
+	for i := range n {
+		if s.day[i] > s.end {
+			s.late++
+			continue
+		}
+		k := cell{s.cust[i], s.day[i]}
+		idx := lastIdx
+		if k != last {
+			var ok bool
+			if idx, ok = s.cells[k]; !ok {
+				idx = int32(len(s.cellCust))
+				s.cells[k] = idx
+				s.cellCust = append(s.cellCust, k.cust)
+				s.cellDay = append(s.cellDay, k.day)
+				s.cellRev = append(s.cellRev, 0)
+				s.cellGM = append(s.cellGM, 0)
+				s.cellN = append(s.cellN, 0)
+			}
+			last, lastIdx = k, idx
+		}
+		r := revenue[i]
+		gm := r * s.cfg.AverageMargin
+		if cost != nil && !(costNulls && c.cost.IsNull(i)) {
+			gm = r - cost[i]
+		}
+		s.cellRev[idx] += r
+		s.cellGM[idx] += gm
+		s.cellN[idx]++
+	}
+}
+
+// Summary returns the RFM summary of the orders added so far. It may be
+// called more than once; it returns an error wrapping [ErrNoData] when no
+// customer made a purchase in the calibration period.
+func (s *Summarizer) Summary() (*Summary, error) {
+	loc := s.cfg.Location
+	out := &Summary{
+		Unit:           s.cfg.Unit,
+		CalibrationEnd: dayTime(s.calEnd, loc),
+		End:            dayTime(s.end, loc),
+		Late:           s.late,
+	}
+	// Group cells by customer (counting sort), then order each group by day.
+	nc := len(s.names)
+	start := make([]int32, nc+1)
+	for _, c := range s.cellCust {
+		start[c+1]++
+	}
+	for i := range nc {
+		start[i+1] += start[i]
+	}
+	order := make([]int32, len(s.cellCust))
+	fill := slices.Clone(start[:nc])
+	for idx, c := range s.cellCust {
+		order[fill[c]] = int32(idx)
+		fill[c]++
+	}
+	byName := make([]int32, nc)
+	for i := range byName {
+		byName[i] = int32(i)
+	}
+	slices.SortFunc(byName, func(a, b int32) int { return cmp.Compare(s.names[a], s.names[b]) })
+
+	perUnit := s.cfg.Unit.days()
+	for _, c := range byName {
+		cells := order[start[c]:start[c+1]]
+		slices.SortFunc(cells, func(a, b int32) int { return cmp.Compare(s.cellDay[a], s.cellDay[b]) })
+		first := s.cellDay[cells[0]]
+		if first > s.calEnd {
+			out.HoldoutOnly++
+			continue
+		}
+		var x, orders, holdout int
+		var lastDay int32
+		var repeat, rev, gm, hrev float64
+		for k, idx := range cells {
+			if s.cellDay[idx] > s.calEnd {
+				holdout++
+				hrev += s.cellRev[idx]
+				continue
+			}
+			if k > 0 {
+				x++
+				repeat += s.cellRev[idx]
+			}
+			lastDay = s.cellDay[idx]
+			orders += int(s.cellN[idx])
+			rev += s.cellRev[idx]
+			gm += s.cellGM[idx]
+		}
+		m := 0.0
+		if x > 0 {
+			m = repeat / float64(x)
+		}
+		out.Customers = append(out.Customers, s.names[c])
+		out.Frequency = append(out.Frequency, x)
+		out.Recency = append(out.Recency, float64(lastDay-first)/perUnit)
+		out.Age = append(out.Age, float64(s.calEnd-first)/perUnit)
+		out.Monetary = append(out.Monetary, m)
+		out.Orders = append(out.Orders, orders)
+		out.Revenue = append(out.Revenue, rev)
+		out.GrossMargin = append(out.GrossMargin, gm)
+		out.Holdout = append(out.Holdout, holdout)
+		out.HoldoutRevenue = append(out.HoldoutRevenue, hrev)
+	}
+	if out.Len() == 0 {
+		return out, fmt.Errorf("summarize orders: %w", ErrNoData)
+	}
+	return out, nil
+}
+
+// Summarize reads every batch of r into a [Summary]. It neither retains nor
+// releases the records r returns (they belong to r, as with
+// [arrio.Copy]); it stops early when ctx is done.
+func Summarize(ctx context.Context, r arrio.Reader, cfg Config) (*Summary, error) {
+	s, err := NewSummarizer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("summarize orders: %w", err)
+		}
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("summarize orders: read: %w", err)
+		}
+		if err := s.Add(rec); err != nil {
+			return nil, fmt.Errorf("summarize orders: %w", err)
+		}
+	}
+	return s.Summary()
+}
