@@ -2,7 +2,6 @@ package kpi
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -11,42 +10,59 @@ import (
 )
 
 // Engine computes the KPIs of a stream of record batches. Feed it with
-// [Engine.Add], dimension tables first (tickets before messages and
-// surveys: the order of [ingest.Tables]), then call [Engine.Rows].
+// [Engine.Add] in the order of [ingest.Tables] (customers and tickets
+// before the tables that refer to them), then call [Engine.Rows].
 //
 // An Engine is not safe for concurrent use.
 type Engine struct {
-	opt      Options
-	cal      *Calendar
-	present  map[ingest.Table]bool
-	channels dict
-	tickets  ticketStore
-	notes    map[noteKey]int64
+	opt     Options
+	cal     *Calendar
+	bh      *BusinessHours
+	present map[ingest.Table]bool
+	dicts   [numDims]dict
+	notes   map[noteKey]int64
+
+	tickets   ticketStore
+	customers customerStore
+	reviews   reviewStore
 
 	surveyObs []series[surveyView]
-	ticketObs []series[ticketView]
+	openedObs []series[ticketView] // per ticket, at creation
+	frtObs    []series[ticketView] // per ticket, at creation
+	solvedObs []series[ticketView] // per solved ticket, at solution
+	replyObs  []series[replyView]
+	callObs   []series[callView]
+	fbObs     []series[feedbackView]
+	socialObs []series[socialView]
+	reviewObs []series[reviewView]
+	referObs  []series[referralView]
+	periodObs []periodSeries
+	orderObs  []series[orderView]
 
 	// scratch buffers, reused across batches
-	period, zero []int32
-	x, w         []float64
-	surveys      surveyView
+	period []int32
+	x, w   []float64
+	views  struct {
+		surveys  surveyView
+		calls    callView
+		feedback feedbackView
+		social   socialView
+		referral referralView
+		orders   orderView
+	}
 }
 
-// series is one metric with one grid per dimension: [0] is "all", [1] is
-// "channel".
+// series is one metric with one grid per dimension.
 type series[V any] struct {
 	observer[V]
-	grids [2]grid
+	grids [numDims]grid
 }
-
-// dimChannel names the channel dimension in the tidy table.
-const dimChannel = "channel"
 
 // Note counts input rows that the KPIs could not use, with the reason.
 type Note struct {
-	Table ingest.Table
-	Text  string
-	Rows  int64
+	Table ingest.Table `json:"table"`
+	Text  string       `json:"text"`
+	Rows  int64        `json:"rows"`
 }
 
 type noteKey struct {
@@ -57,28 +73,51 @@ type noteKey struct {
 // New returns an engine with the given options.
 func New(opt Options) (*Engine, error) {
 	opt.ensureDefaults()
-	if opt.CSATPositive <= 0 || opt.CSATPositive > 1 {
-		return nil, fmt.Errorf("kpi: CSATPositive %v outside (0, 1]", opt.CSATPositive)
-	}
-	cal, err := NewCalendar(opt.Grain, opt.Location)
-	if err != nil {
+	if err := opt.validate(); err != nil {
 		return nil, err
 	}
+	return newEngine(opt), nil
+}
+
+// newEngine returns an engine for valid options.
+func newEngine(opt Options) *Engine {
 	e := &Engine{
-		opt:      opt,
-		cal:      cal,
-		present:  map[ingest.Table]bool{},
-		channels: dict{codes: map[string]int32{}},
-		tickets:  ticketStore{index: map[string]int32{}},
-		notes:    map[noteKey]int64{},
+		opt:     opt,
+		cal:     &Calendar{grain: opt.Grain, loc: opt.Location},
+		bh:      opt.BusinessHours,
+		present: map[ingest.Table]bool{},
+		notes:   map[noteKey]int64{},
 	}
-	for _, o := range surveyMetrics(opt) {
-		e.surveyObs = append(e.surveyObs, series[surveyView]{observer: o})
+	for d := range e.dicts {
+		e.dicts[d].codes = map[string]int32{}
 	}
-	for _, o := range ticketMetrics() {
-		e.ticketObs = append(e.ticketObs, series[ticketView]{observer: o})
+	e.dicts[dimAll].code("all")
+	e.tickets.index = map[string]int32{}
+	e.customers.index = map[string]int32{}
+	e.reviews.index = map[string]int32{}
+	e.surveyObs = newSeries(surveyMetrics(opt))
+	e.openedObs = newSeries(openedMetrics())
+	e.frtObs = newSeries(firstReplyMetrics(e.bh))
+	e.solvedObs = newSeries(solvedMetrics(e.bh))
+	e.replyObs = newSeries(replyMetrics(e.bh))
+	e.callObs = newSeries(callMetrics())
+	e.fbObs = newSeries(feedbackMetrics())
+	e.socialObs = newSeries(socialMetrics())
+	e.reviewObs = newSeries(reviewMetrics())
+	e.referObs = newSeries(referralMetrics())
+	e.orderObs = newSeries(orderMetrics())
+	for _, m := range periodMetrics(opt) {
+		e.periodObs = append(e.periodObs, periodSeries{periodMetric: m})
 	}
-	return e, nil
+	return e
+}
+
+func newSeries[V any](obs []observer[V]) []series[V] {
+	out := make([]series[V], len(obs))
+	for i, o := range obs {
+		out[i].observer = o
+	}
+	return out
 }
 
 // Calendar returns the engine's period calendar.
@@ -90,39 +129,82 @@ func (e *Engine) Calendar() *Calendar { return e.cal }
 func (e *Engine) Begin(t ingest.Table) { e.present[t] = true }
 
 // Add folds one record batch of table t into the KPIs. The batch must
-// follow the table's contract schema. Tables the KPIs do not use are
-// accepted and ignored.
+// follow the table's contract schema.
 func (e *Engine) Add(t ingest.Table, rec arrow.Record) error {
 	e.Begin(t)
+	if rec.NumRows() == 0 {
+		return nil
+	}
 	switch t {
+	case ingest.Customers:
+		return e.addCustomers(rec)
 	case ingest.Tickets:
 		return e.addTickets(rec)
 	case ingest.Messages:
 		return e.addMessages(rec)
 	case ingest.Surveys:
-		if err := e.decodeSurveys(rec, &e.surveys); err != nil {
+		v := &e.views.surveys
+		if err := e.decodeSurveys(rec, v); err != nil {
 			return err
 		}
-		observe(e, e.surveyObs, &e.surveys, e.surveys.at, e.surveys.channel)
+		observe(e, e.surveyObs, v, &v.rows)
+	case ingest.QAReviews:
+		return e.addReviews(rec)
+	case ingest.Calls:
+		v := &e.views.calls
+		if err := e.decodeCalls(rec, v); err != nil {
+			return err
+		}
+		observe(e, e.callObs, v, &v.rows)
+	case ingest.Feedback:
+		v := &e.views.feedback
+		if err := e.decodeFeedback(rec, v); err != nil {
+			return err
+		}
+		observe(e, e.fbObs, v, &v.rows)
+	case ingest.SocialMentions:
+		v := &e.views.social
+		if err := e.decodeSocial(rec, v); err != nil {
+			return err
+		}
+		observe(e, e.socialObs, v, &v.rows)
+	case ingest.Orders:
+		return e.addOrders(rec)
+	case ingest.Referrals:
+		v := &e.views.referral
+		if err := e.decodeReferrals(rec, v); err != nil {
+			return err
+		}
+		observe(e, e.referObs, v, &v.rows)
+	default:
+		return fmt.Errorf("kpi: unknown table %q", string(t))
 	}
 	return nil
 }
 
-// observe folds one view of n rows into every series of obs.
-func observe[V any](e *Engine, obs []series[V], v *V, at []arrow.Timestamp, channel []int32) {
-	n := len(at)
-	e.period, e.zero = grow(e.period, n), grow(e.zero, n)
+// observe folds one view into every series of obs: the period of each row,
+// then each metric's observations, then one grid per dimension.
+func observe[V any](e *Engine, obs []series[V], v *V, r *rows) {
+	n := len(r.at)
+	e.period = grow(e.period, n)
 	e.x, e.w = grow(e.x, n), grow(e.w, n)
-	clear(e.zero)
-	e.cal.Assign(at, nil, e.period)
-	codes := [2][]int32{e.zero, channel}
+	e.cal.Assign(r.at, nil, e.period)
+	r.codes[dimAll] = zeros(r.codes[dimAll], n)
 	for k := range obs {
 		s := &obs[k]
 		s.observe(v, e.x, e.w)
-		for d := range s.grids {
-			s.grids[d].add(e.period, codes[d], e.x, e.w, s.Stat == Quantile)
+		for d, codes := range r.codes {
+			if codes != nil {
+				s.grids[d].add(e.period, codes, e.x, e.w, s.Stat == Quantile)
+			}
 		}
 	}
+}
+
+func zeros(s []int32, n int) []int32 {
+	s = grow(s, n)
+	clear(s)
+	return s
 }
 
 // Notes returns the counts of rows the KPIs could not use, by table and
@@ -143,91 +225,16 @@ func (e *Engine) Notes() []Note {
 
 func (e *Engine) note(t ingest.Table, text string) { e.notes[noteKey{t, text}]++ }
 
-// Rows finishes the computation and returns the tidy KPI table: for every
-// metric whose inputs are present, every period from the first to the last
-// one holding any data, dimension "all" and every channel seen. A metric
-// with no observations in a period has a null value and n = 0. Rows
-// consumes the engine's state; call it once.
-func (e *Engine) Rows() []Row {
-	e.observeTickets()
-	type metricGrids struct {
-		m     *Metric
-		grids *[2]grid
-	}
-	var all []metricGrids
-	for k := range e.surveyObs {
-		all = append(all, metricGrids{&e.surveyObs[k].Metric, &e.surveyObs[k].grids})
-	}
-	for k := range e.ticketObs {
-		all = append(all, metricGrids{&e.ticketObs[k].Metric, &e.ticketObs[k].grids})
-	}
-	// The reported span: every period any usable metric has data for.
-	var lo, hi int32
-	found := false
-	var usable []metricGrids
-	for _, s := range all {
-		if !e.usable(s.m) {
-			continue
-		}
-		usable = append(usable, s)
-		if l, h, ok := s.grids[0].span(); ok {
-			if !found {
-				lo, hi, found = l, h, true
-			}
-			lo, hi = min(lo, l), max(hi, h)
-		}
-	}
-	if !found {
-		return nil
-	}
-	chans := e.channels.sorted()
-	var rows []Row
-	for p := lo; p <= hi; p++ {
-		start, end := e.cal.Start(p).UTC(), e.cal.Start(p+1).UTC()
-		for _, s := range usable {
-			r := Row{PeriodStart: start, PeriodEnd: end, Metric: s.m.Name, Unit: s.m.Unit, Dimension: "all", DimensionValue: "all"}
-			rows = append(rows, s.m.row(r, s.grids[0].at(p, 0)))
-			for _, c := range chans {
-				r.Dimension, r.DimensionValue = dimChannel, c.name
-				rows = append(rows, s.m.row(r, s.grids[1].at(p, c.code)))
-			}
-		}
-	}
-	return rows
-}
-
-// usable reports whether every input m needs is present, logging a note
-// when it is not.
-func (e *Engine) usable(m *Metric) bool {
+// usable reports whether every input m needs is present, noting the
+// metrics skipped for want of an input.
+func (e *Engine) usable(m *Metric, skipped map[ingest.Table][]string) bool {
 	for _, t := range m.Needs {
 		if !e.present[t] {
-			e.opt.Logger.Info("metric skipped: input absent", "metric", m.Name, "missing", string(t))
+			skipped[t] = append(skipped[t], m.Name)
 			return false
 		}
 	}
 	return true
-}
-
-// row fills the value columns of r from cell c (nil when empty).
-func (m *Metric) row(r Row, c *cell) Row {
-	if c == nil || c.n == 0 {
-		return r
-	}
-	r.N = c.n
-	switch m.Stat {
-	case Count:
-		r.Value = Some(float64(c.n))
-	case Quantile:
-		r.Value = Some(quantile(slices.Clone(c.vals), m.Q))
-	default:
-		scale := m.Scale
-		if scale == 0 {
-			scale = 1
-		}
-		r.Numerator, r.Denominator = Some(c.x), Some(c.w)
-		r.Value = Some(c.x / c.w * scale)
-	}
-	return r
 }
 
 // dict interns the values of a dimension as small integer codes.
@@ -246,16 +253,9 @@ func (d *dict) code(s string) int32 {
 	return c
 }
 
-type coded struct {
-	name string
-	code int32
-}
-
-func (d *dict) sorted() []coded {
-	out := make([]coded, len(d.names))
-	for i, n := range d.names {
-		out[i] = coded{n, int32(i)}
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
-	return out
+	return s[:n]
 }

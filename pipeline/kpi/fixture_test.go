@@ -1,6 +1,7 @@
 package kpi
 
 import (
+	"log/slog"
 	"strconv"
 	"testing"
 	"time"
@@ -73,6 +74,9 @@ func compute(t testing.TB, in input, opt Options, batch int, inspect func(*Engin
 	t.Helper()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
 	e, err := New(opt)
 	if err != nil {
 		t.Fatal(err)

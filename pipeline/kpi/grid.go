@@ -20,6 +20,11 @@ const (
 	Quantile
 	// Count is the number of observations with w ≠ 0.
 	Count
+	// Sum is Σx × Scale over the observations with w ≠ 0.
+	Sum
+	// Share is a dimension value's part of the total: Σw of the value /
+	// Σw of dimension "all" × Scale (100 for the "all" row itself).
+	Share
 )
 
 // cell accumulates one metric for one period and one dimension value. The

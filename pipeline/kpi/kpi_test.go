@@ -76,7 +76,7 @@ var handCases = []want{
 	{"csat", oct, "email", 100, 2},
 	{"csat", oct, "chat", 0, 1},
 	{"csat", oct, "unknown", 0, 1},
-	{"csat", oct, "phone", math.NaN(), 0},
+	{"csat", nov, "email", math.NaN(), 0},
 	// November has tickets but no survey: missing, not 0.
 	{"csat", nov, "all", math.NaN(), 0},
 	// NPS: 10, 9 promoters; 8 passive; 6, 0 detractors: (2 − 2) / 5 = 0.
@@ -142,7 +142,7 @@ func TestNotes(t *testing.T) {
 	compute(t, handFixture(), Options{}, 3, func(e *Engine) { notes = e.Notes() })
 	wantNotes := []Note{
 		{ingest.Messages, "agent replies are dated before their ticket was created; ignored", 1},
-		{ingest.Messages, "agent replies refer to a ticket missing from the tickets export; ignored", 1},
+		{ingest.Messages, "messages refer to a ticket missing from the tickets export; ignored", 1},
 	}
 	if !reflect.DeepEqual(notes, wantNotes) {
 		t.Errorf("notes = %v, want %v", notes, wantNotes)
@@ -200,13 +200,23 @@ func TestAbsentInputsAreSkipped(t *testing.T) {
 	in := handFixture()
 	in.tables = []ingest.Table{ingest.Tickets} // no messages, no surveys
 	rows := compute(t, in, Options{}, 10, nil)
+	needs := map[string][]ingest.Table{}
+	for _, m := range Catalog() {
+		needs[m.Name] = m.Needs
+	}
+	reported := map[string]bool{}
 	for _, r := range rows {
-		if r.Metric != "tickets" {
-			t.Fatalf("metric %s reported without its inputs", r.Metric)
+		reported[r.Metric] = true
+		for _, n := range needs[r.Metric] {
+			if n != ingest.Tickets {
+				t.Fatalf("metric %s reported without its input %s", r.Metric, n)
+			}
 		}
 	}
-	if len(rows) == 0 {
-		t.Fatal("tickets metric missing")
+	for _, m := range []string{"tickets", "channel_share", "resolution_time"} {
+		if !reported[m] {
+			t.Errorf("metric %s, which needs only tickets, is missing", m)
+		}
 	}
 }
 

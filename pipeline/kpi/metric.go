@@ -1,7 +1,9 @@
 package kpi
 
 import (
+	"fmt"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/cxkpi/cxkpi/pipeline/ingest"
@@ -42,7 +44,21 @@ type Options struct {
 	// effort" (the 1–5 scale of some vendors). By default a higher answer
 	// means an easier experience (the 1–7 "strongly agree it was easy").
 	CESLowerIsEasier bool
-	Logger           *slog.Logger // default slog.Default()
+	// BusinessHours is the schedule of the *_bh duration metrics, default
+	// Monday to Friday 09:00–17:00 in Location.
+	BusinessHours *BusinessHours
+	// QAWeights weighs the QA criteria in the IQS by name; a criterion not
+	// listed weighs 1.
+	QAWeights map[string]float64
+	// Engagement weighs the components of the engagement score; the zero
+	// value weighs them equally.
+	Engagement EngagementWeights
+	Logger     *slog.Logger // default slog.Default()
+}
+
+// EngagementWeights weighs the components of the engagement score.
+type EngagementWeights struct {
+	Loyalty, Education, Usage float64
 }
 
 func (o *Options) ensureDefaults() {
@@ -58,18 +74,49 @@ func (o *Options) ensureDefaults() {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.BusinessHours == nil {
+		o.BusinessHours = DefaultBusinessHours(o.Location)
+	}
+	if o.Engagement == (EngagementWeights{}) {
+		o.Engagement = EngagementWeights{1, 1, 1}
+	}
+}
+
+func (o *Options) validate() error {
+	if _, err := ParseGrain(string(o.Grain)); err != nil {
+		return err
+	}
+	if o.CSATPositive <= 0 || o.CSATPositive > 1 {
+		return fmt.Errorf("kpi: CSATPositive %v outside (0, 1]", o.CSATPositive)
+	}
+	if err := o.BusinessHours.Validate(); err != nil {
+		return err
+	}
+	for c, w := range o.QAWeights {
+		if w < 0 || math.IsNaN(w) || math.IsInf(w, 0) {
+			return fmt.Errorf("kpi: QA weight of %q is %v, want a finite weight ≥ 0", c, w)
+		}
+	}
+	ew := o.Engagement
+	for _, w := range []float64{ew.Loyalty, ew.Education, ew.Usage} {
+		if w < 0 || math.IsNaN(w) || math.IsInf(w, 0) {
+			return fmt.Errorf("kpi: engagement weights %+v must be finite and ≥ 0", ew)
+		}
+	}
+	if ew.Loyalty+ew.Education+ew.Usage == 0 {
+		return fmt.Errorf("kpi: engagement weights are all 0")
+	}
+	return nil
 }
 
 // Catalog returns every metric cxkpi computes, in report order.
 func Catalog() []Metric {
 	var o Options
 	o.ensureDefaults()
+	e := newEngine(o)
 	var ms []Metric
-	for _, m := range surveyMetrics(o) {
-		ms = append(ms, m.Metric)
-	}
-	for _, m := range ticketMetrics() {
-		ms = append(ms, m.Metric)
+	for _, s := range e.all() {
+		ms = append(ms, *s.m)
 	}
 	return ms
 }

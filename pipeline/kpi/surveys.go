@@ -22,11 +22,10 @@ const unknownChannel = "unknown"
 
 // surveyView is one batch of survey responses, decoded for the observers.
 type surveyView struct {
-	at      []arrow.Timestamp // responded_at
-	kind    []int8
-	score   []float64
-	lo, hi  []int64 // scale_min, scale_max
-	channel []int32 // channel code of the linked ticket, or the "unknown" code
+	rows   // at responded_at; channel, agent, team, priority of the linked ticket
+	kind   []int8
+	score  []float64
+	lo, hi []int64 // scale_min, scale_max
 }
 
 // surveyMetrics defines the survey-based KPIs. Every answer is first placed
@@ -114,7 +113,9 @@ func mean[V any](in func(v *V, i int) bool, val func(v *V, i int) float64) func(
 	}
 }
 
-// decodeSurveys builds the view of a surveys batch.
+// decodeSurveys builds the view of a surveys batch. An answer linked to a
+// known ticket takes the ticket's channel, agent, team and priority; any
+// other answer is counted under channel "unknown".
 func (e *Engine) decodeSurveys(rec arrow.Record, v *surveyView) error {
 	n := int(rec.NumRows())
 	cols, err := columns(rec, ingest.Surveys, "responded_at", "kind", "score", "scale_min", "scale_max", "ticket_id")
@@ -128,7 +129,10 @@ func (e *Engine) decodeSurveys(rec arrow.Record, v *surveyView) error {
 	v.hi = cols[4].(*array.Int64).Int64Values()
 	tickets := cols[5].(*array.String)
 	v.kind = grow(v.kind, n)
-	v.channel = grow(v.channel, n)
+	for d := dimChannel; d <= dimPriority; d++ {
+		v.codes[d] = grow(v.codes[d], n)
+	}
+	s := &e.tickets
 	for i := range n {
 		switch kinds.Value(i) {
 		case "csat":
@@ -140,14 +144,16 @@ func (e *Engine) decodeSurveys(rec arrow.Record, v *surveyView) error {
 		default:
 			v.kind[i] = kindOther
 		}
-		if t, ok := e.tickets.index[tickets.Value(i)]; ok && tickets.IsValid(i) {
-			v.channel[i] = e.tickets.channel[t]
+		if t, ok := s.index[tickets.Value(i)]; ok && tickets.IsValid(i) {
+			v.codes[dimChannel][i], v.codes[dimAgent][i] = s.channel[t], s.agent[t]
+			v.codes[dimTeam][i], v.codes[dimPriority][i] = s.team[t], s.priority[t]
 			continue
 		}
 		if tickets.IsValid(i) {
 			e.note(ingest.Surveys, "responses refer to a ticket missing from the tickets export; counted under channel \"unknown\"")
 		}
-		v.channel[i] = e.channels.code(unknownChannel)
+		v.codes[dimChannel][i] = e.dicts[dimChannel].code(unknownChannel)
+		v.codes[dimAgent][i], v.codes[dimTeam][i], v.codes[dimPriority][i] = -1, -1, -1
 	}
 	return nil
 }
@@ -173,11 +179,4 @@ func columns(rec arrow.Record, t ingest.Table, names ...string) ([]arrow.Array, 
 		out[k] = col
 	}
 	return out, nil
-}
-
-func grow[T any](s []T, n int) []T {
-	if cap(s) < n {
-		return make([]T, n)
-	}
-	return s[:n]
 }

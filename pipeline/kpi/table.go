@@ -31,6 +31,9 @@ type Row struct {
 	Numerator      Num
 	Denominator    Num
 	N              int64 // observations behind the value
+	Previous       Num   // the value of the previous period, same metric and dimension value
+	Change         Num   // Value − Previous
+	ChangePct      Num   // (Value − Previous) / |Previous| × 100; null when Previous is 0
 }
 
 // Schema is the Arrow schema of the tidy KPI table (docs/outputs.md).
@@ -47,6 +50,9 @@ func Schema() *arrow.Schema {
 		{Name: "numerator", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 		{Name: "denominator", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 		{Name: "n", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "previous_value", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		{Name: "change", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		{Name: "change_pct", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 	}, nil)
 }
 
@@ -63,14 +69,20 @@ func Record(mem memory.Allocator, rows []Row) arrow.Record {
 		b.Field(4).(*array.StringBuilder).Append(r.Dimension)
 		b.Field(5).(*array.StringBuilder).Append(r.DimensionValue)
 		for i, n := range []Num{r.Value, r.Numerator, r.Denominator} {
-			fb := b.Field(6 + i).(*array.Float64Builder)
-			if n.Valid {
-				fb.Append(n.V)
-			} else {
-				fb.AppendNull()
-			}
+			appendNum(b.Field(6+i).(*array.Float64Builder), n)
 		}
 		b.Field(9).(*array.Int64Builder).Append(r.N)
+		for i, n := range []Num{r.Previous, r.Change, r.ChangePct} {
+			appendNum(b.Field(10+i).(*array.Float64Builder), n)
+		}
 	}
 	return b.NewRecord()
+}
+
+func appendNum(b *array.Float64Builder, n Num) {
+	if n.Valid {
+		b.Append(n.V)
+	} else {
+		b.AppendNull()
+	}
 }

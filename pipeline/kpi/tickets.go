@@ -1,7 +1,10 @@
 package kpi
 
 import (
+	"cmp"
 	"math"
+	"slices"
+	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -12,54 +15,144 @@ import (
 // noTime marks a ticket fact that has not happened (yet).
 const noTime = arrow.Timestamp(math.MaxInt64)
 
+// Message authors, as codes.
+const (
+	authorCustomer int8 = iota
+	authorAgent
+	authorInternal
+)
+
 // ticketStore keeps the per-ticket facts the ticket metrics need, in
-// columns indexed by the order tickets were read. It grows with the number
-// of tickets (about 40 bytes and one map entry each).
+// columns indexed by the order tickets were read, and the messages in
+// compact columns (17 bytes each) until the end of the input, when they are
+// sorted by ticket and time to pair every reply with what it answers. Both
+// grow with the input: tickets by about 60 bytes and a map entry each.
 type ticketStore struct {
-	index      map[string]int32
-	created    []arrow.Timestamp
-	channel    []int32
-	firstReply []arrow.Timestamp // earliest agent reply at or after created, noTime if none
+	index     map[string]int32
+	created   []arrow.Timestamp
+	solved    []arrow.Timestamp // noTime while unsolved
+	channel   []int32
+	agent     []int32 // -1 when unassigned
+	team      []int32
+	priority  []int32
+	complaint []bool
+	reopens   []int64
+
+	msgTicket []int32
+	msgAt     []arrow.Timestamp
+	msgAuthor []int8
+	msgAgent  []int32
 }
 
-// ticketView is a slice of the ticket store, for the observers.
+// ticketView is a chunk of tickets with what their messages tell.
 type ticketView struct {
-	at         []arrow.Timestamp // created_at
-	channel    []int32
-	firstReply []arrow.Timestamp
+	rows
+	created    []arrow.Timestamp
+	solved     []arrow.Timestamp
+	firstReply []arrow.Timestamp // noTime if never replied
+	replies    []int32           // public agent replies
+	followUp   []bool            // the customer wrote again after the first reply
+	complaint  []bool
+	reopens    []int64
 }
 
-// ticketMetrics defines the KPIs observed per ticket, in the period of the
-// ticket's creation.
-func ticketMetrics() []observer[ticketView] {
-	replied := func(v *ticketView, i int) bool { return v.firstReply[i] != noTime }
-	frt := func(v *ticketView, i int) float64 { return float64(v.firstReply[i]-v.at[i]) / 1e6 }
-	needs := []ingest.Table{ingest.Tickets, ingest.Messages}
+// replyView is a chunk of agent replies, each with the instant of the
+// customer message (or ticket opening) it answers.
+type replyView struct {
+	rows
+	asked []arrow.Timestamp
+}
+
+func seconds(a, b arrow.Timestamp) float64 { return float64(b-a) / 1e6 }
+
+func instant(t arrow.Timestamp) time.Time { return time.UnixMicro(int64(t)) }
+
+// durationMetrics defines the mean, median and 90th percentile of one
+// duration, in calendar time and, when bh is not nil, in business hours
+// (metric names with the suffix _bh).
+func durationMetrics[V any](name, doc string, needs []ingest.Table, in func(v *V, i int) bool,
+	from, to func(v *V, i int) arrow.Timestamp, bh *BusinessHours) []observer[V] {
+	cal := func(v *V, i int) float64 { return seconds(from(v, i), to(v, i)) }
+	biz := func(v *V, i int) float64 {
+		return bh.Duration(instant(from(v, i)), instant(to(v, i))).Seconds()
+	}
+	var out []observer[V]
+	for _, variant := range []struct {
+		suffix, doc string
+		val         func(v *V, i int) float64
+	}{{"", "", cal}, {"_bh", " in business hours", biz}} {
+		if variant.suffix != "" && bh == nil {
+			continue
+		}
+		n := name + variant.suffix
+		d := doc + variant.doc
+		out = append(out,
+			observer[V]{Metric{Name: n, Unit: "seconds", Needs: needs, Doc: "mean " + d}, mean(in, variant.val)},
+			observer[V]{Metric{Name: n + "_median", Unit: "seconds", Stat: Quantile, Q: 0.5, Needs: needs, Doc: "median " + d}, mean(in, variant.val)},
+			observer[V]{Metric{Name: n + "_p90", Unit: "seconds", Stat: Quantile, Q: 0.9, Needs: needs, Doc: "90th percentile of " + d}, mean(in, variant.val)},
+		)
+	}
+	return out
+}
+
+// openedMetrics are observed per ticket at its creation.
+func openedMetrics() []observer[ticketView] {
+	every := func(*ticketView, int) bool { return true }
 	return []observer[ticketView]{
 		{Metric{Name: "tickets", Unit: "count", Stat: Count, Needs: []ingest.Table{ingest.Tickets},
 			Doc: "tickets created in the period"},
-			mean(func(*ticketView, int) bool { return true }, func(*ticketView, int) float64 { return 1 })},
-		{Metric{Name: "first_reply_time", Unit: "seconds", Needs: needs,
-			Doc: "mean time from ticket creation to the first public agent reply, over replied tickets"},
-			mean(replied, frt)},
-		{Metric{Name: "first_reply_time_median", Unit: "seconds", Stat: Quantile, Q: 0.5, Needs: needs,
-			Doc: "median time from ticket creation to the first public agent reply"},
-			mean(replied, frt)},
-		{Metric{Name: "first_reply_time_p90", Unit: "seconds", Stat: Quantile, Q: 0.9, Needs: needs,
-			Doc: "90th percentile of the time from ticket creation to the first public agent reply"},
-			mean(replied, frt)},
+			mean(every, func(*ticketView, int) float64 { return 1 })},
+		{Metric{Name: "channel_share", Unit: "%", Stat: Share, Scale: 100, Needs: []ingest.Table{ingest.Tickets},
+			Doc: "share of the period's tickets created through each channel"},
+			mean(every, func(*ticketView, int) float64 { return 1 })},
 	}
+}
+
+// solvedMetrics are observed per solved ticket at its (last) solution.
+func solvedMetrics(bh *BusinessHours) []observer[ticketView] {
+	solved := func(v *ticketView, i int) bool { return v.solved[i] != noTime }
+	complaint := func(v *ticketView, i int) bool { return v.solved[i] != noTime && v.complaint[i] }
+	created := func(v *ticketView, i int) arrow.Timestamp { return v.created[i] }
+	solvedAt := func(v *ticketView, i int) arrow.Timestamp { return v.solved[i] }
+	tickets := []ingest.Table{ingest.Tickets}
+	out := durationMetrics("resolution_time", "time from ticket creation to solution", tickets, solved, created, solvedAt, bh)
+	out = append(out, durationMetrics("complaint_resolution_time", "time from creation to solution of complaint tickets", tickets, complaint, created, solvedAt, bh)...)
+	return append(out, observer[ticketView]{
+		Metric{Name: "first_contact_resolution", Unit: "%", Scale: 100, Needs: []ingest.Table{ingest.Tickets, ingest.Messages},
+			Doc: "share of solved tickets solved with at most one agent reply, no reopening and no customer follow-up"},
+		share(solved, func(v *ticketView, i int) bool { return v.replies[i] <= 1 && v.reopens[i] == 0 && !v.followUp[i] }),
+	})
+}
+
+// firstReplyMetrics are observed per ticket at its creation.
+func firstReplyMetrics(bh *BusinessHours) []observer[ticketView] {
+	return durationMetrics("first_reply_time", "time from ticket creation to the first public agent reply",
+		[]ingest.Table{ingest.Tickets, ingest.Messages},
+		func(v *ticketView, i int) bool { return v.firstReply[i] != noTime },
+		func(v *ticketView, i int) arrow.Timestamp { return v.created[i] },
+		func(v *ticketView, i int) arrow.Timestamp { return v.firstReply[i] }, bh)
+}
+
+// replyMetrics are observed per agent reply at the reply.
+func replyMetrics(bh *BusinessHours) []observer[replyView] {
+	return durationMetrics("reply_time", "time from a customer message (or the ticket's creation) to the agent reply that answers it",
+		[]ingest.Table{ingest.Tickets, ingest.Messages},
+		func(*replyView, int) bool { return true },
+		func(v *replyView, i int) arrow.Timestamp { return v.asked[i] },
+		func(v *replyView, i int) arrow.Timestamp { return v.at[i] }, bh)
 }
 
 // addTickets appends a tickets batch to the store.
 func (e *Engine) addTickets(rec arrow.Record) error {
-	cols, err := columns(rec, ingest.Tickets, "ticket_id", "created_at", "channel")
+	cols, err := columns(rec, ingest.Tickets, "ticket_id", "created_at", "solved_at", "channel", "agent_id", "team", "priority", "is_complaint", "reopens")
 	if err != nil {
 		return err
 	}
 	ids := cols[0].(*array.String)
 	created := cols[1].(*array.Timestamp).TimestampValues()
-	channels := cols[2].(*array.String)
+	solved := cols[2].(*array.Timestamp)
+	complaint := cols[7].(*array.Boolean)
+	reopens := cols[8].(*array.Int64)
 	s := &e.tickets
 	for i := range int(rec.NumRows()) {
 		id := ids.Value(i)
@@ -69,48 +162,174 @@ func (e *Engine) addTickets(rec arrow.Record) error {
 		}
 		s.index[id] = int32(len(s.created))
 		s.created = append(s.created, created[i])
-		s.channel = append(s.channel, e.channels.code(channels.Value(i)))
-		s.firstReply = append(s.firstReply, noTime)
+		at := noTime
+		if solved.IsValid(i) {
+			at = solved.Value(i)
+		}
+		s.solved = append(s.solved, at)
+		s.channel = append(s.channel, e.codeOf(dimChannel, cols[3], i))
+		s.agent = append(s.agent, e.codeOf(dimAgent, cols[4], i))
+		s.team = append(s.team, e.codeOf(dimTeam, cols[5], i))
+		s.priority = append(s.priority, e.codeOf(dimPriority, cols[6], i))
+		s.complaint = append(s.complaint, complaint.IsValid(i) && complaint.Value(i))
+		var n int64
+		if reopens.IsValid(i) {
+			n = reopens.Value(i)
+		}
+		s.reopens = append(s.reopens, n)
 	}
 	return nil
 }
 
-// addMessages records the first agent reply of each ticket. Taking the
-// minimum is order-independent, so batches may come in any order.
+// codeOf returns the code of row i of a string column in dimension d, or -1
+// when the value is null.
+func (e *Engine) codeOf(d dim, col arrow.Array, i int) int32 {
+	s := col.(*array.String)
+	if s.IsNull(i) {
+		return -1
+	}
+	return e.dicts[d].code(s.Value(i))
+}
+
+// addMessages keeps the messages of known tickets for [Engine.finishTickets].
 func (e *Engine) addMessages(rec arrow.Record) error {
-	cols, err := columns(rec, ingest.Messages, "ticket_id", "author", "created_at")
+	cols, err := columns(rec, ingest.Messages, "ticket_id", "author", "agent_id", "created_at")
 	if err != nil {
 		return err
 	}
 	ids := cols[0].(*array.String)
 	authors := cols[1].(*array.String)
-	at := cols[2].(*array.Timestamp).TimestampValues()
+	at := cols[3].(*array.Timestamp).TimestampValues()
 	s := &e.tickets
 	for i := range int(rec.NumRows()) {
-		if authors.Value(i) != "agent" {
+		t, ok := s.index[ids.Value(i)]
+		if !ok {
+			e.note(ingest.Messages, "messages refer to a ticket missing from the tickets export; ignored")
 			continue
 		}
-		t, ok := s.index[ids.Value(i)]
-		switch {
-		case !ok:
-			e.note(ingest.Messages, "agent replies refer to a ticket missing from the tickets export; ignored")
-		case at[i] < s.created[t]:
-			e.note(ingest.Messages, "agent replies are dated before their ticket was created; ignored")
-		case at[i] < s.firstReply[t]:
-			s.firstReply[t] = at[i]
+		var a int8
+		switch authors.Value(i) {
+		case "customer":
+			a = authorCustomer
+		case "agent":
+			a = authorAgent
+		default:
+			a = authorInternal
 		}
+		if a == authorAgent && at[i] < s.created[t] {
+			e.note(ingest.Messages, "agent replies are dated before their ticket was created; ignored")
+			continue
+		}
+		s.msgTicket = append(s.msgTicket, t)
+		s.msgAt = append(s.msgAt, at[i])
+		s.msgAuthor = append(s.msgAuthor, a)
+		s.msgAgent = append(s.msgAgent, e.codeOf(dimAgent, cols[2], i))
 	}
 	return nil
 }
 
-// observeTickets feeds the ticket metrics, a chunk of tickets at a time.
-func (e *Engine) observeTickets() {
-	const chunk = 1 << 16
+// finishTickets pairs replies with the messages they answer and feeds the
+// ticket, first-reply and reply metrics, a chunk at a time.
+//
+// Within a ticket, in time order: the ticket's creation opens a request;
+// a customer message opens one when none is open; an agent reply answers
+// the open request (its reply time is measured from the request) and closes
+// it. Agent replies with no open request (a second reply in a row) count as
+// replies but have no reply time. Internal notes are ignored.
+func (e *Engine) finishTickets() {
 	s := &e.tickets
+	n := len(s.created)
+	order := make([]int32, len(s.msgTicket))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortStableFunc(order, func(a, b int32) int {
+		if c := cmp.Compare(s.msgTicket[a], s.msgTicket[b]); c != 0 {
+			return c
+		}
+		return cmp.Compare(s.msgAt[a], s.msgAt[b])
+	})
+	firstReply := make([]arrow.Timestamp, n)
+	replies := make([]int32, n)
+	followUp := make([]bool, n)
+	for i := range firstReply {
+		firstReply[i] = noTime
+	}
+	const chunk = 1 << 16
+	var rv replyView
+	flush := func() {
+		if len(rv.at) > 0 {
+			observe(e, e.replyObs, &rv, &rv.rows)
+		}
+		rv.at, rv.asked = rv.at[:0], rv.asked[:0]
+		for d := dimChannel; d <= dimPriority; d++ {
+			rv.codes[d] = rv.codes[d][:0:cap(rv.codes[d])]
+		}
+	}
+	for d := dimChannel; d <= dimPriority; d++ {
+		rv.codes[d] = make([]int32, 0, chunk)
+	}
+	open := noTime
+	prev := int32(-1)
+	for _, m := range order {
+		t := s.msgTicket[m]
+		if t != prev {
+			prev, open = t, s.created[t]
+		}
+		at := s.msgAt[m]
+		switch s.msgAuthor[m] {
+		case authorCustomer:
+			if firstReply[t] != noTime && at > firstReply[t] {
+				followUp[t] = true
+			}
+			if open == noTime {
+				open = at
+			}
+		case authorAgent:
+			replies[t]++
+			if firstReply[t] == noTime {
+				firstReply[t] = at
+			}
+			if open == noTime {
+				continue
+			}
+			agent := s.msgAgent[m]
+			if agent < 0 {
+				agent = s.agent[t]
+			}
+			rv.at, rv.asked = append(rv.at, at), append(rv.asked, min(open, at))
+			rv.codes[dimChannel] = append(rv.codes[dimChannel], s.channel[t])
+			rv.codes[dimAgent] = append(rv.codes[dimAgent], agent)
+			rv.codes[dimTeam] = append(rv.codes[dimTeam], s.team[t])
+			rv.codes[dimPriority] = append(rv.codes[dimPriority], s.priority[t])
+			open = noTime
+			if len(rv.at) == chunk {
+				flush()
+			}
+		}
+	}
+	flush()
+
 	var v ticketView
-	for lo := 0; lo < len(s.created); lo += chunk {
-		hi := min(lo+chunk, len(s.created))
-		v.at, v.channel, v.firstReply = s.created[lo:hi], s.channel[lo:hi], s.firstReply[lo:hi]
-		observe(e, e.ticketObs, &v, v.at, v.channel)
+	for lo := 0; lo < n; lo += chunk {
+		hi := min(lo+chunk, n)
+		v.created, v.solved = s.created[lo:hi], s.solved[lo:hi]
+		v.firstReply, v.replies, v.followUp = firstReply[lo:hi], replies[lo:hi], followUp[lo:hi]
+		v.complaint, v.reopens = s.complaint[lo:hi], s.reopens[lo:hi]
+		v.codes[dimChannel], v.codes[dimAgent] = s.channel[lo:hi], s.agent[lo:hi]
+		v.codes[dimTeam], v.codes[dimPriority] = s.team[lo:hi], s.priority[lo:hi]
+		v.at = v.created
+		observe(e, e.openedObs, &v, &v.rows)
+		observe(e, e.frtObs, &v, &v.rows)
+		// Solved tickets are observed at their solution; unsolved ones get
+		// any instant (their observations have w = 0).
+		v.at = make([]arrow.Timestamp, hi-lo)
+		for i, at := range v.solved {
+			v.at[i] = at
+			if at == noTime {
+				v.at[i] = v.created[i]
+			}
+		}
+		observe(e, e.solvedObs, &v, &v.rows)
 	}
 }

@@ -1,0 +1,354 @@
+package kpi
+
+import (
+	"math/bits"
+	"time"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+
+	"github.com/cxkpi/cxkpi/pipeline/ingest"
+)
+
+// customerStore keeps each customer's relationship dates and programme
+// flags, and which customers bought in which period (one bit per customer
+// and period). It grows with the number of customers.
+type customerStore struct {
+	index   map[string]int32
+	signup  []arrow.Timestamp // noTime for buyers missing from the customers export
+	churned []arrow.Timestamp // noTime while active
+	loyal   []bool
+	edu     []bool
+	bought  map[int32][]uint64 // period → bitset of customers with an order
+}
+
+// orderView is a batch of orders, observed when placed.
+type orderView struct {
+	rows
+	revenue []float64
+}
+
+func orderMetrics() []observer[orderView] {
+	orders := []ingest.Table{ingest.Orders}
+	every := func(*orderView, int) bool { return true }
+	rev := func(v *orderView, i int) float64 { return v.revenue[i] }
+	return []observer[orderView]{
+		{Metric{Name: "orders", Unit: "count", Stat: Count, Needs: orders, Doc: "orders placed in the period"},
+			mean(every, func(*orderView, int) float64 { return 1 })},
+		{Metric{Name: "revenue", Unit: "currency", Stat: Sum, Needs: orders, Doc: "revenue of the orders placed in the period"},
+			mean(every, rev)},
+		{Metric{Name: "average_order_value", Unit: "currency", Needs: orders, Doc: "revenue / orders"},
+			mean(every, rev)},
+	}
+}
+
+// referralView is a batch of referrals, observed when made.
+type referralView struct {
+	rows
+	converted []bool
+}
+
+func referralMetrics() []observer[referralView] {
+	refs := []ingest.Table{ingest.Referrals}
+	every := func(*referralView, int) bool { return true }
+	return []observer[referralView]{
+		{Metric{Name: "referrals", Unit: "count", Stat: Count, Needs: refs, Doc: "referrals made in the period"},
+			mean(every, func(*referralView, int) float64 { return 1 })},
+		{Metric{Name: "referral_conversion_rate", Unit: "%", Scale: 100, Needs: refs,
+			Doc: "share of the period's referrals whose referred person became a customer (by the time of the export)"},
+			share(every, func(v *referralView, i int) bool { return v.converted[i] })},
+	}
+}
+
+func (e *Engine) addCustomers(rec arrow.Record) error {
+	cols, err := columns(rec, ingest.Customers, "customer_id", "signup_at", "churned_at", "loyalty_member", "education_participant")
+	if err != nil {
+		return err
+	}
+	ids := cols[0].(*array.String)
+	signup := cols[1].(*array.Timestamp).TimestampValues()
+	churned := cols[2].(*array.Timestamp)
+	loyal, edu := cols[3].(*array.Boolean), cols[4].(*array.Boolean)
+	s := &e.customers
+	for i := range int(rec.NumRows()) {
+		if _, dup := s.index[ids.Value(i)]; dup {
+			e.note(ingest.Customers, "customers repeat an id already read; the later copy is ignored")
+			continue
+		}
+		s.index[ids.Value(i)] = int32(len(s.signup))
+		s.signup = append(s.signup, signup[i])
+		c := noTime
+		if churned.IsValid(i) {
+			c = churned.Value(i)
+		}
+		s.churned = append(s.churned, c)
+		s.loyal = append(s.loyal, loyal.IsValid(i) && loyal.Value(i))
+		s.edu = append(s.edu, edu.IsValid(i) && edu.Value(i))
+	}
+	return nil
+}
+
+func (e *Engine) addOrders(rec arrow.Record) error {
+	cols, err := columns(rec, ingest.Orders, "ordered_at", "revenue", "customer_id")
+	if err != nil {
+		return err
+	}
+	v := &e.views.orders
+	v.at = cols[0].(*array.Timestamp).TimestampValues()
+	v.revenue = cols[1].(*array.Float64).Float64Values()
+	observe(e, e.orderObs, v, &v.rows)
+
+	// e.period now holds each order's period: mark the buyers.
+	ids := cols[2].(*array.String)
+	s := &e.customers
+	if s.bought == nil {
+		s.bought = map[int32][]uint64{}
+	}
+	for i := range int(rec.NumRows()) {
+		c, ok := s.index[ids.Value(i)]
+		if !ok {
+			e.note(ingest.Orders, "orders come from a customer missing from the customers export; counted as buyers only")
+			c = int32(len(s.signup))
+			s.index[ids.Value(i)] = c
+			s.signup, s.churned = append(s.signup, noTime), append(s.churned, noTime)
+			s.loyal, s.edu = append(s.loyal, false), append(s.edu, false)
+		}
+		set := s.bought[e.period[i]]
+		if need := int(c)/64 + 1; len(set) < need {
+			set = append(set, make([]uint64, need-len(set))...)
+		}
+		set[c/64] |= 1 << (c % 64)
+		s.bought[e.period[i]] = set
+	}
+	return nil
+}
+
+func (e *Engine) decodeReferrals(rec arrow.Record, v *referralView) error {
+	cols, err := columns(rec, ingest.Referrals, "referred_at", "converted_at")
+	if err != nil {
+		return err
+	}
+	n := int(rec.NumRows())
+	v.at = cols[0].(*array.Timestamp).TimestampValues()
+	converted := cols[1].(*array.Timestamp)
+	v.converted = grow(v.converted, n)
+	for i := range n {
+		v.converted[i] = converted.IsValid(i)
+	}
+	return nil
+}
+
+// span returns the periods from the first signup to the last signup or
+// churn, for inputs with customers and no dated activity.
+func (s *customerStore) span(cal *Calendar) (lo, hi int32, ok bool) {
+	for i, at := range s.signup {
+		if at == noTime {
+			continue
+		}
+		p, q := cal.Number(instant(at)), cal.Number(instant(at))
+		if s.churned[i] != noTime {
+			q = cal.Number(instant(s.churned[i]))
+		}
+		if !ok {
+			lo, hi, ok = p, q, true
+		}
+		lo, hi = min(lo, p), max(hi, q)
+	}
+	return lo, hi, ok
+}
+
+// periodMetric is a KPI computed per period from the customer base rather
+// than from dated rows.
+type periodMetric struct {
+	Metric
+	// value returns numerator, denominator and n of period p; ok is false
+	// when the metric has no data in p.
+	value func(c *customerCounts, p int) (x, w float64, n int64, ok bool)
+}
+
+type periodSeries struct {
+	periodMetric
+	grids [numDims]grid
+}
+
+// customerCounts are the per-period counts of the customer base, for
+// periods lo+0, lo+1, …: S customers at the start, E at the end, N new,
+// Lost (of S) during the period, A active at some time in the period, and
+// how many of A are loyalty members, education participants and buyers.
+type customerCounts struct {
+	S, E, N, Lost, A, Loyal, Edu, Buyers []int64
+	Orders, Referrals                    []int64
+	Revenue                              []float64
+	AllBuyers                            []int64   // distinct buyers, active or not
+	Years                                []float64 // length of the period in years
+}
+
+func periodMetrics(o Options) []periodMetric {
+	customers := []ingest.Table{ingest.Customers}
+	rate := func(num, den func(c *customerCounts, p int) int64) func(c *customerCounts, p int) (float64, float64, int64, bool) {
+		return func(c *customerCounts, p int) (float64, float64, int64, bool) {
+			d := den(c, p)
+			return float64(num(c, p)), float64(d), d, d > 0
+		}
+	}
+	s := func(c *customerCounts, p int) int64 { return c.S[p] }
+	a := func(c *customerCounts, p int) int64 { return c.A[p] }
+	ew := o.Engagement
+	return []periodMetric{
+		{Metric{Name: "retention_rate", Unit: "%", Scale: 100, Needs: customers,
+			Doc: "Customer Retention Rate (E − N) / S: customers at the end minus new ones, over customers at the start"},
+			rate(func(c *customerCounts, p int) int64 { return c.E[p] - c.N[p] }, s)},
+		{Metric{Name: "churn_rate", Unit: "%", Scale: 100, Needs: customers,
+			Doc: "customers lost during the period over customers at its start"},
+			rate(func(c *customerCounts, p int) int64 { return c.Lost[p] }, s)},
+		{Metric{Name: "customers_active", Unit: "count", Stat: Sum, Needs: customers,
+			Doc: "customers who were customers at some time in the period"},
+			func(c *customerCounts, p int) (float64, float64, int64, bool) {
+				return float64(c.A[p]), 1, c.A[p], c.A[p] > 0
+			}},
+		{Metric{Name: "customers_new", Unit: "count", Stat: Sum, Needs: customers, Doc: "customers who signed up in the period"},
+			func(c *customerCounts, p int) (float64, float64, int64, bool) {
+				return float64(c.N[p]), 1, c.A[p], c.A[p] > 0
+			}},
+		{Metric{Name: "loyalty_participation", Unit: "%", Scale: 100, Needs: customers,
+			Doc: "share of active customers in the loyalty programme"},
+			rate(func(c *customerCounts, p int) int64 { return c.Loyal[p] }, a)},
+		{Metric{Name: "education_participation", Unit: "%", Scale: 100, Needs: customers,
+			Doc: "share of active customers who took part in education or training"},
+			rate(func(c *customerCounts, p int) int64 { return c.Edu[p] }, a)},
+		{Metric{Name: "usage_rate", Unit: "%", Scale: 100, Needs: []ingest.Table{ingest.Customers, ingest.Orders},
+			Doc: "share of active customers who placed an order in the period (usage frequency)"},
+			rate(func(c *customerCounts, p int) int64 { return c.Buyers[p] }, a)},
+		{Metric{Name: "engagement_score", Unit: "score", Needs: []ingest.Table{ingest.Customers, ingest.Orders},
+			Doc: "weighted mean of loyalty participation, education participation and usage rate (0–100)"},
+			func(c *customerCounts, p int) (float64, float64, int64, bool) {
+				if c.A[p] == 0 {
+					return 0, 0, 0, false
+				}
+				pct := func(k int64) float64 { return float64(k) / float64(c.A[p]) * 100 }
+				x := ew.Loyalty*pct(c.Loyal[p]) + ew.Education*pct(c.Edu[p]) + ew.Usage*pct(c.Buyers[p])
+				return x, ew.Loyalty + ew.Education + ew.Usage, c.A[p], true
+			}},
+		{Metric{Name: "referral_rate", Unit: "%", Scale: 100, Needs: []ingest.Table{ingest.Customers, ingest.Referrals},
+			Doc: "referrals made in the period per 100 active customers"},
+			rate(func(c *customerCounts, p int) int64 { return c.Referrals[p] }, a)},
+		{Metric{Name: "clv_basic", Unit: "currency", Stat: Sum, Needs: []ingest.Table{ingest.Customers, ingest.Orders},
+			Doc: "average order value × purchases per buyer per year × expected lifespan in years (1 / annualized churn)"},
+			func(c *customerCounts, p int) (float64, float64, int64, bool) {
+				if c.Orders[p] == 0 || c.S[p] == 0 || c.Lost[p] == 0 || c.AllBuyers[p] == 0 {
+					return 0, 0, 0, false
+				}
+				aov := c.Revenue[p] / float64(c.Orders[p])
+				perYear := float64(c.Orders[p]) / float64(c.AllBuyers[p]) / c.Years[p]
+				lifespan := c.Years[p] / (float64(c.Lost[p]) / float64(c.S[p]))
+				return aov * perYear * lifespan, 1, c.Orders[p], true
+			}},
+	}
+}
+
+// finishPeriods computes the customer-base counts of periods lo..hi and
+// fills the period metrics' grids.
+func (e *Engine) finishPeriods(lo, hi int32) {
+	n := int(hi-lo) + 1
+	c := &customerCounts{}
+	for _, p := range []*[]int64{&c.S, &c.E, &c.N, &c.Lost, &c.A, &c.Loyal, &c.Edu, &c.Buyers, &c.Orders, &c.Referrals, &c.AllBuyers} {
+		*p = make([]int64, n)
+	}
+	c.Revenue, c.Years = make([]float64, n), make([]float64, n)
+	const year = 365.2425 * 24 * float64(time.Hour)
+	for k := range n {
+		p := lo + int32(k)
+		c.Years[k] = float64(e.cal.Start(p+1).Sub(e.cal.Start(p))) / year
+	}
+	// Range counts with difference arrays over period indices clamped to
+	// [-1, n]: a customer signed up in period sp and churned in cp (n if
+	// never) is in S for sp < p ≤ cp, in E for sp ≤ p < cp, and active
+	// for sp ≤ p ≤ cp.
+	s := &e.customers
+	dS, dE, dA := make([]int64, n+2), make([]int64, n+2), make([]int64, n+2)
+	dL, dD := make([]int64, n+2), make([]int64, n+2)
+	add := func(d []int64, from, to int, v int64) { // to inclusive, both clamped
+		from, to = max(from, 0), min(to, n-1)
+		if from <= to {
+			d[from] += v
+			d[to+1] -= v
+		}
+	}
+	index := func(at arrow.Timestamp) int {
+		if at == noTime {
+			return n + 1
+		}
+		return int(e.cal.Number(instant(at)) - lo)
+	}
+	known := func(i int) bool { return s.signup[i] != noTime }
+	sp := make([]int, len(s.signup))
+	cp := make([]int, len(s.signup))
+	for i, at := range s.signup {
+		if !known(i) {
+			continue
+		}
+		sp[i], cp[i] = index(at), index(s.churned[i])
+		add(dS, sp[i]+1, cp[i], 1)
+		add(dE, sp[i], cp[i]-1, 1)
+		add(dA, sp[i], cp[i], 1)
+		if s.loyal[i] {
+			add(dL, sp[i], cp[i], 1)
+		}
+		if s.edu[i] {
+			add(dD, sp[i], cp[i], 1)
+		}
+		if sp[i] >= 0 && sp[i] < n {
+			c.N[sp[i]]++
+		}
+		if cp[i] >= 0 && cp[i] < n && sp[i] < cp[i] {
+			c.Lost[cp[i]]++
+		}
+	}
+	var rs, re, ra, rl, rd int64
+	for k := range n {
+		rs, re, ra, rl, rd = rs+dS[k], re+dE[k], ra+dA[k], rl+dL[k], rd+dD[k]
+		c.S[k], c.E[k], c.A[k], c.Loyal[k], c.Edu[k] = rs, re, ra, rl, rd
+	}
+	for k := range n {
+		for w, word := range s.bought[lo+int32(k)] {
+			for word != 0 {
+				i := w*64 + bits.TrailingZeros64(word)
+				word &= word - 1
+				c.AllBuyers[k]++
+				if known(i) && sp[i] <= k && k <= cp[i] {
+					c.Buyers[k]++
+				}
+			}
+		}
+	}
+	for k := range n {
+		p := lo + int32(k)
+		for _, o := range e.orderObs {
+			if cell := o.grids[dimAll].at(p, 0); cell != nil {
+				switch o.Name {
+				case "orders":
+					c.Orders[k] = cell.n
+				case "revenue":
+					c.Revenue[k] = cell.x
+				}
+			}
+		}
+		for _, o := range e.referObs {
+			if cell := o.grids[dimAll].at(p, 0); cell != nil && o.Name == "referrals" {
+				c.Referrals[k] = cell.n
+			}
+		}
+	}
+	for i := range e.periodObs {
+		ps := &e.periodObs[i]
+		for k := range n {
+			x, w, cnt, ok := ps.value(c, k)
+			if !ok {
+				continue
+			}
+			p := lo + int32(k)
+			ps.grids[dimAll].ensure(p, p, 0)
+			*ps.grids[dimAll].at(p, 0) = cell{x: x, w: w, n: cnt}
+		}
+	}
+}

@@ -1,0 +1,213 @@
+package kpi
+
+import (
+	"math"
+	"slices"
+	"sort"
+
+	"github.com/apache/arrow/go/v17/arrow"
+
+	"github.com/cxkpi/cxkpi/pipeline/ingest"
+)
+
+// dim is a dimension a metric can be broken down by.
+type dim int
+
+const (
+	dimAll      dim = iota // the total: one value, "all"
+	dimChannel             // contact channel of the ticket (or feedback)
+	dimAgent               // agent: the ticket's assignee, the replying agent, the reviewed agent, the answering agent
+	dimTeam                // team of that agent
+	dimPriority            // ticket priority
+	dimPlatform            // social network
+	dimHour                // hour of day in the reporting time zone, "00" to "23"
+	dimWeekday             // ISO weekday in the reporting time zone, "1-Mon" to "7-Sun"
+	numDims
+)
+
+func (d dim) String() string {
+	return [...]string{"all", "channel", "agent", "team", "priority", "platform", "hour", "weekday"}[d]
+}
+
+// rows is what every view shares: the instant that places each row in a
+// period, and the row's code in each dimension (nil where the dimension does
+// not apply to the view; a code of -1 where the row has no value).
+type rows struct {
+	at    []arrow.Timestamp
+	codes [numDims][]int32
+}
+
+// metricGrids pairs a metric with its accumulated grids, for the output.
+type metricGrids struct {
+	m     *Metric
+	grids *[numDims]grid
+}
+
+// all returns every series of the engine in catalog order.
+func (e *Engine) all() []metricGrids {
+	var out []metricGrids
+	add := func(m *Metric, g *[numDims]grid) { out = append(out, metricGrids{m, g}) }
+	for i := range e.surveyObs {
+		add(&e.surveyObs[i].Metric, &e.surveyObs[i].grids)
+	}
+	for i := range e.openedObs {
+		add(&e.openedObs[i].Metric, &e.openedObs[i].grids)
+	}
+	for i := range e.frtObs {
+		add(&e.frtObs[i].Metric, &e.frtObs[i].grids)
+	}
+	for i := range e.solvedObs {
+		add(&e.solvedObs[i].Metric, &e.solvedObs[i].grids)
+	}
+	for i := range e.replyObs {
+		add(&e.replyObs[i].Metric, &e.replyObs[i].grids)
+	}
+	for i := range e.reviewObs {
+		add(&e.reviewObs[i].Metric, &e.reviewObs[i].grids)
+	}
+	for i := range e.callObs {
+		add(&e.callObs[i].Metric, &e.callObs[i].grids)
+	}
+	for i := range e.fbObs {
+		add(&e.fbObs[i].Metric, &e.fbObs[i].grids)
+	}
+	for i := range e.socialObs {
+		add(&e.socialObs[i].Metric, &e.socialObs[i].grids)
+	}
+	for i := range e.orderObs {
+		add(&e.orderObs[i].Metric, &e.orderObs[i].grids)
+	}
+	for i := range e.referObs {
+		add(&e.referObs[i].Metric, &e.referObs[i].grids)
+	}
+	for i := range e.periodObs {
+		add(&e.periodObs[i].Metric, &e.periodObs[i].grids)
+	}
+	return out
+}
+
+// Rows finishes the computation and returns the tidy KPI table: for every
+// metric whose inputs are present and every period from the first to the
+// last one holding any data, the total (dimension "all") and every value of
+// every dimension the metric was observed with. A metric with no
+// observations in a period has a null value and n = 0. Each row also
+// carries the previous period's value and the change from it. Rows consumes
+// the engine's state; call it once.
+func (e *Engine) Rows() []Row {
+	e.finishTickets()
+	e.finishReviews()
+
+	series := e.all()
+	var usable []metricGrids
+	skipped := map[ingest.Table][]string{}
+	lo, hi, found := int32(0), int32(0), false
+	for _, s := range series {
+		if !e.usable(s.m, skipped) {
+			continue
+		}
+		usable = append(usable, s)
+		if l, h, ok := s.grids[dimAll].span(); ok {
+			if !found {
+				lo, hi, found = l, h, true
+			}
+			lo, hi = min(lo, l), max(hi, h)
+		}
+	}
+	for _, t := range ingest.Tables() {
+		if ms := skipped[t]; len(ms) > 0 {
+			e.opt.Logger.Info("metrics skipped: input absent", "table", string(t), "metrics", ms)
+		}
+	}
+	if l, h, ok := e.customers.span(e.cal); ok && !found {
+		lo, hi, found = l, h, true
+	}
+	if !found {
+		return nil
+	}
+	e.finishPeriods(lo, hi)
+
+	var out []Row
+	for _, s := range usable {
+		for d := range numDims {
+			for _, v := range e.observed(s.grids, d) {
+				var prev Num
+				for p := lo; p <= hi; p++ {
+					r := Row{
+						PeriodStart: e.cal.Start(p).UTC(), PeriodEnd: e.cal.Start(p + 1).UTC(),
+						Metric: s.m.Name, Unit: s.m.Unit, Dimension: d.String(), DimensionValue: v.name,
+					}
+					r = s.m.row(r, s.grids[d].at(p, v.code), s.grids[dimAll].at(p, 0))
+					r.Previous = prev
+					if prev.Valid && r.Value.Valid {
+						r.Change = Some(r.Value.V - prev.V)
+						if prev.V != 0 {
+							r.ChangePct = Some((r.Value.V - prev.V) / math.Abs(prev.V) * 100)
+						}
+					}
+					prev = r.Value
+					out = append(out, r)
+				}
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].PeriodStart.Before(out[j].PeriodStart) })
+	return out
+}
+
+type coded struct {
+	name string
+	code int32
+}
+
+// observed returns the values of dimension d that the grids hold data for,
+// sorted by name.
+func (e *Engine) observed(g *[numDims]grid, d dim) []coded {
+	if d == dimAll {
+		return []coded{{"all", 0}} // the total is reported even without data
+	}
+	seen := map[int32]bool{}
+	for _, row := range g[d].cells {
+		for c := range row {
+			if row[c].n > 0 {
+				seen[int32(c)] = true
+			}
+		}
+	}
+	out := make([]coded, 0, len(seen))
+	for c := range seen {
+		out = append(out, coded{e.dicts[d].names[c], c})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
+// row fills the value columns of r from cell c (nil when empty); total is
+// the cell of the same period for dimension "all", for shares.
+func (m *Metric) row(r Row, c, total *cell) Row {
+	if c == nil || c.n == 0 {
+		return r
+	}
+	r.N = c.n
+	scale := m.Scale
+	if scale == 0 {
+		scale = 1
+	}
+	switch m.Stat {
+	case Count:
+		r.Value = Some(float64(c.n))
+	case Sum:
+		r.Value = Some(c.x * scale)
+	case Quantile:
+		r.Value = Some(quantile(slices.Clone(c.vals), m.Q))
+	case Share:
+		r.Numerator, r.Denominator = Some(c.w), Some(total.w)
+		r.Value = Some(c.w / total.w * scale)
+	default:
+		if c.w == 0 {
+			return r
+		}
+		r.Numerator, r.Denominator = Some(c.x), Some(c.w)
+		r.Value = Some(c.x / c.w * scale)
+	}
+	return r
+}

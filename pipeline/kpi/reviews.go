@@ -1,0 +1,84 @@
+package kpi
+
+import (
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+
+	"github.com/cxkpi/cxkpi/pipeline/ingest"
+)
+
+// reviewStore adds up the weighted criteria of each QA review; a review's
+// rows may be spread over batches. It grows with the number of reviews.
+type reviewStore struct {
+	index map[string]int32
+	at    []arrow.Timestamp // reviewed_at of the review's first row
+	agent []int32
+	team  []int32
+	num   []float64 // Σ weight × score / max_score
+	den   []float64 // Σ weight
+}
+
+// reviewView is a chunk of reviews, observed when reviewed.
+type reviewView struct {
+	rows     // agent, team
+	num, den []float64
+}
+
+func reviewMetrics() []observer[reviewView] {
+	return []observer[reviewView]{
+		{Metric{Name: "iqs", Unit: "%", Scale: 100, Needs: []ingest.Table{ingest.QAReviews},
+			Doc: "Internal Quality Score: mean over reviews of the weighted share of QA points earned"},
+			mean(func(v *reviewView, i int) bool { return v.den[i] > 0 },
+				func(v *reviewView, i int) float64 { return v.num[i] / v.den[i] })},
+		{Metric{Name: "qa_reviews", Unit: "count", Stat: Count, Needs: []ingest.Table{ingest.QAReviews},
+			Doc: "QA reviews made in the period"},
+			mean(func(*reviewView, int) bool { return true }, func(*reviewView, int) float64 { return 1 })},
+	}
+}
+
+// addReviews folds one batch of review rows (one per review and criterion)
+// into the store. A criterion's weight comes from Options.QAWeights, 1 if
+// it is not listed.
+func (e *Engine) addReviews(rec arrow.Record) error {
+	cols, err := columns(rec, ingest.QAReviews, "review_id", "reviewed_at", "criterion", "score", "max_score", "agent_id", "team")
+	if err != nil {
+		return err
+	}
+	ids := cols[0].(*array.String)
+	at := cols[1].(*array.Timestamp).TimestampValues()
+	criteria := cols[2].(*array.String)
+	score := cols[3].(*array.Float64).Float64Values()
+	maxScore := cols[4].(*array.Float64).Float64Values()
+	s := &e.reviews
+	for i := range int(rec.NumRows()) {
+		r, ok := s.index[ids.Value(i)]
+		if !ok {
+			r = int32(len(s.at))
+			s.index[ids.Value(i)] = r
+			s.at = append(s.at, at[i])
+			s.agent = append(s.agent, e.codeOf(dimAgent, cols[5], i))
+			s.team = append(s.team, e.codeOf(dimTeam, cols[6], i))
+			s.num, s.den = append(s.num, 0), append(s.den, 0)
+		}
+		w := 1.0
+		if v, ok := e.opt.QAWeights[criteria.Value(i)]; ok {
+			w = v
+		}
+		s.num[r] += w * score[i] / maxScore[i]
+		s.den[r] += w
+	}
+	return nil
+}
+
+// finishReviews observes every review.
+func (e *Engine) finishReviews() {
+	s := &e.reviews
+	const chunk = 1 << 16
+	var v reviewView
+	for lo := 0; lo < len(s.at); lo += chunk {
+		hi := min(lo+chunk, len(s.at))
+		v.at, v.num, v.den = s.at[lo:hi], s.num[lo:hi], s.den[lo:hi]
+		v.codes[dimAgent], v.codes[dimTeam] = s.agent[lo:hi], s.team[lo:hi]
+		observe(e, e.reviewObs, &v, &v.rows)
+	}
+}
