@@ -1,0 +1,201 @@
+package ingest
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// rawKind says what a source found for one contract column of a row.
+type rawKind uint8
+
+const (
+	rawAbsent  rawKind = iota // the source has no such column or key
+	rawNull                   // an explicit null (JSON null, Parquet null)
+	rawText                   // text, converted by the column's rules
+	rawInstant                // a typed instant: i is µs since the epoch
+	rawWall                   // a typed wall-clock time without zone: i is µs as if UTC
+	rawNested                 // a JSON object or array
+	rawInvalid                // a typed value that cannot be represented; text says why
+)
+
+// rawValue is what a source hands the converter for one contract column.
+type rawValue struct {
+	kind rawKind
+	text string
+	i    int64
+	col  int // 1-based source column; 0 when absent
+}
+
+// cell is one converted value of a contract column.
+type cell struct {
+	valid bool
+	s     string  // String, Enum
+	i     int64   // Int; Time as µs since the epoch
+	f     float64 // Float
+	b     bool    // Bool
+}
+
+// column is a contract column together with the mapping rules that read it.
+type column struct {
+	Column
+	source string            // column name or key in the export
+	values map[string]string // lower-case trimmed source value -> contract value
+	time   timeFormat
+	def    cell // used when the source lacks the column
+	hasDef bool
+}
+
+// text converts the text of one value. Surrounding space is removed; an
+// empty value is missing (an invalid cell, with no error).
+func (c *column) text(s string) (cell, error) {
+	s = strings.TrimSpace(s)
+	if c.values != nil && s != "" {
+		if v, ok := c.values[s]; ok {
+			s = v
+		} else if v, ok := c.values[strings.ToLower(s)]; ok {
+			s = v
+		}
+	}
+	if s == "" {
+		return cell{}, nil
+	}
+	switch c.Kind {
+	case String:
+		return cell{valid: true, s: s}, nil
+	case Enum:
+		for _, v := range c.Values {
+			if strings.EqualFold(v, s) {
+				return cell{valid: true, s: v}, nil
+			}
+		}
+		return cell{}, reasonf(ErrInvalidValue, "unexpected value %q, want one of %s", s, strings.Join(c.Values, ", "))
+	case Time:
+		us, err := c.time.parse(s)
+		if err != nil {
+			return cell{}, err
+		}
+		return cell{valid: true, i: us}, nil
+	case Float:
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+			return cell{}, reasonf(ErrInvalidValue, "invalid number %q, want a finite decimal number", s)
+		}
+		return cell{valid: true, f: f}, nil
+	case Int:
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			f, ferr := strconv.ParseFloat(s, 64)
+			if ferr != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+				return cell{}, reasonf(ErrInvalidValue, "invalid integer %q", s)
+			}
+			n = int64(f)
+		}
+		return cell{valid: true, i: n}, nil
+	case Bool:
+		if b, ok := parseBool(s); ok {
+			return cell{valid: true, b: b}, nil
+		}
+		return cell{}, reasonf(ErrInvalidValue, "invalid boolean %q, want true/false, 1/0, yes/no, t/f or y/n", s)
+	}
+	return cell{}, reasonf(ErrInvalidValue, "unsupported column kind %v", c.Kind)
+}
+
+// instant converts a typed time. A wall-clock time is read in the column's
+// zone.
+func (c *column) instant(us int64, wall bool) (cell, error) {
+	if c.Kind != Time {
+		// Render the instant and convert the text, so the column's own
+		// rules apply.
+		return c.text(formatTime(us))
+	}
+	if wall && c.time.loc != nil && c.time.loc != time.UTC {
+		t := time.UnixMicro(us).UTC()
+		us = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), c.time.loc).UnixMicro()
+	}
+	if us < minUnixSec*1_000_000 || us >= (maxUnixSec+1)*1_000_000 {
+		return cell{}, reasonf(ErrInvalidValue, "time %s outside years 0000–9999", formatTime(us))
+	}
+	return cell{valid: true, i: us}, nil
+}
+
+func parseBool(s string) (value, ok bool) {
+	switch len(s) {
+	case 1:
+		switch s[0] {
+		case '1', 't', 'T', 'y', 'Y':
+			return true, true
+		case '0', 'f', 'F', 'n', 'N':
+			return false, true
+		}
+	case 2:
+		if strings.EqualFold(s, "no") {
+			return false, true
+		}
+	case 3:
+		if strings.EqualFold(s, "yes") {
+			return true, true
+		}
+	case 4:
+		if strings.EqualFold(s, "true") {
+			return true, true
+		}
+	case 5:
+		if strings.EqualFold(s, "false") {
+			return false, true
+		}
+	}
+	return false, false
+}
+
+// plan is a table's contract compiled with its mapping: everything a
+// source and the converter need to read its files.
+type plan struct {
+	spec    Spec
+	cols    []column
+	files   []string // globs; nil means the default names
+	format  string
+	delim   rune
+	rule    func(cells []cell) *rowError
+	key     []int // contract indices of the key columns
+	keyName []string
+}
+
+// convert turns the raw values of one row into cells, checking every
+// column in contract order, then the table's row rules. It reports the
+// first problem only.
+func (p *plan) convert(raws []rawValue, cells []cell) *rowError {
+	for i := range p.cols {
+		c := &p.cols[i]
+		r := &raws[i]
+		var v cell
+		var err error
+		switch r.kind {
+		case rawAbsent:
+			if c.hasDef {
+				v = c.def
+			}
+		case rawNull:
+		case rawText:
+			v, err = c.text(r.text)
+		case rawInstant, rawWall:
+			v, err = c.instant(r.i, r.kind == rawWall)
+		case rawNested:
+			err = reasonf(ErrInvalidValue, "nested value, want a string, number, boolean or null")
+		case rawInvalid:
+			err = reasonf(ErrInvalidValue, "%s", r.text)
+		}
+		if err != nil {
+			return &rowError{col: i, err: err}
+		}
+		if !v.valid && c.Required {
+			return &rowError{col: i, err: ErrMissingValue}
+		}
+		cells[i] = v
+	}
+	if p.rule != nil {
+		return p.rule(cells)
+	}
+	return nil
+}

@@ -1,0 +1,236 @@
+package ingest
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Source formats.
+const (
+	FormatCSV     = "csv"
+	FormatJSONL   = "jsonl"
+	FormatParquet = "parquet"
+)
+
+// Mapping tells how the exports of each table are named and laid out, for
+// exports that do not follow the contract's own names (docs/inputs.md
+// shows the YAML form read by [LoadMapping]). A table absent from Tables
+// uses the zero [TableMapping].
+type Mapping struct {
+	Tables map[Table]TableMapping `yaml:"tables,omitempty"`
+}
+
+// TableMapping tells how the exports of one table are named and laid out.
+// Its zero value reads the files named after the table (tickets.csv,
+// tickets.csv.gz, tickets.jsonl, tickets.ndjson, tickets.jsonl.gz,
+// tickets.parquet) with the contract's column names.
+type TableMapping struct {
+	// Files are glob patterns (path.Match syntax) relative to the input
+	// file system. Every file they match is read, in sorted order, and a
+	// pattern that matches nothing is an error.
+	Files []string `yaml:"files,omitempty"`
+	// Format is csv, jsonl or parquet; empty means "from each file's
+	// extension". CSV and JSON Lines may be gzip-compressed whatever
+	// their name.
+	Format string `yaml:"format,omitempty"`
+	// Delimiter is the CSV field delimiter, one character; empty means ",".
+	Delimiter string `yaml:"delimiter,omitempty"`
+	// Columns maps a contract column to the column (CSV header, JSON key,
+	// Parquet field) that holds it in the export. Unmapped contract
+	// columns are looked up by their own name.
+	Columns map[string]string `yaml:"columns,omitempty"`
+	// TimeLayouts maps a Time contract column to a Go time layout, or to
+	// "unix" or "unix_ms" for seconds or milliseconds since the epoch. A
+	// value that does not fit the layout is still accepted as RFC 3339.
+	TimeLayouts map[string]string `yaml:"time_layouts,omitempty"`
+	// TimeZone is the IANA zone of times written without an offset; it
+	// overrides [Options.Location].
+	TimeZone string `yaml:"time_zone,omitempty"`
+	// Values maps, per contract column, export values to contract values
+	// (channel: {web_widget: chat, Mail: email}). Export values match
+	// case-insensitively after trimming space; a value mapped to "" is
+	// missing.
+	Values map[string]map[string]string `yaml:"values,omitempty"`
+	// Defaults holds a constant value for contract columns the export
+	// lacks (scale_min: "1"). It is used when a CSV or Parquet file has no
+	// such column, or a JSON line has no such key.
+	Defaults map[string]string `yaml:"defaults,omitempty"`
+}
+
+// defaultExts are the file name endings tried, in order, for a table
+// without mapped files.
+var defaultExts = [...]string{".csv", ".csv.gz", ".jsonl", ".ndjson", ".jsonl.gz", ".parquet"}
+
+// formatOf returns the format implied by a file name, or "".
+func formatOf(name string) string {
+	name = strings.ToLower(name)
+	gz := strings.HasSuffix(name, ".gz")
+	switch path.Ext(strings.TrimSuffix(name, ".gz")) {
+	case ".csv":
+		return FormatCSV
+	case ".jsonl", ".ndjson":
+		return FormatJSONL
+	case ".parquet":
+		if !gz {
+			return FormatParquet
+		}
+	}
+	return ""
+}
+
+func mappingErr(p string, format string, args ...any) *MappingError {
+	return &MappingError{Path: p, Err: fmt.Errorf(format, args...)}
+}
+
+// compile checks a table's mapping against its contract and builds the
+// plan that reads its files. loc is the zone for times without offset
+// when the mapping names none; nil means UTC. Errors are *MappingError
+// with a path relative to the table.
+func compile(spec Spec, m TableMapping, loc *time.Location) (*plan, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	p := &plan{spec: spec, files: m.Files, format: m.Format, delim: ','}
+	switch m.Format {
+	case "", FormatCSV, FormatJSONL, FormatParquet:
+	default:
+		return nil, mappingErr("format", "unknown format %q, want csv, jsonl or parquet", m.Format)
+	}
+	if m.Delimiter != "" {
+		r, n := utf8.DecodeRuneInString(m.Delimiter)
+		if n != len(m.Delimiter) || r == utf8.RuneError || r == '"' || r == '\r' || r == '\n' || r == 0xFEFF {
+			return nil, mappingErr("delimiter", "bad delimiter %q, want one character other than a quote or line break", m.Delimiter)
+		}
+		if m.Format != "" && m.Format != FormatCSV {
+			return nil, mappingErr("delimiter", "a delimiter applies to CSV only, not %s", m.Format)
+		}
+		p.delim = r
+	}
+	for i, f := range m.Files {
+		if _, err := path.Match(f, ""); err != nil || f == "" || !fs.ValidPath(f) {
+			return nil, mappingErr(fmt.Sprintf("files[%d]", i), "bad file pattern %q, want a slash-separated glob relative to the input directory", f)
+		}
+	}
+	if m.TimeZone != "" {
+		l, err := time.LoadLocation(m.TimeZone)
+		if err != nil {
+			return nil, mappingErr("time_zone", "bad time zone %q: %w", m.TimeZone, err)
+		}
+		loc = l
+	}
+	cols := make([]column, len(spec.Columns))
+	for i, c := range spec.Columns {
+		cols[i] = column{Column: c, source: c.Name, time: timeFormat{loc: loc}}
+	}
+	lookup := func(section, name string) (*column, error) {
+		i := spec.Index(name)
+		if i < 0 {
+			return nil, mappingErr(section+"."+name, "unknown contract column %q of table %s", name, spec.Table)
+		}
+		return &cols[i], nil
+	}
+	for _, name := range sortedKeys(m.Columns) {
+		c, err := lookup("columns", name)
+		if err != nil {
+			return nil, err
+		}
+		src := m.Columns[name]
+		if strings.TrimSpace(src) == "" {
+			return nil, mappingErr("columns."+name, "empty source column name")
+		}
+		c.source = src
+	}
+	for _, name := range sortedKeys(m.TimeLayouts) {
+		c, err := lookup("time_layouts", name)
+		if err != nil {
+			return nil, err
+		}
+		layout := m.TimeLayouts[name]
+		switch {
+		case c.Kind != Time:
+			return nil, mappingErr("time_layouts."+name, "column %s is a %v, not a timestamp", name, c.Kind)
+		case layout == LayoutUnix || layout == LayoutUnixMS || validLayout(layout):
+			c.time.layout = layout
+		default:
+			return nil, mappingErr("time_layouts."+name, "bad time layout %q: want a Go layout with year, month and day (like \"2006-01-02 15:04:05\"), unix or unix_ms", layout)
+		}
+	}
+	for _, name := range sortedKeys(m.Values) {
+		c, err := lookup("values", name)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.setValues(m.Values[name], "values."+name); err != nil {
+			return nil, err
+		}
+	}
+	for _, name := range sortedKeys(m.Defaults) {
+		c, err := lookup("defaults", name)
+		if err != nil {
+			return nil, err
+		}
+		v, err := c.text(m.Defaults[name])
+		if err == nil && !v.valid {
+			err = errors.New("empty default")
+		}
+		if err != nil {
+			return nil, mappingErr("defaults."+name, "bad default for %s: %w", name, err)
+		}
+		c.def, c.hasDef = v, true
+	}
+	p.cols = cols
+	rule, err := rowRule(spec)
+	if err != nil {
+		return nil, err
+	}
+	p.rule = rule
+	for _, k := range spec.Key {
+		i := spec.Index(k)
+		if i < 0 {
+			return nil, fmt.Errorf("ingest: key column %s is not a column of %s", k, spec.Table)
+		}
+		p.key = append(p.key, i)
+		p.keyName = append(p.keyName, k)
+	}
+	return p, nil
+}
+
+// setValues installs a value mapping on the column, checking that every
+// target is a valid value of the column.
+func (c *column) setValues(m map[string]string, at string) error {
+	values := make(map[string]string, len(m))
+	orig := make(map[string]string, len(m))
+	for _, from := range sortedKeys(m) {
+		to := m[from]
+		key := strings.ToLower(strings.TrimSpace(from))
+		if key == "" {
+			return mappingErr(at, "an empty value cannot be mapped; use defaults for absent columns")
+		}
+		if prev, ok := orig[key]; ok && values[key] != strings.TrimSpace(to) {
+			return mappingErr(at+"."+from, "%q and %q differ only in case or space but map to different values", prev, from)
+		}
+		if to = strings.TrimSpace(to); to != "" {
+			if _, err := c.text(to); err != nil {
+				return mappingErr(at+"."+from, "bad target for %s: %w", c.Name, err)
+			}
+		}
+		values[key], orig[key] = to, from
+	}
+	c.values = values
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

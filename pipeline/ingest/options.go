@@ -1,0 +1,130 @@
+package ingest
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+)
+
+// DefaultBatchSize is the number of rows per record batch when
+// [Options.BatchSize] is zero.
+const DefaultBatchSize = 8192
+
+// Options control how a [Reader] reads one table.
+type Options struct {
+	// BatchSize is the number of rows per record batch; 0 means
+	// DefaultBatchSize. A reader holds at most one batch in memory.
+	BatchSize int
+	// Location is the zone of timestamps written without an offset; nil
+	// means UTC. Mapping.TimeZone overrides it.
+	Location *time.Location
+	// Strict makes the first row that breaks the contract end the read
+	// with a *ParseError instead of being quarantined.
+	Strict bool
+	// Mapping says where the table's files are and how they are laid out;
+	// the zero value means files named after the table with the
+	// contract's column names.
+	Mapping TableMapping
+	// Reject receives every rejected row when Strict is false; it is
+	// required then. An error it returns ends the read.
+	Reject func(Rejection) error
+	// Logger receives one line per file read; nil discards them.
+	Logger *slog.Logger
+}
+
+// Counts reconcile a read: Read == Accepted + Rejected.
+type Counts struct {
+	Read     int64 // rows read from the files
+	Accepted int64 // rows handed on in record batches
+	Rejected int64 // rows quarantined (or, in strict mode, the one that stopped the read)
+}
+
+func (o *Options) ensureDefaults() error {
+	switch {
+	case o.BatchSize < 0:
+		return fmt.Errorf("ingest: batch size %d is negative", o.BatchSize)
+	case o.BatchSize == 0:
+		o.BatchSize = DefaultBatchSize
+	}
+	if !o.Strict && o.Reject == nil {
+		return errors.New("ingest: options need a Reject function unless Strict")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+// inputFile is one file of a table and the format to read it with.
+type inputFile struct {
+	name   string
+	format string
+}
+
+// resolve lists the files of table t, in sorted order. Without mapped
+// patterns it looks for the default names and returns ErrNoInput when none
+// exists; a mapped pattern that matches nothing is an error naming it.
+func resolve(fsys fs.FS, t Table, p *plan) ([]inputFile, error) {
+	var names []string
+	if len(p.files) == 0 {
+		for _, ext := range defaultExts {
+			name := string(t) + ext
+			if _, err := fs.Stat(fsys, name); err == nil {
+				names = append(names, name)
+			} else if !errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("ingest: %s: %w", name, err)
+			}
+		}
+		if len(names) == 0 {
+			return nil, fmt.Errorf("%w for table %s (looked for %s.csv, .csv.gz, .jsonl, .ndjson, .jsonl.gz, .parquet)", ErrNoInput, t, t)
+		}
+	} else {
+		for _, pat := range p.files {
+			matches, err := fs.Glob(fsys, pat)
+			if err != nil {
+				return nil, fmt.Errorf("ingest: files of %s: %q: %w", t, pat, err)
+			}
+			if len(matches) == 0 {
+				return nil, fmt.Errorf("ingest: files of %s: %s: %w", t, pat, fs.ErrNotExist)
+			}
+			for _, m := range matches {
+				st, err := fs.Stat(fsys, m)
+				if err != nil {
+					return nil, fmt.Errorf("ingest: %s: %w", m, err)
+				}
+				if st.IsDir() {
+					if !hasMeta(pat) {
+						return nil, fmt.Errorf("ingest: files of %s: %s is a directory", t, m)
+					}
+					continue
+				}
+				names = append(names, m)
+			}
+		}
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+	files := make([]inputFile, 0, len(names))
+	for _, n := range names {
+		f := p.format
+		if f == "" {
+			f = formatOf(n)
+		}
+		if f == "" {
+			return nil, fmt.Errorf("ingest: %s: cannot tell the format from the name; set the table's format to csv, jsonl or parquet", n)
+		}
+		files = append(files, inputFile{name: n, format: f})
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("ingest: files of %s: %s: %w", t, strings.Join(p.files, ", "), fs.ErrNotExist)
+	}
+	return files, nil
+}
+
+func hasMeta(pat string) bool {
+	return strings.ContainsAny(pat, `*?[\`)
+}

@@ -1,0 +1,167 @@
+package ingest
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"strings"
+)
+
+// csvSource reads a CSV file with a header row. Each contract column is
+// found in the header by its mapped name (exactly, else ignoring case and
+// surrounding space); other columns are ignored.
+type csvSource struct {
+	name   string
+	f      fs.File
+	zr     *gzip.Reader // nil unless the file is gzip-compressed
+	r      *csv.Reader
+	delim  rune
+	index  []int // per contract column: field index in a record, or -1
+	fields int   // fields in the header
+	rec    []string
+}
+
+func newCSVSource(fsys fs.FS, name string, p *plan) (_ *csvSource, err error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: open %s: %w", name, err)
+	}
+	s := &csvSource{name: name, f: f, delim: p.delim}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
+	rd, zr, err := decompress(f)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: read %s: %w", name, err)
+	}
+	s.zr = zr
+	s.r = csv.NewReader(rd)
+	s.r.Comma = p.delim
+	s.r.FieldsPerRecord = -1
+	s.r.ReuseRecord = true
+	header, err := s.r.Read()
+	switch {
+	case errors.Is(err, io.EOF):
+		return nil, fmt.Errorf("ingest: %s: empty file, want a header row", name)
+	case err != nil:
+		return nil, fmt.Errorf("ingest: %s: header: %w", name, err)
+	}
+	header = append([]string(nil), header...)
+	header[0] = strings.TrimPrefix(header[0], "\uFEFF")
+	s.fields = len(header)
+	s.index, err = matchColumns(name, p, header)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// matchColumns finds each contract column of the plan among names, the
+// columns of a file. A required column without a default must be there.
+func matchColumns(file string, p *plan, names []string) ([]int, error) {
+	index := make([]int, len(p.cols))
+	for i := range p.cols {
+		c := &p.cols[i]
+		index[i] = findName(names, c.source)
+		if index[i] < 0 && c.Required && !c.hasDef {
+			return nil, fmt.Errorf("%w: %s has no column %q for contract column %s", ErrMissingColumn, file, c.source, c.Name)
+		}
+	}
+	return index, nil
+}
+
+// findName returns the index of name in names: an exact match first, else
+// one ignoring case and surrounding space; -1 if none.
+func findName(names []string, name string) int {
+	for i, n := range names {
+		if n == name {
+			return i
+		}
+	}
+	want := strings.TrimSpace(name)
+	for i, n := range names {
+		if strings.EqualFold(strings.TrimSpace(n), want) {
+			return i
+		}
+	}
+	return -1
+}
+
+// decompress returns a buffered reader of f, gunzipping it when it starts
+// with the gzip magic number.
+func decompress(f io.Reader) (io.Reader, *gzip.Reader, error) {
+	br := bufio.NewReaderSize(f, 64<<10)
+	magic, err := br.Peek(2)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, nil, err
+	}
+	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, nil, fmt.Errorf("gzip: %w", err)
+		}
+		return bufio.NewReaderSize(zr, 64<<10), zr, nil
+	}
+	return br, nil, nil
+}
+
+func (s *csvSource) next(raws []rawValue) (int, error) {
+	rec, err := s.r.Read()
+	if err != nil {
+		s.rec = nil
+		var pe *csv.ParseError
+		if errors.As(err, &pe) && isCSVSyntax(pe.Err) {
+			return pe.StartLine, &rowError{col: -1, err: reasonf(ErrMalformedRow,
+				"malformed CSV: %v (line %d, byte %d)", pe.Err, pe.Line, pe.Column)}
+		}
+		return 0, err
+	}
+	s.rec = rec
+	line, _ := s.r.FieldPos(0)
+	if len(rec) != s.fields {
+		return line, &rowError{col: -1, err: reasonf(ErrMalformedRow, "row has %d fields, header has %d", len(rec), s.fields)}
+	}
+	for i, fi := range s.index {
+		if fi < 0 {
+			raws[i] = rawValue{}
+		} else {
+			raws[i] = rawValue{kind: rawText, text: rec[fi], col: fi + 1}
+		}
+	}
+	return line, nil
+}
+
+// isCSVSyntax reports whether err is one of encoding/csv's syntax errors,
+// after which reading can go on with the next record.
+func isCSVSyntax(err error) bool {
+	return errors.Is(err, csv.ErrBareQuote) || errors.Is(err, csv.ErrQuote) || errors.Is(err, csv.ErrFieldCount)
+}
+
+func (s *csvSource) raw() string {
+	if s.rec == nil {
+		return ""
+	}
+	var sb strings.Builder
+	w := csv.NewWriter(&sb)
+	w.Comma = s.delim
+	w.Write(s.rec)
+	w.Flush()
+	return strings.TrimSuffix(sb.String(), "\n")
+}
+
+func (s *csvSource) close() error {
+	var err error
+	if s.zr != nil {
+		err = s.zr.Close()
+	}
+	if cerr := s.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

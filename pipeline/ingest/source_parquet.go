@@ -1,0 +1,346 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/apache/arrow/go/v17/parquet"
+	"github.com/apache/arrow/go/v17/parquet/file"
+	"github.com/apache/arrow/go/v17/parquet/pqarrow"
+)
+
+// parquetSource reads a Parquet file through pqarrow, one record batch of
+// the needed columns at a time. Typed values are handed to the shared
+// converter as text (numbers, booleans, strings) or as instants
+// (timestamps, dates), so the contract's rules are the same as for CSV.
+type parquetSource struct {
+	name string
+	f    fs.File
+	tmp  *os.File // spill copy when f cannot seek
+	pf   *file.Reader
+	rr   pqarrow.RecordReader
+	cols []parquetColumn // per contract column
+	rec  arrow.Record    // current batch, owned by rr
+	row  int             // next row of rec
+	num  int             // rows returned so far
+	raws []rawValue      // row last returned, for raw
+}
+
+// parquetColumn locates one contract column in the file.
+type parquetColumn struct {
+	field int    // index in the record reader's schema, or -1
+	col   int    // 1-based field index in the file's schema
+	name  string // field name in the file
+	get   func(j int) rawValue
+}
+
+func newParquetSource(ctx context.Context, fsys fs.FS, name string, p *plan, mem memory.Allocator) (_ *parquetSource, err error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: open %s: %w", name, err)
+	}
+	s := &parquetSource{name: name, f: f}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
+	ras, ok := f.(parquet.ReaderAtSeeker)
+	if !ok {
+		// Parquet keeps its index at the end of the file: without random
+		// access, spill the file to a temporary one rather than memory.
+		if s.tmp, err = spill(f); err != nil {
+			return nil, fmt.Errorf("ingest: read %s: %w", name, err)
+		}
+		ras = s.tmp
+	}
+	s.pf, err = file.NewParquetReader(ras, file.WithReadProps(parquet.NewReaderProperties(mem)))
+	if err != nil {
+		return nil, fmt.Errorf("ingest: read %s: %w", name, err)
+	}
+	fr, err := pqarrow.NewFileReader(s.pf, pqarrow.ArrowReadProperties{BatchSize: DefaultBatchSize}, mem)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: read %s: %w", name, err)
+	}
+	sc, err := fr.Schema()
+	if err != nil {
+		return nil, fmt.Errorf("ingest: read %s: %w", name, err)
+	}
+	names := make([]string, sc.NumFields())
+	for i, fd := range sc.Fields() {
+		names[i] = fd.Name
+	}
+	index, err := matchColumns(name, p, names)
+	if err != nil {
+		return nil, err
+	}
+	var leaves []int
+	s.cols = make([]parquetColumn, len(p.cols))
+	for i, fi := range index {
+		s.cols[i] = parquetColumn{field: -1}
+		if fi < 0 {
+			continue
+		}
+		fd := sc.Field(fi)
+		sf := fr.Manifest.Fields[fi]
+		if !sf.IsLeaf() || !supportedType(fd.Type) {
+			return nil, fmt.Errorf("ingest: %s: column %q (for %s) has unsupported type %v", name, fd.Name, p.cols[i].Name, fd.Type)
+		}
+		s.cols[i] = parquetColumn{field: -1, col: fi + 1, name: fd.Name}
+		leaves = append(leaves, sf.ColIndex)
+	}
+	if len(leaves) == 0 {
+		// Nothing to read but the number of rows: read the first column.
+		leaves = []int{0}
+	}
+	if fr.ParquetReader().MetaData().Schema.NumColumns() == 0 {
+		return nil, fmt.Errorf("ingest: %s: file has no columns", name)
+	}
+	if s.rr, err = fr.GetRecordReader(ctx, leaves, nil); err != nil {
+		return nil, fmt.Errorf("ingest: read %s: %w", name, err)
+	}
+	for i := range s.cols {
+		if s.cols[i].col > 0 {
+			idx := s.rr.Schema().FieldIndices(s.cols[i].name)
+			if len(idx) == 0 {
+				return nil, fmt.Errorf("ingest: %s: column %q not read", name, s.cols[i].name)
+			}
+			s.cols[i].field = idx[0]
+		}
+	}
+	return s, nil
+}
+
+// spill copies r into a temporary file, positioned at its start.
+func spill(r io.Reader) (*os.File, error) {
+	tmp, err := os.CreateTemp("", "cxkpi-ingest-*.parquet")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := io.Copy(tmp, r); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return nil, err
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return nil, err
+	}
+	return tmp, nil
+}
+
+func supportedType(dt arrow.DataType) bool {
+	switch dt.ID() {
+	case arrow.STRING, arrow.LARGE_STRING, arrow.BINARY, arrow.LARGE_BINARY,
+		arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64,
+		arrow.UINT8, arrow.UINT16, arrow.UINT32, arrow.UINT64,
+		arrow.FLOAT32, arrow.FLOAT64, arrow.BOOL, arrow.NULL,
+		arrow.TIMESTAMP, arrow.DATE32, arrow.DATE64, arrow.DECIMAL128:
+		return true
+	case arrow.DICTIONARY:
+		return supportedType(dt.(*arrow.DictionaryType).ValueType)
+	}
+	return false
+}
+
+func (s *parquetSource) next(raws []rawValue) (int, error) {
+	for s.rec == nil || s.row >= int(s.rec.NumRows()) {
+		rec, err := s.rr.Read()
+		if err != nil {
+			s.rec = nil
+			return 0, err // io.EOF at the end
+		}
+		s.rec, s.row = rec, 0
+		for i := range s.cols {
+			if c := &s.cols[i]; c.field >= 0 {
+				c.get = getter(rec.Column(c.field))
+			}
+		}
+	}
+	j := s.row
+	s.row++
+	s.num++
+	for i, c := range s.cols {
+		if c.field < 0 {
+			raws[i] = rawValue{}
+			continue
+		}
+		v := c.get(j)
+		v.col = c.col
+		raws[i] = v
+	}
+	s.raws = raws
+	return s.num, nil
+}
+
+// getter returns a function reading row j of arr as a raw value. Strings
+// alias arr's memory, which stays valid until the next batch.
+func getter(arr arrow.Array) func(j int) rawValue {
+	text := func(f func(j int) string) func(j int) rawValue {
+		return func(j int) rawValue {
+			if arr.IsNull(j) {
+				return rawValue{kind: rawNull}
+			}
+			return rawValue{kind: rawText, text: f(j)}
+		}
+	}
+	switch a := arr.(type) {
+	case *array.String:
+		return text(a.Value)
+	case *array.LargeString:
+		return text(a.Value)
+	case *array.Binary:
+		return text(a.ValueString)
+	case *array.LargeBinary:
+		return text(func(j int) string { return string(a.Value(j)) })
+	case *array.Int8:
+		return text(func(j int) string { return strconv.FormatInt(int64(a.Value(j)), 10) })
+	case *array.Int16:
+		return text(func(j int) string { return strconv.FormatInt(int64(a.Value(j)), 10) })
+	case *array.Int32:
+		return text(func(j int) string { return strconv.FormatInt(int64(a.Value(j)), 10) })
+	case *array.Int64:
+		return text(func(j int) string { return strconv.FormatInt(a.Value(j), 10) })
+	case *array.Uint8:
+		return text(func(j int) string { return strconv.FormatUint(uint64(a.Value(j)), 10) })
+	case *array.Uint16:
+		return text(func(j int) string { return strconv.FormatUint(uint64(a.Value(j)), 10) })
+	case *array.Uint32:
+		return text(func(j int) string { return strconv.FormatUint(uint64(a.Value(j)), 10) })
+	case *array.Uint64:
+		return text(func(j int) string { return strconv.FormatUint(a.Value(j), 10) })
+	case *array.Float32:
+		return text(func(j int) string { return strconv.FormatFloat(float64(a.Value(j)), 'g', -1, 32) })
+	case *array.Float64:
+		return text(func(j int) string { return strconv.FormatFloat(a.Value(j), 'g', -1, 64) })
+	case *array.Boolean:
+		return text(func(j int) string { return strconv.FormatBool(a.Value(j)) })
+	case *array.Decimal128:
+		scale := a.DataType().(*arrow.Decimal128Type).Scale
+		return text(func(j int) string { return a.Value(j).ToString(scale) })
+	case *array.Timestamp:
+		tt := a.DataType().(*arrow.TimestampType)
+		kind := rawInstant
+		if tt.TimeZone == "" {
+			kind = rawWall // a local date and time, to be read in the table's zone
+		}
+		return instantGetter(arr, kind, func(j int) (int64, bool) { return toMicros(int64(a.Value(j)), tt.Unit) })
+	case *array.Date32:
+		return instantGetter(arr, rawWall, func(j int) (int64, bool) { return int64(a.Value(j)) * 86_400_000_000, true })
+	case *array.Date64:
+		return instantGetter(arr, rawWall, func(j int) (int64, bool) { return toMicros(int64(a.Value(j)), arrow.Millisecond) })
+	case *array.Dictionary:
+		inner := getter(a.Dictionary())
+		return func(j int) rawValue {
+			if a.IsNull(j) {
+				return rawValue{kind: rawNull}
+			}
+			return inner(a.GetValueIndex(j))
+		}
+	}
+	return func(int) rawValue { return rawValue{kind: rawNull} } // arrow.NULL
+}
+
+func instantGetter(arr arrow.Array, kind rawKind, us func(j int) (int64, bool)) func(j int) rawValue {
+	return func(j int) rawValue {
+		if arr.IsNull(j) {
+			return rawValue{kind: rawNull}
+		}
+		v, ok := us(j)
+		if !ok {
+			return rawValue{kind: rawInvalid, text: "timestamp out of range"}
+		}
+		return rawValue{kind: kind, i: v}
+	}
+}
+
+// toMicros converts a timestamp in unit to microseconds, rounding toward
+// the past; ok is false on overflow.
+func toMicros(v int64, unit arrow.TimeUnit) (int64, bool) {
+	switch unit {
+	case arrow.Second:
+		if v > math.MaxInt64/1_000_000 || v < math.MinInt64/1_000_000 {
+			return 0, false
+		}
+		return v * 1_000_000, true
+	case arrow.Millisecond:
+		if v > math.MaxInt64/1000 || v < math.MinInt64/1000 {
+			return 0, false
+		}
+		return v * 1000, true
+	case arrow.Nanosecond:
+		q := v / 1000
+		if v%1000 < 0 {
+			q--
+		}
+		return q, true
+	}
+	return v, true
+}
+
+func (s *parquetSource) raw() string {
+	var sb strings.Builder
+	sb.WriteByte('{')
+	first := true
+	for i, c := range s.cols {
+		if c.field < 0 {
+			continue
+		}
+		if !first {
+			sb.WriteString(", ")
+		}
+		first = false
+		sb.WriteString(strconv.Quote(c.name))
+		sb.WriteString(": ")
+		switch r := s.raws[i]; r.kind {
+		case rawNull:
+			sb.WriteString("null")
+		case rawInstant:
+			sb.WriteString(formatTime(r.i))
+		case rawWall:
+			sb.WriteString(strings.TrimSuffix(formatTime(r.i), "Z"))
+		default:
+			sb.WriteString(strconv.Quote(r.text))
+		}
+	}
+	sb.WriteByte('}')
+	return sb.String()
+}
+
+func (s *parquetSource) close() error {
+	var errs []error
+	s.rec = nil
+	if s.rr != nil {
+		s.rr.Release()
+		s.rr = nil
+	}
+	if s.pf != nil {
+		errs = append(errs, s.pf.Close()) // closes the file it reads
+		s.pf = nil
+		if s.tmp != nil {
+			errs = append(errs, s.f.Close())
+		}
+	} else if s.f != nil {
+		errs = append(errs, s.f.Close())
+		if s.tmp != nil {
+			errs = append(errs, s.tmp.Close())
+		}
+	}
+	if s.tmp != nil {
+		errs = append(errs, os.Remove(s.tmp.Name()))
+		s.tmp = nil
+	}
+	s.f = nil
+	return errors.Join(errs...)
+}
