@@ -70,7 +70,7 @@ func (b *BusinessHours) Duration(a, c time.Time) time.Duration {
 		if !midnight.Before(c) {
 			break
 		}
-		if !b.Holidays[midnight.Format("2006-01-02")] {
+		if len(b.Holidays) == 0 || !b.Holidays[midnight.Format("2006-01-02")] {
 			for _, iv := range b.Week[midnight.Weekday()] {
 				s := wallClock(y, m, d, iv.Start, b.Location)
 				e := wallClock(y, m, d, iv.End, b.Location)

@@ -29,8 +29,7 @@ func callMetrics() []observer[callView] {
 	}
 	return append(out, durationMetrics("wait_time", "time answered callers waited in the queue", calls,
 		func(v *callView, i int) bool { return v.answered[i] != noTime },
-		func(v *callView, i int) arrow.Timestamp { return v.at[i] },
-		func(v *callView, i int) arrow.Timestamp { return v.answered[i] }, nil)...)
+		func(v *callView, i int) float64 { return seconds(v.at[i], v.answered[i]) }, nil)...)
 }
 
 func (e *Engine) decodeCalls(rec arrow.Record, v *callView) error {

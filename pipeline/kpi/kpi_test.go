@@ -227,35 +227,59 @@ func TestNoDataNoRows(t *testing.T) {
 	}
 }
 
-// randomFixture returns a reproducible input of n tickets with messages
-// and surveys spread over a year, in random order.
+// randomFixture returns a reproducible input with every table: n tickets
+// with messages and surveys, and customers, orders, reviews, calls,
+// feedback, mentions and referrals, spread over a year.
 func randomFixture(seed uint64, n int) input {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	chans := ingest.Channels()
-	in := input{
-		tables: []ingest.Table{ingest.Tickets, ingest.Messages, ingest.Surveys},
-		rows:   map[ingest.Table][][]string{},
-	}
+	year := int64(365 * 24 * time.Hour)
+	when := func() time.Time { return base.Add(time.Duration(rng.Int64N(year))) }
+	pick := func(xs ...string) string { return xs[rng.IntN(len(xs))] }
+	flag := func() string { return pick("true", "false", "") }
 	at := func(t time.Time) string { return t.Format(time.RFC3339) }
+	opt := func(t time.Time) string { return pick(at(t), "") }
+	chans := ingest.Channels()
+	in := input{tables: ingest.Tables(), rows: map[ingest.Table][][]string{}}
+	add := func(t ingest.Table, row ...string) { in.rows[t] = append(in.rows[t], row) }
+	for i := range n / 4 {
+		id := "C" + strconv.Itoa(i)
+		signup := base.Add(-time.Duration(rng.Int64N(year))).Add(time.Duration(rng.Int64N(year)))
+		add(ingest.Customers, id, at(signup), opt(signup.Add(time.Duration(rng.Int64N(year)))), flag(), flag())
+		for k := range rng.IntN(4) {
+			add(ingest.Orders, id+"-"+strconv.Itoa(k), pick(id, "C-ghost"), at(when()), strconv.Itoa(rng.IntN(200)), "")
+		}
+		if rng.IntN(5) == 0 {
+			t := when()
+			add(ingest.Referrals, "R"+id, id, at(t), "", opt(t.Add(time.Hour)))
+		}
+		t := when()
+		add(ingest.Calls, "K"+id, "", pick("ana", "bo", ""), pick("a", "b"), at(t), opt(t.Add(time.Duration(rng.IntN(600))*time.Second)), "", pick("true", "false"))
+		add(ingest.Feedback, "F"+id, "", pick(chans...), at(t), opt(t.Add(time.Hour)))
+		add(ingest.SocialMentions, "S"+id, pick("x", "y"), at(when()), pick("positive", "neutral", "negative"), flag(), flag(), flag(), pick("", "Acme"))
+		for _, c := range []string{"tone", "accuracy"} {
+			add(ingest.QAReviews, "Q"+id, "", pick("ana", "bo"), pick("a", "b"), at(t), c, strconv.Itoa(rng.IntN(6)), "5")
+		}
+	}
 	for i := range n {
 		id := "T" + strconv.Itoa(i)
-		created := base.Add(time.Duration(rng.Int64N(int64(365 * 24 * time.Hour))))
-		in.rows[ingest.Tickets] = append(in.rows[ingest.Tickets],
-			[]string{id, "", chans[rng.IntN(len(chans))], at(created), "", "open", "", "", "", "", ""})
-		for k := range rng.IntN(4) {
-			author := []string{"customer", "agent", "internal"}[rng.IntN(3)]
-			in.rows[ingest.Messages] = append(in.rows[ingest.Messages], []string{
-				id + "-" + strconv.Itoa(k), id, author, "",
-				at(created.Add(time.Duration(rng.Int64N(int64(48*time.Hour))) - time.Hour))})
+		created := when()
+		solved := ""
+		if rng.IntN(3) > 0 {
+			solved = at(created.Add(time.Duration(rng.Int64N(int64(96 * time.Hour)))))
+		}
+		add(ingest.Tickets, id, "", pick(chans...), at(created), solved, "open", pick("low", "high", ""),
+			pick("ana", "bo", "cy", ""), pick("a", "b", ""), flag(), strconv.Itoa(rng.IntN(2)))
+		for k := range rng.IntN(5) {
+			add(ingest.Messages, id+"-"+strconv.Itoa(k), pick(id, "T-ghost"), pick("customer", "agent", "internal"), pick("ana", ""),
+				at(created.Add(time.Duration(rng.Int64N(int64(48*time.Hour)))-time.Hour)))
 		}
 		if rng.IntN(2) == 0 {
-			kind := []string{"csat", "nps", "ces"}[rng.IntN(3)]
+			kind := pick("csat", "nps", "ces")
 			scale := map[string][2]int{"csat": {1, 5}, "nps": {0, 10}, "ces": {1, 7}}[kind]
 			lo, hi := scale[0], scale[1]
-			in.rows[ingest.Surveys] = append(in.rows[ingest.Surveys], []string{
-				"S" + id, "", id, kind, strconv.Itoa(lo + rng.IntN(hi-lo+1)), strconv.Itoa(lo), strconv.Itoa(hi),
-				at(created.Add(72 * time.Hour))})
+			add(ingest.Surveys, "S"+id, "", pick(id, ""), kind, strconv.Itoa(lo+rng.IntN(hi-lo+1)), strconv.Itoa(lo), strconv.Itoa(hi),
+				at(created.Add(72*time.Hour)))
 		}
 	}
 	return in
@@ -267,8 +291,16 @@ func TestBatchSplitInvariance(t *testing.T) {
 	for _, grain := range []Grain{Day, Week, Month, Quarter} {
 		opt := Options{Grain: grain, Location: mustZone(t, "America/New_York")}
 		ref := compute(t, in, opt, 10000, nil)
-		if len(ref) == 0 {
-			t.Fatal("no rows")
+		seen := map[string]bool{}
+		for _, r := range ref {
+			if r.N > 0 {
+				seen[r.Metric] = true
+			}
+		}
+		for _, m := range Catalog() {
+			if !seen[m.Name] {
+				t.Errorf("%s: the fixture gives metric %s no data; the property says nothing about it", grain, m.Name)
+			}
 		}
 		for _, batch := range []int{1, 7} {
 			if got := compute(t, in, opt, batch, nil); !reflect.DeepEqual(got, ref) {

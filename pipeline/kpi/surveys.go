@@ -133,6 +133,7 @@ func (e *Engine) decodeSurveys(rec arrow.Record, v *surveyView) error {
 		v.codes[d] = grow(v.codes[d], n)
 	}
 	s := &e.tickets
+	unknown := e.dicts[dimChannel].code(unknownChannel)
 	for i := range n {
 		switch kinds.Value(i) {
 		case "csat":
@@ -144,15 +145,15 @@ func (e *Engine) decodeSurveys(rec arrow.Record, v *surveyView) error {
 		default:
 			v.kind[i] = kindOther
 		}
-		if t, ok := s.index[tickets.Value(i)]; ok && tickets.IsValid(i) {
-			v.codes[dimChannel][i], v.codes[dimAgent][i] = s.channel[t], s.agent[t]
-			v.codes[dimTeam][i], v.codes[dimPriority][i] = s.team[t], s.priority[t]
-			continue
-		}
 		if tickets.IsValid(i) {
+			if t, ok := s.index[tickets.Value(i)]; ok {
+				v.codes[dimChannel][i], v.codes[dimAgent][i] = s.channel[t], s.agent[t]
+				v.codes[dimTeam][i], v.codes[dimPriority][i] = s.team[t], s.priority[t]
+				continue
+			}
 			e.note(ingest.Surveys, "responses refer to a ticket missing from the tickets export; counted under channel \"unknown\"")
 		}
-		v.codes[dimChannel][i] = e.dicts[dimChannel].code(unknownChannel)
+		v.codes[dimChannel][i] = unknown
 		v.codes[dimAgent][i], v.codes[dimTeam][i], v.codes[dimPriority][i] = -1, -1, -1
 	}
 	return nil

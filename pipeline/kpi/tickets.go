@@ -54,13 +54,17 @@ type ticketView struct {
 	followUp   []bool            // the customer wrote again after the first reply
 	complaint  []bool
 	reopens    []int64
+
+	frt, frtBH []float64 // first reply time, seconds
+	res, resBH []float64 // resolution time, seconds
 }
 
 // replyView is a chunk of agent replies, each with the instant of the
 // customer message (or ticket opening) it answers.
 type replyView struct {
 	rows
-	asked []arrow.Timestamp
+	asked    []arrow.Timestamp
+	rt, rtBH []float64 // reply time, seconds
 }
 
 func seconds(a, b arrow.Timestamp) float64 { return float64(b-a) / 1e6 }
@@ -68,20 +72,17 @@ func seconds(a, b arrow.Timestamp) float64 { return float64(b-a) / 1e6 }
 func instant(t arrow.Timestamp) time.Time { return time.UnixMicro(int64(t)) }
 
 // durationMetrics defines the mean, median and 90th percentile of one
-// duration, in calendar time and, when bh is not nil, in business hours
-// (metric names with the suffix _bh).
+// duration in seconds, in calendar time (cal) and, when biz is not nil, in
+// business hours (metric names with the suffix _bh). Views compute the
+// durations once per row; the six metrics read them.
 func durationMetrics[V any](name, doc string, needs []ingest.Table, in func(v *V, i int) bool,
-	from, to func(v *V, i int) arrow.Timestamp, bh *BusinessHours) []observer[V] {
-	cal := func(v *V, i int) float64 { return seconds(from(v, i), to(v, i)) }
-	biz := func(v *V, i int) float64 {
-		return bh.Duration(instant(from(v, i)), instant(to(v, i))).Seconds()
-	}
+	cal, biz func(v *V, i int) float64) []observer[V] {
 	var out []observer[V]
 	for _, variant := range []struct {
 		suffix, doc string
 		val         func(v *V, i int) float64
 	}{{"", "", cal}, {"_bh", " in business hours", biz}} {
-		if variant.suffix != "" && bh == nil {
+		if variant.val == nil {
 			continue
 		}
 		n := name + variant.suffix
@@ -93,6 +94,23 @@ func durationMetrics[V any](name, doc string, needs []ingest.Table, in func(v *V
 		)
 	}
 	return out
+}
+
+// durations computes the calendar and business-hours seconds from a[i] to
+// b[i] for the rows where both are set, into cal and biz (grown to fit).
+func durations(bh *BusinessHours, a, b []arrow.Timestamp, cal, biz []float64) ([]float64, []float64) {
+	cal, biz = grow(cal, len(a)), grow(biz, len(a))
+	for i := range a {
+		cal[i], biz[i] = 0, 0
+		if a[i] == noTime || b[i] == noTime {
+			continue
+		}
+		cal[i] = seconds(a[i], b[i])
+		if bh != nil {
+			biz[i] = bh.Duration(instant(a[i]), instant(b[i])).Seconds()
+		}
+	}
+	return cal, biz
 }
 
 // openedMetrics are observed per ticket at its creation.
@@ -112,11 +130,14 @@ func openedMetrics() []observer[ticketView] {
 func solvedMetrics(bh *BusinessHours) []observer[ticketView] {
 	solved := func(v *ticketView, i int) bool { return v.solved[i] != noTime }
 	complaint := func(v *ticketView, i int) bool { return v.solved[i] != noTime && v.complaint[i] }
-	created := func(v *ticketView, i int) arrow.Timestamp { return v.created[i] }
-	solvedAt := func(v *ticketView, i int) arrow.Timestamp { return v.solved[i] }
+	cal := func(v *ticketView, i int) float64 { return v.res[i] }
+	biz := func(v *ticketView, i int) float64 { return v.resBH[i] }
+	if bh == nil {
+		biz = nil
+	}
 	tickets := []ingest.Table{ingest.Tickets}
-	out := durationMetrics("resolution_time", "time from ticket creation to solution", tickets, solved, created, solvedAt, bh)
-	out = append(out, durationMetrics("complaint_resolution_time", "time from creation to solution of complaint tickets", tickets, complaint, created, solvedAt, bh)...)
+	out := durationMetrics("resolution_time", "time from ticket creation to solution", tickets, solved, cal, biz)
+	out = append(out, durationMetrics("complaint_resolution_time", "time from creation to solution of complaint tickets", tickets, complaint, cal, biz)...)
 	return append(out, observer[ticketView]{
 		Metric{Name: "first_contact_resolution", Unit: "%", Scale: 100, Needs: []ingest.Table{ingest.Tickets, ingest.Messages},
 			Doc: "share of solved tickets solved with at most one agent reply, no reopening and no customer follow-up"},
@@ -126,20 +147,26 @@ func solvedMetrics(bh *BusinessHours) []observer[ticketView] {
 
 // firstReplyMetrics are observed per ticket at its creation.
 func firstReplyMetrics(bh *BusinessHours) []observer[ticketView] {
+	biz := func(v *ticketView, i int) float64 { return v.frtBH[i] }
+	if bh == nil {
+		biz = nil
+	}
 	return durationMetrics("first_reply_time", "time from ticket creation to the first public agent reply",
 		[]ingest.Table{ingest.Tickets, ingest.Messages},
 		func(v *ticketView, i int) bool { return v.firstReply[i] != noTime },
-		func(v *ticketView, i int) arrow.Timestamp { return v.created[i] },
-		func(v *ticketView, i int) arrow.Timestamp { return v.firstReply[i] }, bh)
+		func(v *ticketView, i int) float64 { return v.frt[i] }, biz)
 }
 
 // replyMetrics are observed per agent reply at the reply.
 func replyMetrics(bh *BusinessHours) []observer[replyView] {
+	biz := func(v *replyView, i int) float64 { return v.rtBH[i] }
+	if bh == nil {
+		biz = nil
+	}
 	return durationMetrics("reply_time", "time from a customer message (or the ticket's creation) to the agent reply that answers it",
 		[]ingest.Table{ingest.Tickets, ingest.Messages},
 		func(*replyView, int) bool { return true },
-		func(v *replyView, i int) arrow.Timestamp { return v.asked[i] },
-		func(v *replyView, i int) arrow.Timestamp { return v.at[i] }, bh)
+		func(v *replyView, i int) float64 { return v.rt[i] }, biz)
 }
 
 // addTickets appends a tickets batch to the store.
@@ -243,11 +270,14 @@ func (e *Engine) finishTickets() {
 	for i := range order {
 		order[i] = int32(i)
 	}
-	slices.SortStableFunc(order, func(a, b int32) int {
+	slices.SortFunc(order, func(a, b int32) int {
 		if c := cmp.Compare(s.msgTicket[a], s.msgTicket[b]); c != 0 {
 			return c
 		}
-		return cmp.Compare(s.msgAt[a], s.msgAt[b])
+		if c := cmp.Compare(s.msgAt[a], s.msgAt[b]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b) // input order breaks ties
 	})
 	firstReply := make([]arrow.Timestamp, n)
 	replies := make([]int32, n)
@@ -259,6 +289,7 @@ func (e *Engine) finishTickets() {
 	var rv replyView
 	flush := func() {
 		if len(rv.at) > 0 {
+			rv.rt, rv.rtBH = durations(e.bh, rv.asked, rv.at, rv.rt, rv.rtBH)
 			observe(e, e.replyObs, &rv, &rv.rows)
 		}
 		rv.at, rv.asked = rv.at[:0], rv.asked[:0]
@@ -318,6 +349,8 @@ func (e *Engine) finishTickets() {
 		v.complaint, v.reopens = s.complaint[lo:hi], s.reopens[lo:hi]
 		v.codes[dimChannel], v.codes[dimAgent] = s.channel[lo:hi], s.agent[lo:hi]
 		v.codes[dimTeam], v.codes[dimPriority] = s.team[lo:hi], s.priority[lo:hi]
+		v.frt, v.frtBH = durations(e.bh, v.created, v.firstReply, v.frt, v.frtBH)
+		v.res, v.resBH = durations(e.bh, v.created, v.solved, v.res, v.resBH)
 		v.at = v.created
 		observe(e, e.openedObs, &v, &v.rows)
 		observe(e, e.frtObs, &v, &v.rows)
