@@ -1,0 +1,285 @@
+package cohort
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/arrio"
+
+	"github.com/cxkpi/cxkpi/pipeline/ingest"
+)
+
+// noPeriod marks a customer without a signup (no customers row) or
+// without a churn (still active).
+const noPeriod = math.MaxInt32
+
+// minLatest is the latest instant before any was added.
+const minLatest = math.MinInt64
+
+// Builder accumulates record batches of the customers and orders exports
+// and computes their cohort [Grid]. Batches may come in any order and be
+// split anywhere: the grid depends only on the rows added.
+//
+// Orders are kept as three compact columns (customer code, period, revenue:
+// 16 bytes an order) until [Builder.Grid], because a customer's cohort is
+// known only once every order (or their customers row) has been seen.
+// Customer ids are interned to dense int32 codes.
+//
+// A Builder is not safe for concurrent use.
+type Builder struct {
+	cfg Config
+	cal *calendar
+	ids interner
+
+	// one entry per order
+	ocust   []int32
+	operiod []int32
+	orev    []float64
+
+	// indexed by customer code; Signup basis only
+	signup []int32 // period of signup_at, noPeriod without a customers row
+	churn  []int32 // period of churned_at, noPeriod while active
+
+	latest  int64 // latest instant added, µs; for a zero AsOf
+	batches map[ingest.Table]int
+
+	// scratch, reused across batches
+	codes, periods, churns []int32
+}
+
+// NewBuilder returns a builder for cfg (defaults filled in, then
+// validated).
+func NewBuilder(cfg Config) (*Builder, error) {
+	cfg.EnsureDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Builder{
+		cfg:     cfg,
+		cal:     newCalendar(cfg.Grain, cfg.Location),
+		ids:     interner{codes: make(map[string]int32)},
+		latest:  minLatest,
+		batches: make(map[ingest.Table]int),
+	}, nil
+}
+
+// Config returns the builder's configuration, defaults filled in.
+func (b *Builder) Config() Config { return b.cfg }
+
+// Add adds one record batch of table t, which must follow the export
+// contract's schema (ingest.SpecOf(t).Schema(); extra columns are ignored).
+// Orders are always used; customers only under the [Signup] basis, where
+// they define the cohorts (under [FirstOrder] they are ignored). Batches of
+// any other table are ignored. The record is not retained.
+func (b *Builder) Add(t ingest.Table, rec arrow.Record) error {
+	switch t {
+	case ingest.Orders:
+		b.batches[t]++
+		return b.addOrders(rec, b.batches[t])
+	case ingest.Customers:
+		if b.cfg.Basis != Signup {
+			return nil
+		}
+		b.batches[t]++
+		return b.addCustomers(rec, b.batches[t])
+	}
+	return nil
+}
+
+// ReadFrom adds every record batch that r yields for table t, until
+// io.EOF, checking ctx between batches. The records stay owned by r, as
+// with an ipc.Reader.
+func (b *Builder) ReadFrom(ctx context.Context, t ingest.Table, r arrio.Reader) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("cohort: read %s: %w", t, err)
+		}
+		if err := b.Add(t, rec); err != nil {
+			return err
+		}
+	}
+}
+
+func (b *Builder) addOrders(rec arrow.Record, batch int) error {
+	id, err := column[*array.String](rec, ingest.Orders, "customer_id")
+	if err != nil {
+		return err
+	}
+	at, err := timeColumn(rec, ingest.Orders, "ordered_at")
+	if err != nil {
+		return err
+	}
+	rev, err := column[*array.Float64](rec, ingest.Orders, "revenue")
+	if err != nil {
+		return err
+	}
+	for _, c := range []struct {
+		name string
+		a    arrow.Array
+	}{{"customer_id", id}, {"ordered_at", at}, {"revenue", rev}} {
+		if i := firstNull(c.a); i >= 0 {
+			return &RowError{Table: ingest.Orders, Batch: batch, Row: i, Column: c.name, Err: ErrMissingValue}
+		}
+	}
+	n := int(rec.NumRows())
+	b.codes = grow(b.codes, n)
+	b.periods = grow(b.periods, n)
+	b.ids.intern(id, b.codes)
+	b.cal.assign(at, b.periods)
+	b.ocust = append(b.ocust, b.codes...)
+	b.operiod = append(b.operiod, b.periods...)
+	b.orev = append(b.orev, rev.Float64Values()...)
+	b.noteLatest(at)
+	return nil
+}
+
+func (b *Builder) addCustomers(rec arrow.Record, batch int) error {
+	id, err := column[*array.String](rec, ingest.Customers, "customer_id")
+	if err != nil {
+		return err
+	}
+	signup, err := timeColumn(rec, ingest.Customers, "signup_at")
+	if err != nil {
+		return err
+	}
+	churned, err := timeColumn(rec, ingest.Customers, "churned_at")
+	if err != nil {
+		return err
+	}
+	for _, c := range []struct {
+		name string
+		a    arrow.Array
+	}{{"customer_id", id}, {"signup_at", signup}} {
+		if i := firstNull(c.a); i >= 0 {
+			return &RowError{Table: ingest.Customers, Batch: batch, Row: i, Column: c.name, Err: ErrMissingValue}
+		}
+	}
+	n := int(rec.NumRows())
+	b.codes = grow(b.codes, n)
+	b.periods = grow(b.periods, n)
+	b.churns = grow(b.churns, n)
+	b.ids.intern(id, b.codes)
+	b.cal.assign(signup, b.periods)
+	for i := range b.churns {
+		b.churns[i] = noPeriod // left as is for null churned_at
+	}
+	b.cal.assign(churned, b.churns)
+	b.signup = growFill(b.signup, b.ids.n, noPeriod)
+	b.churn = growFill(b.churn, b.ids.n, noPeriod)
+	for i, c := range b.codes {
+		if b.signup[c] != noPeriod {
+			return &RowError{Table: ingest.Customers, Batch: batch, Row: i, Column: "customer_id",
+				Err: fmt.Errorf("%w %q", ErrDuplicateCustomer, id.Value(i))}
+		}
+		b.signup[c] = b.periods[i]
+		b.churn[c] = b.churns[i]
+	}
+	b.noteLatest(signup)
+	b.noteLatest(churned)
+	return nil
+}
+
+// noteLatest records the latest valid instant of a.
+func (b *Builder) noteLatest(a *array.Timestamp) {
+	nulls := a.NullN() > 0
+	for i, t := range a.TimestampValues() {
+		if v := int64(t); v > b.latest && !(nulls && a.IsNull(i)) {
+			b.latest = v
+		}
+	}
+}
+
+// column returns the named column of rec as an A.
+func column[A arrow.Array](rec arrow.Record, t ingest.Table, name string) (A, error) {
+	var zero A
+	idx := rec.Schema().FieldIndices(name)
+	if len(idx) == 0 {
+		return zero, fmt.Errorf("%w: %s has no column %s", ErrSchema, t, name)
+	}
+	col := rec.Column(idx[0])
+	a, ok := col.(A)
+	if !ok {
+		return zero, fmt.Errorf("%w: %s.%s is %s", ErrSchema, t, name, col.DataType())
+	}
+	return a, nil
+}
+
+// timeColumn returns the named timestamp column of rec, which must hold
+// microseconds as the contract says.
+func timeColumn(rec arrow.Record, t ingest.Table, name string) (*array.Timestamp, error) {
+	a, err := column[*array.Timestamp](rec, t, name)
+	if err != nil {
+		return nil, err
+	}
+	if u := a.DataType().(*arrow.TimestampType).Unit; u != arrow.Microsecond {
+		return nil, fmt.Errorf("%w: %s.%s is in %s, want microseconds", ErrSchema, t, name, u)
+	}
+	return a, nil
+}
+
+// firstNull returns the index of the first null of a, or -1.
+func firstNull(a arrow.Array) int {
+	if a.NullN() == 0 {
+		return -1
+	}
+	for i := 0; i < a.Len(); i++ {
+		if a.IsNull(i) {
+			return i
+		}
+	}
+	return -1
+}
+
+// interner gives customer ids dense codes 0, 1, 2, … in order of first
+// appearance.
+type interner struct {
+	codes map[string]int32
+	n     int32
+}
+
+// intern writes the code of each value of a into out. It reads the
+// string column's offsets and bytes directly; only a new id is copied, so
+// the map never points into Arrow memory.
+func (in *interner) intern(a *array.String, out []int32) {
+	off := a.ValueOffsets()
+	data := a.ValueBytes()
+	base := off[0]
+	for i := range out {
+		v := data[off[i]-base : off[i+1]-base]
+		code, ok := in.codes[string(v)]
+		if !ok {
+			code = in.n
+			in.codes[string(v)] = code
+			in.n++
+		}
+		out[i] = code
+	}
+}
+
+// grow returns s resized to n, reusing its storage when it can.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// growFill extends s to length n, filling new entries with v.
+func growFill(s []int32, n int32, v int32) []int32 {
+	for int32(len(s)) < n {
+		s = append(s, v)
+	}
+	return s
+}
