@@ -150,3 +150,13 @@ func synthetic(seed uint64, customers, n int) ([]customer, []order, []time.Time)
 	}
 	return cs, os, times
 }
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// checkedAllocator returns an allocator that fails t if memory is left
+// allocated when the test ends.
+func checkedAllocator(t *testing.T) *memory.CheckedAllocator {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	t.Cleanup(func() { mem.AssertSize(t, 0) })
+	return mem
+}
