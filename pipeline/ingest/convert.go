@@ -107,8 +107,12 @@ func (c *column) text(s string) (cell, error) {
 func (c *column) instant(us int64, wall bool) (cell, error) {
 	if c.Kind != Time {
 		// Render the instant and convert the text, so the column's own
-		// rules apply.
-		return c.text(formatTime(us))
+		// rules apply. A wall time is rendered without zone.
+		s := formatTime(us)
+		if wall {
+			s = strings.TrimSuffix(s, "Z")
+		}
+		return c.text(s)
 	}
 	if wall && c.time.loc != nil && c.time.loc != time.UTC {
 		t := time.UnixMicro(us).UTC()
