@@ -1,0 +1,205 @@
+package sample
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/apache/arrow/go/v17/parquet"
+	"github.com/apache/arrow/go/v17/parquet/compress"
+	"github.com/apache/arrow/go/v17/parquet/pqarrow"
+
+	"github.com/cxkpi/cxkpi/pipeline/ingest"
+)
+
+// encoder writes rows of cells in one file format.
+type encoder interface {
+	write(row []cell) error
+	// close writes what is buffered and the file's footer, if any.
+	close() error
+}
+
+// atomicFile is an output file written under a temporary name in its final
+// directory and renamed into place by commit, so that readers never see a
+// partial file.
+type atomicFile struct {
+	f     *os.File
+	final string
+}
+
+func createAtomic(dir, name string) (*atomicFile, error) {
+	f, err := os.CreateTemp(dir, "."+name+".*.tmp")
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", name, err)
+	}
+	return &atomicFile{f: f, final: filepath.Join(dir, name)}, nil
+}
+
+// commit makes the file durable and renames it to its final name.
+func (a *atomicFile) commit() error {
+	err := a.f.Chmod(0o644)
+	if err == nil {
+		err = a.f.Sync()
+	}
+	if cerr := a.f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(a.f.Name(), a.final)
+	}
+	if err != nil {
+		os.Remove(a.f.Name())
+		return fmt.Errorf("write %s: %w", filepath.Base(a.final), err)
+	}
+	return nil
+}
+
+// abort removes the temporary file.
+func (a *atomicFile) abort() {
+	a.f.Close()
+	os.Remove(a.f.Name())
+}
+
+// csvEncoder writes RFC 4180 CSV with a header line, "\n" line endings,
+// times in RFC 3339 UTC and an empty field for a missing value.
+type csvEncoder struct {
+	w   *bufio.Writer
+	buf []byte
+}
+
+func newCSVEncoder(f *os.File, spec ingest.Spec) (*csvEncoder, error) {
+	e := &csvEncoder{w: bufio.NewWriterSize(f, 256<<10), buf: make([]byte, 0, 512)}
+	for i, c := range spec.Columns {
+		if i > 0 {
+			e.buf = append(e.buf, ',')
+		}
+		e.buf = appendCSVText(e.buf, c.Name)
+	}
+	e.buf = append(e.buf, '\n')
+	if _, err := e.w.Write(e.buf); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *csvEncoder) write(row []cell) error {
+	b := e.buf[:0]
+	for i := range row {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendCell(b, &row[i])
+	}
+	b = append(b, '\n')
+	e.buf = b
+	_, err := e.w.Write(b)
+	return err
+}
+
+func (e *csvEncoder) close() error { return e.w.Flush() }
+
+// parquetBatchRows is the number of rows per record batch, and so per row
+// group, of a Parquet file.
+const parquetBatchRows = 1 << 17
+
+// parquetEncoder writes record batches of the table's contract schema
+// ([ingest.Spec.Schema]) to a Parquet file, Snappy-compressed.
+type parquetEncoder struct {
+	w     *bufio.Writer
+	b     *array.RecordBuilder
+	fw    *pqarrow.FileWriter
+	n     int
+	idbuf []byte
+}
+
+func newParquetEncoder(f *os.File, spec ingest.Spec, mem memory.Allocator) (*parquetEncoder, error) {
+	schema := spec.Schema()
+	w := bufio.NewWriterSize(f, 1<<20)
+	props := parquet.NewWriterProperties(
+		parquet.WithAllocator(mem),
+		parquet.WithCompression(compress.Codecs.Snappy),
+		parquet.WithCreatedBy("cxkpi sample"),
+		parquet.WithMaxRowGroupLength(parquetBatchRows),
+	)
+	fw, err := pqarrow.NewFileWriter(schema, w, props, pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(mem), pqarrow.WithStoreSchema()))
+	if err != nil {
+		return nil, err
+	}
+	return &parquetEncoder{w: w, b: array.NewRecordBuilder(mem, schema), fw: fw}, nil
+}
+
+func (e *parquetEncoder) write(row []cell) error {
+	for i := range row {
+		c := &row[i]
+		f := e.b.Field(i)
+		switch c.kind {
+		case cellNull:
+			f.AppendNull()
+			continue
+		case cellText:
+			if sb, ok := f.(*array.StringBuilder); ok {
+				sb.Append(c.s)
+				continue
+			}
+		case cellID:
+			if sb, ok := f.(*array.StringBuilder); ok {
+				e.idbuf = appendID(e.idbuf[:0], c)
+				sb.BinaryBuilder.Append(e.idbuf)
+				continue
+			}
+		case cellTime:
+			if tb, ok := f.(*array.TimestampBuilder); ok {
+				tb.Append(arrow.Timestamp(c.n * 1_000_000))
+				continue
+			}
+		case cellFloat:
+			if fb, ok := f.(*array.Float64Builder); ok {
+				fb.Append(c.f)
+				continue
+			}
+		case cellInt:
+			if ib, ok := f.(*array.Int64Builder); ok {
+				ib.Append(c.n)
+				continue
+			}
+		case cellBool:
+			if bb, ok := f.(*array.BooleanBuilder); ok {
+				bb.Append(c.b)
+				continue
+			}
+		}
+		return fmt.Errorf("sample: a %s cell cannot go in Parquet column %s", cellName(c.kind), f.Type())
+	}
+	e.n++
+	if e.n == parquetBatchRows {
+		return e.flush()
+	}
+	return nil
+}
+
+// flush writes the rows built so far as one record batch.
+func (e *parquetEncoder) flush() error {
+	if e.n == 0 {
+		return nil
+	}
+	rec := e.b.NewRecord()
+	defer rec.Release()
+	e.n = 0
+	return e.fw.Write(rec)
+}
+
+func (e *parquetEncoder) close() error {
+	err := e.flush()
+	e.b.Release()
+	if cerr := e.fw.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = e.w.Flush()
+	}
+	return err
+}
