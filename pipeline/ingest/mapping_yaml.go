@@ -211,7 +211,9 @@ func (l *mappingLoader) strings(n *yaml.Node, at string) ([]string, error) {
 	}
 	out := make([]string, 0, len(n.Content))
 	for i, c := range n.Content {
-		s, err := l.scalar(c, fmt.Sprintf("%s[%d]", at, i))
+		p := fmt.Sprintf("%s[%d]", at, i)
+		l.lines[p] = c.Line
+		s, err := l.scalar(c, p)
 		if err != nil {
 			return nil, err
 		}

@@ -1,0 +1,187 @@
+package ingest
+
+import (
+	"errors"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func loadMappingFile(t *testing.T, name string) Mapping {
+	t.Helper()
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m, err := LoadMapping(f, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestZendesk reads a Zendesk-style export through a YAML mapping: other
+// column names, a time layout in a zone, channel names mapped, a
+// satisfaction export completed with defaults.
+func TestZendesk(t *testing.T) {
+	m := loadMappingFile(t, "testdata/zendesk/mapping.yaml")
+	fsys := os.DirFS("testdata/zendesk")
+
+	t.Run("tickets", func(t *testing.T) {
+		res := readAll(t, fsys, Tickets, Options{Mapping: m.Tables[Tickets]})
+		if res.err != nil {
+			t.Fatal(res.err)
+		}
+		want := [][]string{
+			{"1001", "501", "email", "2024-03-01T08:15:00Z", "2024-03-01T16:00:00Z", "solved", "normal", "77", "Billing", "<null>", "<null>"},
+			{"1002", "502", "chat", "2024-03-02T09:00:00Z", "<null>", "open", "<null>", "<null>", "Support", "<null>", "<null>"},
+			{"1004", "504", "phone", "2024-03-30T22:30:00Z", "2024-03-31T01:30:00Z", "closed", "high", "78", "Support", "<null>", "<null>"},
+			{"1007", "507", "other", "2024-04-01T10:00:00Z", "2024-04-01T10:30:00Z", "pending", "urgent", "79", "Support", "<null>", "<null>"},
+		}
+		if !slices.EqualFunc(res.rows, want, slices.Equal) {
+			t.Errorf("rows\n got %q\nwant %q", res.rows, want)
+		}
+		const march = "zendesk-tickets-2024-03.csv"
+		checkRejections(t, res.rejs[:3], []wantRej{
+			{4, 3, "channel", ErrInvalidValue, `unexpected value "Fax", want one of email, chat, phone, social, web, messaging, other`},
+			{6, 4, "created_at", ErrInvalidValue, `invalid time "03/02/2024 10:00", want RFC 3339 or layout "2006-01-02 15:04:05"`},
+			{7, 5, "solved_at", ErrRowRule, `solved_at 2024-03-04T07:00:00Z before created_at 2024-03-05T07:00:00Z`},
+		}, Tickets, march)
+		checkRejections(t, res.rejs[3:], []wantRej{
+			{3, 0, "", ErrDuplicateKey, `duplicate key ticket_id=1001 (first at ` + march + `:2)`},
+		}, Tickets, "zendesk-tickets-2024-04.csv")
+		if want := `1003,503,Fax,2024-03-02 10:00:00,,Open,,,Support,`; len(res.rejs) > 0 && res.rejs[0].Raw != want {
+			t.Errorf("raw %q, want %q", res.rejs[0].Raw, want)
+		}
+	})
+	t.Run("surveys", func(t *testing.T) {
+		res := readAll(t, fsys, Surveys, Options{Mapping: m.Tables[Surveys]})
+		if res.err != nil {
+			t.Fatal(res.err)
+		}
+		want := [][]string{
+			{"9001", "501", "1001", "csat", "5", "1", "5", "2024-03-01T17:00:00Z"},
+			{"9002", "504", "1004", "csat", "1", "1", "5", "2024-03-31T08:00:00Z"},
+		}
+		if !slices.EqualFunc(res.rows, want, slices.Equal) {
+			t.Errorf("rows\n got %q\nwant %q", res.rows, want)
+		}
+		checkRejections(t, res.rejs, []wantRej{
+			{4, 4, "score", ErrMissingValue, "missing required value"},
+		}, Surveys, "zendesk-satisfaction.csv")
+	})
+	t.Run("absent", func(t *testing.T) {
+		mem := checkedMem(t)
+		if _, err := Open(t.Context(), fsys, Calls, mem, Options{Strict: true, Mapping: m.Tables[Calls]}); !errors.Is(err, ErrNoInput) {
+			t.Errorf("Open(calls) error %v, want ErrNoInput", err)
+		}
+	})
+}
+
+type mappingErrorTest struct {
+	name string
+	yaml string
+	path string // "" for errors without a key path
+	line int
+}
+
+var mappingErrorTests = []mappingErrorTest{
+	{"unknown top key", "tabels:\n  tickets: {}\n", "tabels", 1},
+	{"unknown table", "tables:\n  tickets: {}\n  widgets:\n    files: [w.csv]\n", "tables.widgets", 3},
+	{"unknown table key", "tables:\n  tickets:\n    colums: {ticket_id: Id}\n", "tables.tickets.colums", 3},
+	{"unknown contract column", "tables:\n  tickets:\n    columns:\n      ticket_id: Id\n      ticket_idd: Id2\n", "tables.tickets.columns.ticket_idd", 5},
+	{"bad layout", "tables:\n  tickets:\n    time_layouts:\n      created_at: \"15:04\"\n", "tables.tickets.time_layouts.created_at", 4},
+	{"layout of non-time", "tables:\n  tickets:\n    time_layouts: {status: \"2006-01-02\"}\n", "tables.tickets.time_layouts.status", 3},
+	{"bad zone", "tables:\n  calls:\n    time_zone: Mars/Olympus_Mons\n", "tables.calls.time_zone", 3},
+	{"bad value target", "tables:\n  tickets:\n    values:\n      channel:\n        Mail: mail\n", "tables.tickets.values.channel.Mail", 5},
+	{"ambiguous values", "tables:\n  tickets:\n    values:\n      channel:\n        Mail: email\n        MAIL: chat\n", "tables.tickets.values.channel.Mail", 5},
+	{"bad default", "tables:\n  surveys:\n    defaults:\n      scale_min: one\n", "tables.surveys.defaults.scale_min", 4},
+	{"unknown format", "tables:\n  orders:\n    format: xlsx\n", "tables.orders.format", 3},
+	{"bad delimiter", "tables:\n  orders:\n    delimiter: \";;\"\n", "tables.orders.delimiter", 3},
+	{"files not a list", "tables:\n  orders:\n    files: {a: b}\n", "tables.orders.files", 3},
+	{"bad file pattern", "tables:\n  orders:\n    files: [\"../orders.csv\"]\n", "tables.orders.files[0]", 3},
+	{"duplicate key", "tables:\n  orders: {}\n  orders: {}\n", "tables.orders", 3},
+	{"alias", "x: &a {}\ntables:\n  orders: *a\n", "x", 1},
+	{"alias value", "tables:\n  orders:\n    columns: *a\n", "", 0},
+	{"syntax", "tables:\n  orders: [\n", "", 0},
+	{"two documents", "tables: {}\n---\ntables: {}\n", "", 2},
+	{"not a mapping", "- tickets\n", "", 1},
+}
+
+func TestLoadMappingErrors(t *testing.T) {
+	for _, tc := range mappingErrorTests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := LoadMapping(strings.NewReader(tc.yaml), "map.yaml")
+			var me *MappingError
+			if !errors.As(err, &me) {
+				t.Fatalf("error %v (%T), want a *MappingError", err, err)
+			}
+			if me.Name != "map.yaml" || me.Path != tc.path || me.Line != tc.line {
+				t.Errorf("error at %s:%d %q, want map.yaml:%d %q (%v)", me.Name, me.Line, me.Path, tc.line, tc.path, err)
+			}
+			if !strings.HasPrefix(err.Error(), "map.yaml") {
+				t.Errorf("message %q does not start with the file name", err)
+			}
+		})
+	}
+}
+
+func TestLoadMapping(t *testing.T) {
+	const doc = `
+tables:
+  tickets:
+    files: tickets-*.csv
+    format: csv
+    delimiter: ";"
+    columns: {ticket_id: Id}
+    time_layouts: {created_at: unix_ms}
+    values:
+      channel: {"Mail": email, "-": null}
+  surveys:
+  calls: {}
+`
+	m, err := LoadMapping(strings.NewReader(doc), "m.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := m.Tables[Tickets]
+	if !slices.Equal(tm.Files, []string{"tickets-*.csv"}) || tm.Format != "csv" || tm.Delimiter != ";" ||
+		tm.Columns["ticket_id"] != "Id" || tm.TimeLayouts["created_at"] != "unix_ms" ||
+		tm.Values["channel"]["Mail"] != "email" || tm.Values["channel"]["-"] != "" {
+		t.Errorf("tickets mapping %+v", tm)
+	}
+	if _, ok := m.Tables[Surveys]; !ok || len(m.Tables) != 3 {
+		t.Errorf("tables %v, want tickets, surveys and calls", m.Tables)
+	}
+	empty, err := LoadMapping(strings.NewReader("# nothing\n"), "empty.yaml")
+	if err != nil || empty.Tables != nil {
+		t.Errorf("empty mapping: %+v, %v", empty, err)
+	}
+}
+
+// TestMappedValues covers the mapping's effect on values: unix times,
+// a value mapped to missing, a delimiter.
+func TestMappedValues(t *testing.T) {
+	data := "Id;channel;created_at;status\nT1;Mail;1709280000123;open\nT2;-;1709280000;open\nT3;email;2024-03-01T08:00:00Z;open\n"
+	opt := Options{Mapping: TableMapping{
+		Files:       []string{"tickets-*.csv"},
+		Delimiter:   ";",
+		Columns:     map[string]string{"ticket_id": "Id"},
+		TimeLayouts: map[string]string{"created_at": LayoutUnixMS},
+		Values:      map[string]map[string]string{"channel": {"Mail": "email", "-": ""}},
+	}}
+	res := readAll(t, mapFS(map[string]string{"tickets-1.csv": data}), Tickets, opt)
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	want := [][]string{
+		{"T1", "<null>", "email", "2024-03-01T08:00:00.123Z", "<null>", "open", "<null>", "<null>", "<null>", "<null>", "<null>"},
+		{"T3", "<null>", "email", "2024-03-01T08:00:00Z", "<null>", "open", "<null>", "<null>", "<null>", "<null>", "<null>"},
+	}
+	if !slices.EqualFunc(res.rows, want, slices.Equal) {
+		t.Errorf("rows\n got %q\nwant %q", res.rows, want)
+	}
+	checkRejections(t, res.rejs, []wantRej{{3, 2, "channel", ErrMissingValue, "missing required value"}}, Tickets, "tickets-1.csv")
+}
