@@ -36,10 +36,7 @@ type Builder struct {
 	cal *calendar
 	ids interner
 
-	// one entry per order
-	ocust   []int32
-	operiod []int32
-	orev    []float64
+	orders orderStore
 
 	// indexed by customer code; Signup basis only
 	signup []int32 // period of signup_at, noPeriod without a customers row
@@ -138,9 +135,7 @@ func (b *Builder) addOrders(rec arrow.Record, batch int) error {
 	b.periods = grow(b.periods, n)
 	b.ids.intern(id, b.codes)
 	b.cal.assign(at, b.periods)
-	b.ocust = append(b.ocust, b.codes...)
-	b.operiod = append(b.operiod, b.periods...)
-	b.orev = append(b.orev, rev.Float64Values()...)
+	b.orders.append(b.codes, b.periods, rev.Float64Values())
 	b.noteLatest(at)
 	return nil
 }

@@ -45,7 +45,7 @@ type Cohort struct {
 func (b *Builder) Grid(ctx context.Context) (*Grid, error) {
 	g := &Grid{Basis: b.cfg.Basis, Grain: b.cfg.Grain, Location: b.cfg.Location, AsOf: b.cfg.AsOf}
 	if g.AsOf.IsZero() {
-		if len(b.ocust) == 0 && b.latest == minLatest {
+		if b.latest == minLatest {
 			return g, nil
 		}
 		g.AsOf = time.UnixMicro(b.latest).UTC()
@@ -61,8 +61,10 @@ func (b *Builder) Grid(ctx context.Context) (*Grid, error) {
 		for i := range acq {
 			acq[i] = noPeriod
 		}
-		for i, c := range b.ocust {
-			acq[c] = min(acq[c], b.operiod[i])
+		for _, ch := range b.orders.chunks {
+			for j, c := range ch.cust {
+				acq[c] = min(acq[c], ch.period[j])
+			}
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -75,34 +77,36 @@ func (b *Builder) Grid(ctx context.Context) (*Grid, error) {
 	}
 
 	// Revenue, and the cell of every order (-1 when it is in none).
-	cellOf := make([]int32, len(b.ocust))
-	for i, c := range b.ocust {
-		if i%(1<<16) == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
+	cellOf := make([]int32, b.orders.n)
+	i := 0
+	for _, ch := range b.orders.chunks {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		for j, c := range ch.cust {
+			cellOf[i] = -1
+			i++
+			a := acq[c]
+			if a == noPeriod {
+				g.Unmatched++
+				continue
 			}
+			k := ch.period[j] - a
+			if k < 0 {
+				g.BeforeAcquisition++
+				continue
+			}
+			if a > last {
+				continue
+			}
+			s := &l.slots[a-l.lo]
+			if k >= s.n {
+				continue
+			}
+			cell := s.off + k
+			cellOf[i-1] = cell
+			l.revenue[cell] += ch.rev[j]
 		}
-		cellOf[i] = -1
-		a := acq[c]
-		if a == noPeriod {
-			g.Unmatched++
-			continue
-		}
-		k := b.operiod[i] - a
-		if k < 0 {
-			g.BeforeAcquisition++
-			continue
-		}
-		if a > last {
-			continue
-		}
-		s := &l.slots[a-l.lo]
-		if k >= s.n {
-			continue
-		}
-		cell := s.off + k
-		cellOf[i] = cell
-		l.revenue[cell] += b.orev[i]
 	}
 
 	if b.cfg.Basis == Signup {
@@ -214,9 +218,13 @@ func (b *Builder) survivors(acq []int32, l *layout) {
 // sort; a cell counts a customer when it was last counted for another one.
 func (b *Builder) active(ctx context.Context, cellOf []int32, l *layout) error {
 	start := make([]int32, b.ids.n+1)
-	for i, c := range b.ocust {
-		if cellOf[i] >= 0 {
-			start[c+1]++
+	i := 0
+	for _, ch := range b.orders.chunks {
+		for _, c := range ch.cust {
+			if cellOf[i] >= 0 {
+				start[c+1]++
+			}
+			i++
 		}
 	}
 	for c := 1; c < len(start); c++ {
@@ -224,10 +232,14 @@ func (b *Builder) active(ctx context.Context, cellOf []int32, l *layout) error {
 	}
 	byCustomer := make([]int32, start[len(start)-1]) // cells, grouped by customer
 	next := append([]int32(nil), start[:len(start)-1]...)
-	for i, c := range b.ocust {
-		if cell := cellOf[i]; cell >= 0 {
-			byCustomer[next[c]] = cell
-			next[c]++
+	i = 0
+	for _, ch := range b.orders.chunks {
+		for _, c := range ch.cust {
+			if cell := cellOf[i]; cell >= 0 {
+				byCustomer[next[c]] = cell
+				next[c]++
+			}
+			i++
 		}
 	}
 	if err := ctx.Err(); err != nil {
