@@ -67,8 +67,8 @@ func Send(ctx context.Context, cfg Config, msg Message, log *slog.Logger) (Resul
 			log.Warn("mail: attempt failed, retrying",
 				slog.Int("attempt", attempt-1), slog.Duration("retry_in", wait), slog.Any("error", lastErr))
 			if err := sleep(ctx, wait); err != nil {
-				return res, fmt.Errorf("mail: send to %s stopped after %d attempts: %w (last error: %v)",
-					cfg.Host, res.Attempts, err, lastErr)
+				return res, fmt.Errorf("mail: send to %s:%d stopped while waiting to retry after attempt %d: %w (last error: %v)",
+					cfg.Host, cfg.Port, res.Attempts, err, lastErr)
 			}
 		}
 		res.Attempts = attempt
@@ -85,8 +85,8 @@ func Send(ctx context.Context, cfg Config, msg Message, log *slog.Logger) (Resul
 			return res, nil
 		}
 		if ctx.Err() != nil {
-			return res, fmt.Errorf("mail: send to %s stopped after %d attempts: %w (last error: %v)",
-				cfg.Host, res.Attempts, context.Cause(ctx), err)
+			return res, fmt.Errorf("mail: send to %s:%d stopped during attempt %d: %w (last error: %v)",
+				cfg.Host, cfg.Port, res.Attempts, context.Cause(ctx), err)
 		}
 		if permanent(err) {
 			log.Error("mail: permanent failure, not retrying", slog.Int("attempt", attempt), slog.Any("error", err))
@@ -146,7 +146,10 @@ func attemptSend(ctx context.Context, cfg *Config, m *gomail.Msg) error {
 		return fmt.Errorf("mail: client for %s: %w", addr, err)
 	}
 	if err := client.DialAndSendWithContext(ctx, m); err != nil {
-		return fmt.Errorf("%s: %w", addr, err)
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("attempt timed out after %v: %w", cfg.Timeout, err)
+		}
+		return err
 	}
 	return nil
 }
