@@ -125,7 +125,7 @@ func (t *table) inject(k badKind) {
 		t.err = fmt.Errorf("sample: cannot break %s.%s", t.name, k.column)
 		return
 	}
-	templateLine := t.rows + 1 // the header is line 1
+	templateLine := t.rows + t.header // the row just written
 	t.scratch = append(t.scratch[:0], t.cells...)
 	row := t.scratch
 	if k.problem != duplicate && !(k.problem == missing && col == 0) {
@@ -141,7 +141,7 @@ func (t *table) inject(k badKind) {
 		row[col] = cell{}
 		what = "required value missing"
 	case duplicate:
-		what = fmt.Sprintf("duplicate key (%s) of line %d", strings.Join(t.spec.Key, ", "), templateLine)
+		what = fmt.Sprintf("duplicate key (%s) of %s %d", strings.Join(t.spec.Key, ", "), [...]string{"row", "line"}[t.header], templateLine)
 	case badValue:
 		row[col] = cell{kind: cellText, s: k.value}
 		switch kindCell(t.spec.Columns[col].Kind) {
@@ -158,7 +158,7 @@ func (t *table) inject(k badKind) {
 		what = fmt.Sprintf("score %d outside scale %d..%d", hi+2, lo, hi)
 	}
 	t.write(row)
-	t.injected = append(t.injected, BadRow{File: t.file, Line: t.rows + 1, Column: k.column, Problem: what})
+	t.injected = append(t.injected, BadRow{File: t.file, Line: t.rows + t.header, Column: k.column, Problem: what})
 }
 
 // finish writes the bad rows planned beyond the last good row.

@@ -235,6 +235,9 @@ func (g *generator) newTable(i int, spec ingest.Spec, file string, enc encoder, 
 	if spec.Table == ingest.Customers {
 		t.next = int64(g.cfg.Customers) // good customers are numbered 1..Customers
 	}
+	if g.cfg.Format == CSV {
+		t.header = 1
+	}
 	est := g.activeMonths() * g.model.perCustomerMonth(spec.Table)
 	if spec.Table == ingest.Customers {
 		est = float64(g.cfg.Customers)

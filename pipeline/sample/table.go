@@ -69,6 +69,7 @@ type table struct {
 	scratch  []cell // a bad row being built
 	enc      encoder
 	rows     int64 // data rows written, bad ones included
+	header   int64 // 1 if the file has a header line, else 0
 	good     int64 // good data rows written
 	next     int64 // next identifier number to hand out
 	bad      []badPlan
