@@ -370,8 +370,8 @@ func TestSendAuthFailureIsPermanent(t *testing.T) {
 type retryNotifier struct{ ch chan struct{} }
 
 func (h retryNotifier) Enabled(context.Context, slog.Level) bool { return true }
-func (h retryNotifier) WithAttrs([]slog.Attr) slog.Handler      { return h }
-func (h retryNotifier) WithGroup(string) slog.Handler           { return h }
+func (h retryNotifier) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h retryNotifier) WithGroup(string) slog.Handler            { return h }
 func (h retryNotifier) Handle(_ context.Context, r slog.Record) error {
 	r.Attrs(func(a slog.Attr) bool {
 		if a.Key == "retry_in" {
