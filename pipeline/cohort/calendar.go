@@ -8,10 +8,9 @@ import (
 )
 
 // calendar numbers the weeks or months of a time zone. Period 0 is the
-// one containing 1970-01-01 (local date); a period starts at local
-// midnight of its first day (time.Date normalises a midnight skipped by a
-// daylight-saving change to the first instant of the day) and ends where
-// the next one starts, so its length in hours varies.
+// one containing 1970-01-01 (local date); a period starts at the first
+// instant of its first day (local midnight, see [calendar.start]) and ends
+// where the next one starts, so its length in hours varies.
 //
 // The calendar caches the start instants of the periods it has seen, so
 // that numbering a batch of instants is a comparison or a binary search per
@@ -46,13 +45,25 @@ func (c *calendar) number(t time.Time) int32 {
 	return int32((y-1970)*12 + int(m) - 1)
 }
 
-// start returns the first instant of period p.
+// start returns the first instant of period p: local midnight of its first
+// day or, where a daylight-saving change skips that midnight (Havana on
+// 2012-04-01), the change itself. time.Date alone would resolve a skipped
+// midnight to the hour before it, on the previous day.
 func (c *calendar) start(p int32) time.Time {
 	n := int(p)
+	var y int
+	var m time.Month
+	var d int
 	if c.grain == Week {
-		return time.Date(1970, 1, 1+7*n-isoWeekOffset, 0, 0, 0, 0, c.loc)
+		y, m, d = time.Date(1970, 1, 1+7*n-isoWeekOffset, 0, 0, 0, 0, time.UTC).Date()
+	} else {
+		y, m, d = time.Date(1970, time.Month(1+n), 1, 0, 0, 0, 0, time.UTC).Date()
 	}
-	return time.Date(1970, time.Month(1+n), 1, 0, 0, 0, 0, c.loc)
+	t := time.Date(y, m, d, 0, 0, 0, 0, c.loc)
+	if t.Day() != d {
+		_, t = t.ZoneBounds() // the end of the zone in effect: the day's first instant
+	}
+	return t
 }
 
 // assign writes the period number of ts[i] into out[i]. When a has nulls,

@@ -181,6 +181,7 @@ func TestSignupByHand(t *testing.T) {
 
 type dstCase struct {
 	name       string
+	zone       string
 	grain      Grain
 	at         string // an order instant
 	start, end string // the cohort's boundaries, UTC
@@ -188,32 +189,36 @@ type dstCase struct {
 }
 
 // New York: EST (UTC−5) until 2024-03-10 02:00, EDT (UTC−4) until
-// 2024-11-03 02:00.
+// 2024-11-03 02:00. Havana: CST (UTC−5) until 2012-04-01 00:00, which
+// became 01:00 CDT (UTC−4), so April 2012 began at 05:00Z, with no local
+// midnight.
 var dstCases = []dstCase{
-	{"march starts in EST, ends in EDT", Month, "2024-03-15T12:00:00Z", "2024-03-01T05:00:00Z", "2024-04-01T04:00:00Z", 31*24 - 1},
-	{"last second of March local is 03:59:59Z", Month, "2024-04-01T03:59:59Z", "2024-03-01T05:00:00Z", "2024-04-01T04:00:00Z", 31*24 - 1},
-	{"April starts at 04:00Z", Month, "2024-04-01T04:00:00Z", "2024-04-01T04:00:00Z", "2024-05-01T04:00:00Z", 30 * 24},
-	{"first second of March local is 05:00Z", Month, "2024-03-01T05:00:00Z", "2024-03-01T05:00:00Z", "2024-04-01T04:00:00Z", 31*24 - 1},
-	{"February 29 evening local is March 01 UTC", Month, "2024-03-01T04:59:59Z", "2024-02-01T05:00:00Z", "2024-03-01T05:00:00Z", 29 * 24},
-	{"November gains an hour", Month, "2024-11-20T00:00:00Z", "2024-11-01T04:00:00Z", "2024-12-01T05:00:00Z", 30*24 + 1},
-	{"spring-forward week is 167 hours", Week, "2024-03-10T12:00:00Z", "2024-03-04T05:00:00Z", "2024-03-11T04:00:00Z", 167},
-	{"fall-back week is 169 hours", Week, "2024-11-03T12:00:00Z", "2024-10-28T04:00:00Z", "2024-11-04T05:00:00Z", 169},
-	{"Sunday night local belongs to the week before", Week, "2024-03-11T03:59:59Z", "2024-03-04T05:00:00Z", "2024-03-11T04:00:00Z", 167},
-	{"ISO week across the new year", Week, "2025-01-01T12:00:00Z", "2024-12-30T05:00:00Z", "2025-01-06T05:00:00Z", 168},
+	{"march starts in EST, ends in EDT", "America/New_York", Month, "2024-03-15T12:00:00Z", "2024-03-01T05:00:00Z", "2024-04-01T04:00:00Z", 31*24 - 1},
+	{"last second of March local is 03:59:59Z", "America/New_York", Month, "2024-04-01T03:59:59Z", "2024-03-01T05:00:00Z", "2024-04-01T04:00:00Z", 31*24 - 1},
+	{"April starts at 04:00Z", "America/New_York", Month, "2024-04-01T04:00:00Z", "2024-04-01T04:00:00Z", "2024-05-01T04:00:00Z", 30 * 24},
+	{"first second of March local is 05:00Z", "America/New_York", Month, "2024-03-01T05:00:00Z", "2024-03-01T05:00:00Z", "2024-04-01T04:00:00Z", 31*24 - 1},
+	{"February 29 evening local is March 01 UTC", "America/New_York", Month, "2024-03-01T04:59:59Z", "2024-02-01T05:00:00Z", "2024-03-01T05:00:00Z", 29 * 24},
+	{"November gains an hour", "America/New_York", Month, "2024-11-20T00:00:00Z", "2024-11-01T04:00:00Z", "2024-12-01T05:00:00Z", 30*24 + 1},
+	{"spring-forward week is 167 hours", "America/New_York", Week, "2024-03-10T12:00:00Z", "2024-03-04T05:00:00Z", "2024-03-11T04:00:00Z", 167},
+	{"fall-back week is 169 hours", "America/New_York", Week, "2024-11-03T12:00:00Z", "2024-10-28T04:00:00Z", "2024-11-04T05:00:00Z", 169},
+	{"Sunday night local belongs to the week before", "America/New_York", Week, "2024-03-11T03:59:59Z", "2024-03-04T05:00:00Z", "2024-03-11T04:00:00Z", 167},
+	{"ISO week across the new year", "America/New_York", Week, "2025-01-01T12:00:00Z", "2024-12-30T05:00:00Z", "2025-01-06T05:00:00Z", 168},
+	{"skipped midnight: 23:30 local is still March", "America/Havana", Month, "2012-04-01T04:30:00Z", "2012-03-01T05:00:00Z", "2012-04-01T05:00:00Z", 31 * 24},
+	{"skipped midnight: April starts at 01:00 CDT", "America/Havana", Month, "2012-04-01T05:00:00Z", "2012-04-01T05:00:00Z", "2012-05-01T04:00:00Z", 30*24 - 1},
 }
 
 func TestDSTBoundaries(t *testing.T) {
-	ny, err := time.LoadLocation("America/New_York")
-	if err != nil {
-		t.Skipf("no time zone data: %v", err)
-	}
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	for _, tc := range dstCases {
 		t.Run(tc.name, func(t *testing.T) {
+			loc, err := time.LoadLocation(tc.zone)
+			if err != nil {
+				t.Skipf("no time zone data: %v", err)
+			}
 			orders := ordersRecord(t, mem, []order{{"x", tc.at, 1}})
 			defer orders.Release()
-			g := grid(t, Config{Grain: tc.grain, Location: ny, AsOf: utc(t, "2030-01-01T00:00:00Z")}, nil, orders, 1)
+			g := grid(t, Config{Grain: tc.grain, Location: loc, AsOf: utc(t, "2030-01-01T00:00:00Z")}, nil, orders, 1)
 			if len(g.Cohorts) != 1 {
 				t.Fatalf("got %d cohorts, want 1", len(g.Cohorts))
 			}
@@ -272,14 +277,16 @@ func TestCalendarAssign(t *testing.T) {
 	_, os, times := synthetic(7, 10, 5000)
 	// Add far-out instants so the cache must fall back.
 	times = append(times, time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 0, 0, 0, time.UTC))
-	os = append(os, order{"x", "", 1}, order{"y", "", 1})
+	// And instants around a skipped midnight (Havana, 2012-04-01).
+	times = append(times, time.Date(2012, 4, 1, 4, 30, 0, 0, time.UTC), time.Date(2012, 4, 1, 5, 0, 0, 0, time.UTC))
+	os = append(os, order{"x", "", 1}, order{"y", "", 1}, order{"x", "", 1}, order{"y", "", 1})
 	rec := ordersRecordTimes(t, mem, os, times)
 	defer rec.Release()
 	col, err := timeColumn(rec, ingest.Orders, "ordered_at")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, zone := range []string{"UTC", "America/New_York", "Australia/Lord_Howe", "America/Sao_Paulo", "Asia/Kathmandu"} {
+	for _, zone := range []string{"UTC", "America/New_York", "Australia/Lord_Howe", "America/Sao_Paulo", "America/Havana", "Asia/Kathmandu"} {
 		loc, err := time.LoadLocation(zone)
 		if err != nil {
 			t.Skipf("no time zone data: %v", err)
@@ -306,7 +313,7 @@ func TestCalendarAssign(t *testing.T) {
 func TestBatchSplit(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	cs, os, times := synthetic(1, 400, 12000)
+	cs, os, times := synthetic(1, 2000, chunkLen+5000) // more orders than one chunk
 	customers := customersRecord(t, mem, cs)
 	defer customers.Release()
 	orders := ordersRecordTimes(t, mem, os, times)

@@ -91,7 +91,7 @@ func FitSBG(survivors []int64) (SBG, error) {
 // maxLogParam bounds |log α| and |log β| of a usable fit. When churn is
 // the same for every customer the likelihood keeps rising, ever more
 // slowly, as α and β grow with α/(α+β) fixed; the search stops on a flat
-// gradient with α+β around 1e8–1e11, which is the geometric model to every
+// gradient with α+β around 1e7–1e11, which is the geometric model to every
 // printed digit. Far beyond that the optimizer has run away.
 const maxLogParam = 35
 
