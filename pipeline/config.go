@@ -1,0 +1,88 @@
+// Package pipeline is the cxkpi job: it reads the exports into Arrow record
+// batches, computes the KPIs and writes the reports of one run into an
+// output directory, atomically.
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"time"
+
+	"github.com/apache/arrow/go/v17/arrow/memory"
+
+	"github.com/cxkpi/cxkpi/pipeline/ingest"
+	"github.com/cxkpi/cxkpi/pipeline/kpi"
+)
+
+// Config configures one run. The zero value plus an Input is a usable
+// configuration: monthly KPIs in UTC for the latest period with data,
+// written under ./out.
+type Config struct {
+	Input     fs.FS          // the exports, one or more files per table
+	InputName string         // how the input is named in logs and the summary
+	Mapping   ingest.Mapping // how the exports map onto the contract
+	Strict    bool           // fail on the first malformed row instead of quarantining it
+	BatchSize int            // rows per Arrow record batch; 0 means the reader's default
+
+	KPI kpi.Options // grain, time zone and metric options
+
+	// AsOf selects the report period: the one containing AsOf. The zero
+	// value selects the latest period holding data. Periods after it are
+	// left out of the outputs.
+	AsOf time.Time
+
+	OutDir  string // parent of the run directories, default "out"
+	Title   string // report title, default "Customer experience KPIs"
+	Company string // shown on the report
+
+	Now    func() time.Time // clock, default time.Now
+	Logger *slog.Logger     // default slog.Default()
+	Alloc  memory.Allocator // default memory.DefaultAllocator
+}
+
+// EnsureDefaults fills the unset fields with their defaults.
+func (c *Config) EnsureDefaults() {
+	if c.OutDir == "" {
+		c.OutDir = "out"
+	}
+	if c.Title == "" {
+		c.Title = "Customer experience KPIs"
+	}
+	if c.InputName == "" {
+		c.InputName = "input"
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Alloc == nil {
+		c.Alloc = memory.DefaultAllocator
+	}
+	if c.KPI.Grain == "" {
+		c.KPI.Grain = kpi.Month
+	}
+	if c.KPI.Location == nil {
+		c.KPI.Location = time.UTC
+	}
+	if c.KPI.Logger == nil {
+		c.KPI.Logger = c.Logger
+	}
+}
+
+// Validate reports the first problem of the configuration.
+func (c *Config) Validate() error {
+	if c.Input == nil {
+		return errors.New("pipeline: no input")
+	}
+	if _, err := kpi.ParseGrain(string(c.KPI.Grain)); err != nil {
+		return err
+	}
+	if c.BatchSize < 0 {
+		return fmt.Errorf("pipeline: batch size %d is negative", c.BatchSize)
+	}
+	return nil
+}

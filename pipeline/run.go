@@ -1,0 +1,338 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/cxkpi/cxkpi/pipeline/ingest"
+	"github.com/cxkpi/cxkpi/pipeline/kpi"
+	"github.com/cxkpi/cxkpi/reports"
+)
+
+// Output file names inside a run directory.
+const (
+	KPIFile        = "kpis.parquet"
+	ReportFile     = "report.pdf"
+	QuarantineFile = "quarantine.csv"
+	SummaryFile    = "summary.json"
+)
+
+// Summary describes a finished run. It is written as summary.json beside
+// the outputs.
+type Summary struct {
+	Input       string         `json:"input"`
+	Grain       kpi.Grain      `json:"grain"`
+	TimeZone    string         `json:"time_zone"`
+	Period      string         `json:"period"`
+	PeriodStart time.Time      `json:"period_start"`
+	PeriodEnd   time.Time      `json:"period_end"`
+	Dir         string         `json:"dir"`
+	Tables      []TableSummary `json:"tables"`
+	Notes       []kpi.Note     `json:"notes,omitempty"`
+	KPIRows     int            `json:"kpi_rows"`
+	Outputs     []string       `json:"outputs"`
+	Started     time.Time      `json:"started"`
+	Finished    time.Time      `json:"finished"`
+}
+
+// TableSummary reconciles one input table: Read = Accepted + Rejected.
+type TableSummary struct {
+	Table    ingest.Table          `json:"table"`
+	Present  bool                  `json:"present"`
+	Read     int64                 `json:"read"`
+	Accepted int64                 `json:"accepted"`
+	Rejected int64                 `json:"rejected"`
+	Reasons  []reports.ReasonCount `json:"reasons,omitempty"`
+}
+
+// Rejected returns the number of rejected rows over all tables.
+func (s *Summary) Rejected() int64 {
+	var n int64
+	for _, t := range s.Tables {
+		n += t.Rejected
+	}
+	return n
+}
+
+// Run executes the job once: read every table, compute the KPIs and write
+// kpis.parquet, report.pdf, quarantine.csv and summary.json into
+// OutDir/<grain>=<period>. The directory is assembled under a temporary
+// name and renamed into place, so a reader sees the previous run's complete
+// outputs or this run's, never a mix; a failed or cancelled run leaves the
+// previous outputs untouched.
+func Run(ctx context.Context, cfg Config) (*Summary, error) {
+	cfg.EnsureDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	sum := &Summary{Input: cfg.InputName, Grain: cfg.KPI.Grain, TimeZone: cfg.KPI.Location.String(), Started: cfg.Now().UTC()}
+	log := cfg.Logger
+
+	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create output directory: %w", err)
+	}
+	stage, err := os.MkdirTemp(cfg.OutDir, ".run-")
+	if err != nil {
+		return nil, fmt.Errorf("create staging directory: %w", err)
+	}
+	defer os.RemoveAll(stage) // after a successful rename there is nothing left here
+
+	engine, err := kpi.New(cfg.KPI)
+	if err != nil {
+		return nil, err
+	}
+	q, err := newQuarantine(filepath.Join(stage, QuarantineFile))
+	if err != nil {
+		return nil, err
+	}
+	defer q.close()
+	for _, t := range ingest.Tables() {
+		ts, err := readTable(ctx, cfg, t, engine, q)
+		if err != nil {
+			return nil, err
+		}
+		sum.Tables = append(sum.Tables, ts)
+	}
+	if err := q.close(); err != nil {
+		return nil, err
+	}
+
+	rows := engine.Rows()
+	sum.Notes = engine.Notes()
+	for _, n := range sum.Notes {
+		log.Warn("rows not usable for KPIs", "table", string(n.Table), "rows", n.Rows, "reason", n.Text)
+	}
+	cal := engine.Calendar()
+	p := reportPeriod(cal, rows, cfg.AsOf, cfg.Now())
+	rows = upTo(rows, cal.Start(p+1))
+	sum.Period, sum.PeriodStart, sum.PeriodEnd = cal.Label(p), cal.Start(p).UTC(), cal.Start(p+1).UTC()
+	sum.KPIRows = len(rows)
+
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	rec := kpi.Record(cfg.Alloc, rows)
+	defer rec.Release()
+	if err := reports.WriteParquetRecord(filepath.Join(stage, KPIFile), rec); err != nil {
+		return nil, fmt.Errorf("write KPIs: %w", err)
+	}
+	report := reports.Report{
+		Title: cfg.Title, Company: cfg.Company, Locale: "en", Grain: string(cfg.KPI.Grain),
+		PeriodStart: sum.PeriodStart, PeriodEnd: sum.PeriodEnd, Location: cfg.KPI.Location,
+		Generated: sum.Started, KPIs: rows, Quality: quality(sum.Tables),
+	}
+	if err := reports.WritePDF(filepath.Join(stage, ReportFile), report); err != nil {
+		return nil, fmt.Errorf("write report: %w", err)
+	}
+
+	dir := filepath.Join(cfg.OutDir, string(cfg.KPI.Grain)+"="+sum.Period)
+	sum.Dir = dir
+	sum.Outputs = []string{KPIFile, ReportFile, QuarantineFile, SummaryFile}
+	sum.Finished = cfg.Now().UTC()
+	if err := writeJSON(filepath.Join(stage, SummaryFile), sum); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := replaceDir(stage, dir); err != nil {
+		return nil, err
+	}
+	log.Info("run finished", "dir", dir, "period", sum.Period, "kpi_rows", len(rows), "rejected", sum.Rejected())
+	return sum, nil
+}
+
+// readTable streams table t into the engine, quarantining bad rows.
+func readTable(ctx context.Context, cfg Config, t ingest.Table, engine *kpi.Engine, q *quarantine) (TableSummary, error) {
+	ts := TableSummary{Table: t}
+	reasons := map[string]int64{}
+	opt := ingest.Options{
+		BatchSize: cfg.BatchSize,
+		Location:  cfg.KPI.Location,
+		Strict:    cfg.Strict,
+		Mapping:   cfg.Mapping.Tables[t],
+		Reject: func(r ingest.Rejection) error {
+			reasons[reasonClass(r)]++
+			return q.write(r)
+		},
+	}
+	start := time.Now()
+	r, err := ingest.Open(ctx, cfg.Input, t, cfg.Alloc, opt)
+	if errors.Is(err, ingest.ErrNoInput) {
+		cfg.Logger.Info("table absent from the input; its metrics are skipped", "table", string(t))
+		return ts, nil
+	}
+	if err != nil {
+		return ts, err
+	}
+	defer r.Close()
+	ts.Present = true
+	engine.Begin(t)
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return ts, err
+		}
+		err = engine.Add(t, rec)
+		rec.Release()
+		if err != nil {
+			return ts, err
+		}
+	}
+	c := r.Counts()
+	ts.Read, ts.Accepted, ts.Rejected = c.Read, c.Accepted, c.Rejected
+	for reason, n := range reasons {
+		ts.Reasons = append(ts.Reasons, reports.ReasonCount{Reason: reason, N: n})
+	}
+	sort.Slice(ts.Reasons, func(i, j int) bool {
+		if ts.Reasons[i].N != ts.Reasons[j].N {
+			return ts.Reasons[i].N > ts.Reasons[j].N
+		}
+		return ts.Reasons[i].Reason < ts.Reasons[j].Reason
+	})
+	cfg.Logger.Info("table read", "table", string(t), "read", c.Read, "accepted", c.Accepted, "rejected", c.Rejected,
+		"elapsed", time.Since(start).Round(time.Millisecond).String())
+	return ts, nil
+}
+
+// quoted matches the quoted values inside a rejection reason.
+var quoted = regexp.MustCompile(`"[^"]*"`)
+
+// reasonClass groups rejections whose reasons differ only in the values
+// they quote, for the data-quality summary.
+func reasonClass(r ingest.Rejection) string {
+	s := quoted.ReplaceAllString(r.Reason, `"…"`)
+	if errors.Is(r.Err, ingest.ErrDuplicateKey) {
+		s = "duplicate key" // the reason names the key and where it was first seen
+	}
+	if r.Field != "" {
+		s = r.Field + ": " + s
+	}
+	return s
+}
+
+// reportPeriod returns the period containing asOf or, when asOf is zero,
+// the latest period holding KPI rows (the current one if there are none).
+func reportPeriod(cal *kpi.Calendar, rows []kpi.Row, asOf, now time.Time) int32 {
+	if !asOf.IsZero() {
+		return cal.Number(asOf)
+	}
+	if len(rows) == 0 {
+		return cal.Number(now)
+	}
+	latest := rows[0].PeriodStart
+	for _, r := range rows {
+		if r.PeriodStart.After(latest) {
+			latest = r.PeriodStart
+		}
+	}
+	return cal.Number(latest)
+}
+
+// upTo keeps the rows of periods starting before end.
+func upTo(rows []kpi.Row, end time.Time) []kpi.Row {
+	out := rows[:0:0]
+	for _, r := range rows {
+		if r.PeriodStart.Before(end) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func quality(tables []TableSummary) []reports.TableQuality {
+	var out []reports.TableQuality
+	for _, t := range tables {
+		if t.Present {
+			out = append(out, reports.TableQuality{Table: string(t.Table), Read: t.Read, Accepted: t.Accepted, Rejected: t.Rejected, Reasons: t.Reasons})
+		}
+	}
+	return out
+}
+
+// quarantine writes rejected rows to a CSV file a person can open.
+type quarantine struct {
+	f *os.File
+	w *csv.Writer
+}
+
+func newQuarantine(path string) (*quarantine, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("create quarantine: %w", err)
+	}
+	q := &quarantine{f: f, w: csv.NewWriter(f)}
+	if err := q.w.Write([]string{"table", "file", "line", "column", "field", "reason", "raw"}); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write quarantine: %w", err)
+	}
+	return q, nil
+}
+
+func (q *quarantine) write(r ingest.Rejection) error {
+	return q.w.Write([]string{string(r.Table), r.File, strconv.Itoa(r.Line), strconv.Itoa(r.Column), r.Field, r.Reason, r.Raw})
+}
+
+// close flushes and closes the file; later calls do nothing.
+func (q *quarantine) close() error {
+	if q.f == nil {
+		return nil
+	}
+	q.w.Flush()
+	err := q.w.Error()
+	if cerr := q.f.Close(); err == nil {
+		err = cerr
+	}
+	q.f = nil
+	if err != nil {
+		return fmt.Errorf("write quarantine: %w", err)
+	}
+	return nil
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", filepath.Base(path), err)
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	return nil
+}
+
+// replaceDir moves the staging directory to dir, replacing a previous run
+// of the same period. The old directory is first renamed aside, so dir
+// never holds a mix of two runs.
+func replaceDir(stage, dir string) error {
+	old := ""
+	if _, err := os.Stat(dir); err == nil {
+		old = stage + ".old"
+		if err := os.Rename(dir, old); err != nil {
+			return fmt.Errorf("replace %s: %w", dir, err)
+		}
+	}
+	if err := os.Rename(stage, dir); err != nil {
+		if old != "" {
+			os.Rename(old, dir) // put the previous run back
+		}
+		return fmt.Errorf("publish %s: %w", dir, err)
+	}
+	if old != "" {
+		return os.RemoveAll(old)
+	}
+	return nil
+}

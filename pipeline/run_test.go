@@ -1,0 +1,329 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/apache/arrow/go/v17/parquet/file"
+	"github.com/apache/arrow/go/v17/parquet/pqarrow"
+
+	"github.com/cxkpi/cxkpi"
+	"github.com/cxkpi/cxkpi/pipeline/ingest"
+	"github.com/cxkpi/cxkpi/pipeline/kpi"
+)
+
+var fixedNow = time.Date(2026, 11, 23, 6, 0, 0, 0, time.UTC)
+
+func testConfig(t *testing.T, input fstest.MapFS) Config {
+	t.Helper()
+	cfg := Config{
+		Input:  input,
+		OutDir: t.TempDir(),
+		Now:    func() time.Time { return fixedNow },
+		Logger: slog.New(slog.DiscardHandler),
+	}
+	if input == nil {
+		cfg.Input = cxkpi.Sample()
+	}
+	return cfg
+}
+
+// A small export with known bad rows: line numbers count the header as 1.
+const ticketsCSV = `ticket_id,customer_id,channel,created_at,solved_at,status,priority,agent_id,team,is_complaint,reopens
+T1,c1,email,2026-10-05T10:00:00Z,,open,,,,,
+T2,c1,fax,2026-10-05T10:00:00Z,,open,,,,,
+T3,c1,chat,2026-13-45T10:00:00Z,,open,,,,,
+T1,c1,chat,2026-10-06T10:00:00Z,,open,,,,,
+T4,c1,chat,2026-10-06T10:00:00Z,,open,,,,,
+`
+
+const surveysCSV = `response_id,customer_id,ticket_id,kind,score,scale_min,scale_max,responded_at
+S1,c1,T1,csat,5,1,5,2026-10-10T00:00:00Z
+S2,c1,T1,csat,7,1,5,2026-10-10T00:00:00Z
+S3,c1,T4,csat,2,1,5,2026-10-10T00:00:00Z
+,c1,T4,csat,2,1,5,2026-10-10T00:00:00Z
+`
+
+func badInput() fstest.MapFS {
+	return fstest.MapFS{
+		"tickets.csv": {Data: []byte(ticketsCSV)},
+		"surveys.csv": {Data: []byte(surveysCSV)},
+	}
+}
+
+func TestQuarantineAndReconcile(t *testing.T) {
+	cfg := testConfig(t, badInput())
+	sum, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ts := range sum.Tables {
+		if ts.Read != ts.Accepted+ts.Rejected {
+			t.Errorf("%s: read %d != accepted %d + rejected %d", ts.Table, ts.Read, ts.Accepted, ts.Rejected)
+		}
+	}
+	got := map[ingest.Table][3]int64{}
+	for _, ts := range sum.Tables {
+		got[ts.Table] = [3]int64{ts.Read, ts.Accepted, ts.Rejected}
+	}
+	if got[ingest.Tickets] != [3]int64{5, 2, 3} || got[ingest.Surveys] != [3]int64{4, 2, 2} {
+		t.Errorf("counts = %v, want tickets 5/2/3 and surveys 4/2/2", got)
+	}
+
+	f, err := os.Open(filepath.Join(sum.Dir, QuarantineFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	type q struct{ table, file, line, column, field, reason string }
+	want := []q{
+		{"tickets", "tickets.csv", "3", "3", "channel", `"fax"`},
+		{"tickets", "tickets.csv", "4", "4", "created_at", `"2026-13-45T10:00:00Z"`},
+		{"tickets", "tickets.csv", "5", "0", "", "duplicate"},
+		{"surveys", "surveys.csv", "3", "5", "score", "outside"},
+		{"surveys", "surveys.csv", "5", "1", "response_id", "missing"},
+	}
+	if len(recs) != len(want)+1 {
+		t.Fatalf("quarantine has %d rows, want %d:\n%v", len(recs)-1, len(want), recs)
+	}
+	for i, w := range want {
+		r := recs[i+1]
+		if r[0] != w.table || r[1] != w.file || r[2] != w.line || r[3] != w.column || r[4] != w.field || !strings.Contains(r[5], w.reason) {
+			t.Errorf("quarantine row %d = %q, want %+v", i+1, r, w)
+		}
+		if r[6] == "" {
+			t.Errorf("quarantine row %d has no raw text", i+1)
+		}
+	}
+
+	// The accepted rows reach the KPIs: CSAT on S1 (5) and S3 (2) = 50 %.
+	rows := readKPIs(t, filepath.Join(sum.Dir, KPIFile))
+	found := false
+	for _, r := range rows {
+		if r.metric == "csat" && r.dimension == "all" && r.period.Equal(time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)) {
+			found = true
+			if r.value == nil || *r.value != 50 || r.n != 2 {
+				t.Errorf("csat = %v (n=%d), want 50 (n=2)", r.value, r.n)
+			}
+		}
+	}
+	if !found {
+		t.Error("no csat row in kpis.parquet")
+	}
+}
+
+func TestStrictFailsWithPosition(t *testing.T) {
+	cfg := testConfig(t, badInput())
+	cfg.Strict = true
+	_, err := Run(context.Background(), cfg)
+	var pe *ingest.ParseError
+	if !errors.As(err, &pe) {
+		t.Fatalf("err = %v, want a *ingest.ParseError", err)
+	}
+	if pe.File != "tickets.csv" || pe.Line != 3 || pe.Field != "channel" {
+		t.Errorf("error at %s:%d %s, want tickets.csv:3 channel (%v)", pe.File, pe.Line, pe.Field, err)
+	}
+	if entries, _ := os.ReadDir(cfg.OutDir); len(entries) != 0 {
+		t.Errorf("a failed run left %d entries in the output directory", len(entries))
+	}
+}
+
+type kpiRow struct {
+	period            time.Time
+	metric, dimension string
+	value             *float64
+	n                 int64
+}
+
+// readKPIs reads a KPI Parquet file back with pqarrow.
+func readKPIs(t *testing.T, path string) []kpiRow {
+	t.Helper()
+	pf, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Close()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 1024}, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := fr.ReadTable(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tbl.Release()
+	got, want := tbl.Schema(), kpi.Schema()
+	if got.NumFields() != want.NumFields() {
+		t.Fatalf("schema read back:\n%s\nwant:\n%s", got, want)
+	}
+	for i, f := range want.Fields() {
+		g := got.Field(i)
+		if g.Name != f.Name || !arrow.TypeEqual(g.Type, f.Type) || g.Nullable != f.Nullable {
+			t.Errorf("field %d read back as %s %s (nullable %v), want %s %s (nullable %v)", i, g.Name, g.Type, g.Nullable, f.Name, f.Type, f.Nullable)
+		}
+	}
+	tr := array.NewTableReader(tbl, 1024)
+	defer tr.Release()
+	var out []kpiRow
+	for tr.Next() {
+		rec := tr.Record()
+		start := rec.Column(0).(*array.Timestamp)
+		metric, dim := rec.Column(2).(*array.String), rec.Column(4).(*array.String)
+		value, n := rec.Column(6).(*array.Float64), rec.Column(9).(*array.Int64)
+		for i := range int(rec.NumRows()) {
+			r := kpiRow{period: time.UnixMicro(int64(start.Value(i))).UTC(), metric: metric.Value(i), dimension: dim.Value(i), n: n.Value(i)}
+			if value.IsValid(i) {
+				v := value.Value(i)
+				r.value = &v
+			}
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func TestSampleRunEndToEnd(t *testing.T) {
+	cfg := testConfig(t, nil)
+	sum, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Period != "2026-10" || filepath.Base(sum.Dir) != "month=2026-10" {
+		t.Errorf("period %s in %s, want 2026-10 in month=2026-10", sum.Period, sum.Dir)
+	}
+	var rejected int64
+	for _, ts := range sum.Tables {
+		if !ts.Present || ts.Read == 0 {
+			t.Errorf("sample table %s is empty or absent", ts.Table)
+		}
+		if ts.Read != ts.Accepted+ts.Rejected {
+			t.Errorf("%s: read %d != accepted %d + rejected %d", ts.Table, ts.Read, ts.Accepted, ts.Rejected)
+		}
+		rejected += ts.Rejected
+	}
+	if rejected == 0 {
+		t.Error("the sample's deliberately bad rows were not rejected")
+	}
+	b, err := os.ReadFile(filepath.Join(sum.Dir, QuarantineFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := int64(bytes.Count(b, []byte("\n"))) - 1; lines < rejected {
+		t.Errorf("quarantine.csv has %d lines for %d rejected rows", lines, rejected)
+	}
+	for _, name := range []string{KPIFile, ReportFile, SummaryFile} {
+		if st, err := os.Stat(filepath.Join(sum.Dir, name)); err != nil || st.Size() == 0 {
+			t.Errorf("%s missing or empty: %v", name, err)
+		}
+	}
+	var back Summary
+	b, err = os.ReadFile(filepath.Join(sum.Dir, SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &back); err != nil || back.KPIRows != sum.KPIRows {
+		t.Errorf("summary.json: %v, kpi_rows %d want %d", err, back.KPIRows, sum.KPIRows)
+	}
+	rows := readKPIs(t, filepath.Join(sum.Dir, KPIFile))
+	if len(rows) != sum.KPIRows {
+		t.Errorf("kpis.parquet has %d rows, summary says %d", len(rows), sum.KPIRows)
+	}
+	for _, r := range rows {
+		if r.value != nil && (math.IsNaN(*r.value) || math.IsInf(*r.value, 0)) {
+			t.Errorf("%s %s %s = %v", r.metric, r.period, r.dimension, *r.value)
+		}
+		if r.n == 0 && r.value != nil {
+			t.Errorf("%s %s has a value with n = 0", r.metric, r.period)
+		}
+	}
+}
+
+// Rerunning the same input replaces the period's directory with
+// byte-identical KPI and report files.
+func TestRerunIsIdentical(t *testing.T) {
+	cfg := testConfig(t, nil)
+	first, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join(first.Dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	kpis, pdf := read(KPIFile), read(ReportFile)
+	if _, err := Run(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(read(KPIFile), kpis) || !bytes.Equal(read(ReportFile), pdf) {
+		t.Error("rerun produced different bytes")
+	}
+	entries, err := os.ReadDir(cfg.OutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 {
+		t.Errorf("output directory holds %d entries after a rerun, want 1", len(entries))
+	}
+}
+
+// A cancelled run leaves the previous outputs untouched and nothing else.
+func TestCancelledRunLeavesNoPartialOutput(t *testing.T) {
+	cfg := testConfig(t, nil)
+	first, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(filepath.Join(first.Dir, SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Run(ctx, cfg); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	after, err := os.ReadFile(filepath.Join(first.Dir, SummaryFile))
+	if err != nil || !bytes.Equal(before, after) {
+		t.Errorf("the previous run's outputs changed: %v", err)
+	}
+	entries, _ := os.ReadDir(cfg.OutDir)
+	if len(entries) != 1 {
+		t.Errorf("output directory holds %d entries, want only the previous run", len(entries))
+	}
+}
+
+func TestMissingInputTableIsSkipped(t *testing.T) {
+	cfg := testConfig(t, fstest.MapFS{"surveys.csv": {Data: []byte(surveysCSV)}})
+	sum, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range readKPIs(t, filepath.Join(sum.Dir, KPIFile)) {
+		if strings.HasPrefix(r.metric, "first_reply") || r.metric == "tickets" {
+			t.Errorf("metric %s reported without a tickets export", r.metric)
+		}
+	}
+}
