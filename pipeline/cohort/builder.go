@@ -1,15 +1,11 @@
 package cohort
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
-	"github.com/apache/arrow/go/v17/arrow/arrio"
 
 	"github.com/cxkpi/cxkpi/pipeline/ingest"
 )
@@ -72,7 +68,11 @@ func (b *Builder) Config() Config { return b.cfg }
 // contract's schema (ingest.SpecOf(t).Schema(); extra columns are ignored).
 // Orders are always used; customers only under the [Signup] basis, where
 // they define the cohorts (under [FirstOrder] they are ignored). Batches of
-// any other table are ignored. The record is not retained.
+// any other table are ignored. The record is not retained: the caller
+// releases it, as after [ingest.Reader.Read].
+//
+// A batch that gives an error adds nothing to the grid; it still counts
+// in the batch numbers of later errors.
 func (b *Builder) Add(t ingest.Table, rec arrow.Record) error {
 	switch t {
 	case ingest.Orders:
@@ -86,27 +86,6 @@ func (b *Builder) Add(t ingest.Table, rec arrow.Record) error {
 		return b.addCustomers(rec, b.batches[t])
 	}
 	return nil
-}
-
-// ReadFrom adds every record batch that r yields for table t, until
-// io.EOF, checking ctx between batches. The records stay owned by r, as
-// with an ipc.Reader.
-func (b *Builder) ReadFrom(ctx context.Context, t ingest.Table, r arrio.Reader) error {
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("cohort: read %s: %w", t, err)
-		}
-		if err := b.Add(t, rec); err != nil {
-			return err
-		}
-	}
 }
 
 func (b *Builder) addOrders(rec arrow.Record, batch int) error {
@@ -175,6 +154,9 @@ func (b *Builder) addCustomers(rec arrow.Record, batch int) error {
 	b.churn = growFill(b.churn, b.ids.n, noPeriod)
 	for i, c := range b.codes {
 		if b.signup[c] != noPeriod {
+			for _, done := range b.codes[:i] { // undo the rows of this batch
+				b.signup[done], b.churn[done] = noPeriod, noPeriod
+			}
 			return &RowError{Table: ingest.Customers, Batch: batch, Row: i, Column: "customer_id",
 				Err: fmt.Errorf("%w %q", ErrDuplicateCustomer, id.Value(i))}
 		}

@@ -3,7 +3,6 @@ package cohort
 import (
 	"context"
 	"errors"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -166,47 +165,36 @@ func TestEmptyGrid(t *testing.T) {
 	}
 }
 
-// records is an arrio.Reader over a slice of records.
-type records struct{ recs []arrow.Record }
-
-func (r *records) Read() (arrow.Record, error) {
-	if len(r.recs) == 0 {
-		return nil, io.EOF
-	}
-	rec := r.recs[0]
-	r.recs = r.recs[1:]
-	return rec, nil
-}
-
-type failing struct{}
-
-func (failing) Read() (arrow.Record, error) { return nil, errors.New("disk on fire") }
-
-func TestReadFrom(t *testing.T) {
+// TestDuplicateLeavesBuilder checks that a rejected customers batch
+// changes nothing, and that a canceled context stops Grid.
+func TestDuplicateLeavesBuilder(t *testing.T) {
 	mem := checkedAllocator(t)
-	a := ordersRecord(t, mem, []order{{"a", "2024-01-05T00:00:00Z", 1}})
-	defer a.Release()
-	c := ordersRecord(t, mem, []order{{"a", "2024-02-05T00:00:00Z", 2}, {"b", "2024-02-06T00:00:00Z", 4}})
-	defer c.Release()
-	b, _ := NewBuilder(Config{AsOf: mustTime(t, "2024-03-01T00:00:00Z")})
-	if err := b.ReadFrom(context.Background(), ingest.Orders, &records{[]arrow.Record{a, c}}); err != nil {
+	good := customersRecord(t, mem, []customer{{"a", "2024-01-05T00:00:00Z", ""}})
+	defer good.Release()
+	bad := customersRecord(t, mem, []customer{{"b", "2024-01-06T00:00:00Z", ""}, {"a", "2024-01-07T00:00:00Z", ""}})
+	defer bad.Release()
+	retry := customersRecord(t, mem, []customer{{"b", "2024-02-06T00:00:00Z", ""}})
+	defer retry.Release()
+	b, _ := NewBuilder(Config{Basis: Signup, AsOf: mustTime(t, "2024-03-01T00:00:00Z")})
+	if err := b.Add(ingest.Customers, good); err != nil {
 		t.Fatal(err)
+	}
+	if err := b.Add(ingest.Customers, bad); !errors.Is(err, ErrDuplicateCustomer) {
+		t.Fatalf("err = %v, want ErrDuplicateCustomer", err)
+	}
+	// b was rolled back with the bad batch, so it can come again.
+	if err := b.Add(ingest.Customers, retry); err != nil {
+		t.Fatalf("b after the rejected batch: %v", err)
 	}
 	g, err := b.Grid(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(g.Cohorts) != 2 || g.Cohorts[0].Revenue[1] != 2 || g.Cohorts[1].Revenue[0] != 4 {
-		t.Errorf("got %+v", g.Cohorts)
-	}
-	if err := b.ReadFrom(context.Background(), ingest.Orders, failing{}); err == nil || !strings.Contains(err.Error(), "read orders: disk on fire") {
-		t.Errorf("err = %v, want the reader's error with context", err)
+	if len(g.Cohorts) != 2 || g.Cohorts[0].Customers != 1 || g.Cohorts[1].Customers != 1 {
+		t.Errorf("cohorts %+v, want a in January and b in February", g.Cohorts)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := b.ReadFrom(ctx, ingest.Orders, &records{[]arrow.Record{a}}); !errors.Is(err, context.Canceled) {
-		t.Errorf("canceled ReadFrom: err = %v", err)
-	}
 	if _, err := b.Grid(ctx); !errors.Is(err, context.Canceled) {
 		t.Errorf("canceled Grid: err = %v", err)
 	}

@@ -7,9 +7,9 @@ import (
 
 // Grid is the cohort × period-since-acquisition retention grid.
 type Grid struct {
-	Basis    Basis
-	Grain    Grain
-	Location *time.Location
+	Basis    Basis          // how customers were acquired
+	Grain    Grain          // cohort and period length
+	Location *time.Location // reporting time zone of the boundaries
 	// AsOf is the end of observation the grid was computed for (the
 	// configured one, or the latest instant in the data). Zero when there
 	// was no data and none was configured.
@@ -72,20 +72,26 @@ func (b *Builder) Grid(ctx context.Context) (*Grid, error) {
 	}
 	l := b.layout(acq, last)
 	g.Cohorts = l.cohorts
-	if len(l.cohorts) == 0 {
-		return g, nil
-	}
 
-	// Revenue, and the cell of every order (-1 when it is in none).
-	cellOf := make([]int32, b.orders.n)
-	i := 0
+	// Revenue and, for FirstOrder, the cell of every order (-1 for none).
+	var cellOf []int32
+	if b.cfg.Basis == FirstOrder {
+		cellOf = make([]int32, b.orders.n)
+	}
+	base := 0
 	for _, ch := range b.orders.chunks {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		var cells []int32
+		if cellOf != nil {
+			cells = cellOf[base : base+len(ch.cust)]
+		}
+		base += len(ch.cust)
 		for j, c := range ch.cust {
-			cellOf[i] = -1
-			i++
+			if cells != nil {
+				cells[j] = -1
+			}
 			a := acq[c]
 			if a == noPeriod {
 				g.Unmatched++
@@ -97,15 +103,17 @@ func (b *Builder) Grid(ctx context.Context) (*Grid, error) {
 				continue
 			}
 			if a > last {
-				continue
+				continue // acquired in a period not yet over
 			}
-			s := &l.slots[a-l.lo]
+			s := l.slots[a-l.lo]
 			if k >= s.n {
-				continue
+				continue // a period not yet over, or beyond MaxPeriods
 			}
 			cell := s.off + k
-			cellOf[i-1] = cell
 			l.revenue[cell] += ch.rev[j]
+			if cells != nil {
+				cells[j] = cell
+			}
 		}
 	}
 

@@ -16,8 +16,8 @@ import (
 // r(t) = (β+t−1) / (α+β+t−1) rises with t as the customers likelier to
 // churn leave.
 type SBG struct {
-	Alpha float64
-	Beta  float64
+	Alpha float64 // first shape parameter of the beta distribution of churn probabilities
+	Beta  float64 // second shape parameter
 	// LogLik is the maximized log-likelihood (natural log, summed over
 	// customers) of the survivors the model was fitted to.
 	LogLik float64

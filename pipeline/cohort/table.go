@@ -11,8 +11,8 @@ import (
 // Num is a number that may be missing; a missing number is written as
 // null, never as 0.
 type Num struct {
-	V     float64
-	Valid bool
+	V     float64 // the value, when Valid
+	Valid bool    // false: missing
 }
 
 // Row is one line of the tidy cohort table: one cohort in one period since
