@@ -185,3 +185,25 @@ func TestMetricNames(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParse checks that no input makes the parser panic, and that what it
+// accepts has no empty or dotted-twice keys.
+func FuzzParse(f *testing.F) {
+	for _, tc := range parseTests {
+		f.Add(tc.in)
+	}
+	if b, err := files.ReadFile("text/en.yaml"); err == nil {
+		f.Add(string(b))
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		m, err := parse([]byte(in))
+		if err != nil {
+			return
+		}
+		for k := range m {
+			if k == "" || strings.HasPrefix(k, ".") || strings.HasSuffix(k, ".") || strings.Contains(k, "..") {
+				t.Errorf("accepted malformed key %q", k)
+			}
+		}
+	})
+}
