@@ -28,21 +28,30 @@ const (
 
 // Defaults applied to the zero fields of a [Config].
 const (
+	// DefaultTimeout bounds one attempt.
 	DefaultTimeout = 30 * time.Second
+	// DefaultRetries is the number of retries after the first attempt.
 	DefaultRetries = 3
+	// DefaultBackoff is the wait before the first retry.
 	DefaultBackoff = 2 * time.Second
 	// MaxBackoff caps the exponential backoff between two attempts.
 	MaxBackoff = 5 * time.Minute
 )
 
-// Errors reported by this package. A [ConfigError] matches
-// ErrInvalidConfig and a rejected message matches ErrInvalidMessage under
-// [errors.Is]; a delivery the server refused for good matches ErrPermanent.
+// Errors reported by this package, to be tested with [errors.Is].
 var (
-	ErrInvalidConfig  = errors.New("mail: invalid config")
+	// ErrInvalidConfig is matched by every [ConfigError] from
+	// [Config.Validate] and [Send].
+	ErrInvalidConfig = errors.New("mail: invalid config")
+	// ErrInvalidMessage is matched by the error [Send] returns for a
+	// [Message] it cannot send, before any attempt.
 	ErrInvalidMessage = errors.New("mail: invalid message")
-	ErrPermanent      = errors.New("mail: permanent delivery failure")
-	ErrNoPassword     = errors.New("mail: no password")
+	// ErrPermanent is matched by the error [Send] returns when the server
+	// refused the message for good (a 5xx reply) or its certificate is not
+	// trusted; such failures are not retried.
+	ErrPermanent = errors.New("mail: permanent delivery failure")
+	// ErrNoPassword is matched by the errors of [PasswordFrom].
+	ErrNoPassword = errors.New("mail: no password")
 )
 
 // Config says where and how to deliver the report. The zero values of

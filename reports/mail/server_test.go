@@ -58,9 +58,10 @@ type testServer struct {
 
 	opts serverOptions
 
-	mu         sync.Mutex
-	mails      int // MAIL commands seen
-	deliveries []delivery
+	mu          sync.Mutex
+	mails       int        // MAIL commands seen
+	transmitted []delivery // every message received after DATA, accepted or not
+	deliveries  []delivery // the accepted ones
 }
 
 // startServer starts a server on 127.0.0.1:0; it stops when the test ends.
@@ -125,6 +126,14 @@ func (ts *testServer) Deliveries() []delivery {
 	return append([]delivery(nil), ts.deliveries...)
 }
 
+// Transmitted returns every message received, including those the reject
+// hook refused after DATA.
+func (ts *testServer) Transmitted() []delivery {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return append([]delivery(nil), ts.transmitted...)
+}
+
 // session is one SMTP connection.
 type session struct {
 	srv  *testServer
@@ -183,10 +192,13 @@ func (s *session) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	s.cur.Data = b
+	s.srv.mu.Lock()
+	s.srv.transmitted = append(s.srv.transmitted, s.cur)
+	s.srv.mu.Unlock()
 	if err := s.check("data"); err != nil {
 		return err
 	}
-	s.cur.Data = b
 	s.srv.mu.Lock()
 	s.srv.deliveries = append(s.srv.deliveries, s.cur)
 	s.srv.mu.Unlock()
