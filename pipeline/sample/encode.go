@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -119,17 +120,38 @@ type parquetEncoder struct {
 func newParquetEncoder(f *os.File, spec ingest.Spec, mem memory.Allocator) (*parquetEncoder, error) {
 	schema := spec.Schema()
 	w := bufio.NewWriterSize(f, 1<<20)
-	props := parquet.NewWriterProperties(
+	opts := []parquet.WriterProperty{
 		parquet.WithAllocator(mem),
 		parquet.WithCompression(compress.Codecs.Snappy),
 		parquet.WithCreatedBy("cxkpi sample"),
 		parquet.WithMaxRowGroupLength(parquetBatchRows),
-	)
+		parquet.WithDictionaryDefault(false),
+	}
+	for _, c := range spec.Columns {
+		if lowCardinality(c) {
+			opts = append(opts, parquet.WithDictionaryFor(c.Name, true))
+		}
+	}
+	props := parquet.NewWriterProperties(opts...)
 	fw, err := pqarrow.NewFileWriter(schema, w, props, pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(mem), pqarrow.WithStoreSchema()))
 	if err != nil {
 		return nil, err
 	}
 	return &parquetEncoder{w: w, b: array.NewRecordBuilder(mem, schema), fw: fw}, nil
+}
+
+// lowCardinality reports whether the generated values of column c come from
+// a small set, so that dictionary encoding pays: enums, labels such as team
+// or platform, agents, small integers. Identifiers, times and amounts are
+// mostly unique.
+func lowCardinality(c ingest.Column) bool {
+	switch c.Kind {
+	case ingest.Enum, ingest.Int:
+		return true
+	case ingest.String:
+		return c.Name == "agent_id" || !strings.HasSuffix(c.Name, "_id")
+	}
+	return false
 }
 
 func (e *parquetEncoder) write(row []cell) error {

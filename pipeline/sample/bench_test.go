@@ -1,0 +1,37 @@
+package sample
+
+import (
+	"context"
+	"fmt"
+	"testing"
+)
+
+// BenchmarkGenerate measures generation speed over a grid of sizes and
+// formats; rows/s counts every row of every table.
+func BenchmarkGenerate(b *testing.B) {
+	for _, format := range []string{CSV, Parquet} {
+		for _, n := range []int{1_000, 10_000} {
+			b.Run(fmt.Sprintf("format=%s/customers=%d", format, n), func(b *testing.B) {
+				benchmarkGenerate(b, Config{Seed: 1, Customers: n, Months: 12, Format: format})
+			})
+		}
+	}
+}
+
+func benchmarkGenerate(b *testing.B, cfg Config) {
+	dir := b.TempDir()
+	var rows int64
+	b.ReportAllocs()
+	for b.Loop() {
+		counts, err := Generate(context.Background(), dir, cfg, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rows = 0
+		for _, n := range counts {
+			rows += n
+		}
+	}
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(rows), "rows/op")
+}
