@@ -163,6 +163,14 @@ func TestEmptyGrid(t *testing.T) {
 			t.Errorf("empty input: %+v", g)
 		}
 	}
+	// Orders without customers under Signup: no cohorts, all unmatched.
+	mem := checkedAllocator(t)
+	orders := ordersRecord(t, mem, []order{{"a", "2024-01-05T00:00:00Z", 1}, {"b", "2024-01-06T00:00:00Z", 2}})
+	defer orders.Release()
+	g := grid(t, Config{Basis: Signup}, nil, orders, 1)
+	if len(g.Cohorts) != 0 || g.Unmatched != 2 {
+		t.Errorf("orders only: %d cohorts, %d unmatched, want 0, 2", len(g.Cohorts), g.Unmatched)
+	}
 }
 
 // TestDuplicateLeavesBuilder checks that a rejected customers batch
