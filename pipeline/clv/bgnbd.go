@@ -1,10 +1,6 @@
 package clv
 
-import (
-	"math"
-
-	"gonum.org/v1/gonum/mathext"
-)
+import "math"
 
 // BGNBD is the beta-geometric/negative binomial distribution model of
 // repeat buying (Fader, Hardie and Lee 2005): while alive, a customer buys
@@ -66,11 +62,7 @@ func (m BGNBD) Expected(t float64) float64 {
 	if t <= 0 {
 		return 0
 	}
-	return nearOne(m.A, func(a float64) float64 {
-		z := t / (m.Alpha + t)
-		g := math.Exp(m.R*math.Log1p(-z)) * mathext.Hypergeo(m.R, m.B, a+m.B-1, z)
-		return (a + m.B - 1) / (a - 1) * (1 - g)
-	})
+	return m.expectedAlive(0, t/(m.Alpha+t))
 }
 
 // ConditionalExpected returns E[Y(t) | x, tx, T], the expected number of
@@ -80,29 +72,12 @@ func (m BGNBD) Expected(t float64) float64 {
 //	    × [1 − ((α+T)/(α+T+t))^(r+x) ₂F₁(r+x, b+x; a+b+x−1; t/(α+T+t))]
 //	    × P(alive | x, tx, T)
 //
-// The Gauss hypergeometric function is gonum's mathext.Hypergeo; its
-// argument t/(α+T+t) lies in [0, 1), where gonum follows Cephes.
+// The hypergeometric term is summed as a series after an Euler
+// transformation, with a quadrature fallback (see expectation.go); both
+// are valid for every t ≥ 0.
 func (m BGNBD) ConditionalExpected(t float64, x int, tx, T float64) float64 {
 	if t <= 0 {
 		return 0
 	}
-	fx := float64(x)
-	e := nearOne(m.A, func(a float64) float64 {
-		z := t / (m.Alpha + T + t)
-		g := math.Exp((m.R+fx)*math.Log1p(-z)) * mathext.Hypergeo(m.R+fx, m.B+fx, a+m.B+fx-1, z)
-		return (a + m.B + fx - 1) / (a - 1) * (1 - g)
-	})
-	return e * m.PAlive(x, tx, T)
-}
-
-// nearOne evaluates f(a), whose closed form is 0/0 at a = 1 (removable),
-// by linear interpolation between a = 1 ± h when a is within h of 1; the
-// error is O(h²).
-func nearOne(a float64, f func(float64) float64) float64 {
-	const h = 1e-4
-	if math.Abs(a-1) >= h {
-		return f(a)
-	}
-	lo, hi := f(1-h), f(1+h)
-	return lo + (a-(1-h))/(2*h)*(hi-lo)
+	return m.expectedAlive(x, t/(m.Alpha+T+t)) * m.PAlive(x, tx, T)
 }

@@ -148,9 +148,8 @@ func fitBGNBD(ctx context.Context, x []int, tx, T []float64, unit Unit) (BGNBD, 
 	}
 	alpha0 := max(sumT, 1e-3) / (sumX + d.n)
 	theta0 := []float64{0, math.Log(alpha0), 0, 0}
-	theta, rep, err := maximize(ctx, d.negLL, theta0, []string{"r", "alpha", "a", "b"})
+	theta, rep, err := maximize(ctx, d.negLL, theta0, []string{"r", "alpha", "a", "b"}, d.n)
 	rep.N = len(x)
-	rep.LogLikelihood *= d.n
 	if err != nil {
 		return BGNBD{}, rep, fmt.Errorf("fit BG/NBD: %w", err)
 	}

@@ -14,9 +14,10 @@ var (
 	// Gamma-Gamma): the model's parameters are not identified.
 	ErrNoRepeat = errors.New("clv: no repeat purchases")
 	// ErrNoConvergence reports a maximum-likelihood fit that stopped
-	// without converging, or whose estimate ran off to the edge of the
-	// parameter space (a parameter below 1e-9 or above 1e9), which happens
-	// when the data cannot tell the parameters apart.
+	// without converging, whose estimate ran off to the edge of the
+	// parameter space (a parameter below 1e-9 or above 1e9), or whose
+	// information matrix is singular: all happen when the data cannot tell
+	// the parameters apart (one customer, identical customers).
 	ErrNoConvergence = errors.New("clv: fit did not converge")
 	// ErrNoCost reports an order without cost while Config.AverageMargin
 	// is unset, so its gross margin is unknown.

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 
+	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/optimize"
 )
 
@@ -22,6 +23,12 @@ type FitReport struct {
 	// the mean log-likelihood with respect to the log-parameters at the
 	// estimate; near zero at a proper maximum.
 	GradientNorm float64
+	// StdErr holds the asymptotic standard errors of the parameters, in the
+	// model's parameter order, from the inverse of the observed information
+	// (a finite-difference Hessian of the analytic gradient, mapped from
+	// log-parameters by the delta method). It is nil when the Hessian is
+	// not positive definite.
+	StdErr []float64
 }
 
 // Bounds of a credible estimate: a log-parameter beyond ±logBound means
@@ -40,8 +47,10 @@ type objective func(theta, grad []float64) float64
 
 // maximize finds the log-parameters maximising the likelihood behind f
 // with BFGS (gonum/optimize), starting from theta0. names label the
-// parameters in errors.
-func maximize(ctx context.Context, f objective, theta0 []float64, names []string) ([]float64, FitReport, error) {
+// parameters in errors; n is the number of observations behind f, for the
+// standard errors. The report's LogLikelihood is the total over the n
+// observations.
+func maximize(ctx context.Context, f objective, theta0 []float64, names []string, n float64) ([]float64, FitReport, error) {
 	dim := len(theta0)
 	// BFGS asks for the value and the gradient at the same point in two
 	// calls; evaluate both once and cache them.
@@ -117,8 +126,55 @@ func maximize(ctx context.Context, f objective, theta0 []float64, names []string
 	if rep.GradientNorm > gradTolerance {
 		return theta, rep, fmt.Errorf("%w: gradient %.3g at the estimate", ErrNoConvergence, rep.GradientNorm)
 	}
-	rep.LogLikelihood = -fx
+	rep.LogLikelihood = -fx * n
+	if rep.StdErr = stdErr(f, theta, n); rep.StdErr == nil {
+		return theta, rep, fmt.Errorf("%w: the information matrix is singular at the estimate, the parameters are not identified", ErrNoConvergence)
+	}
 	return theta, rep, nil
+}
+
+// stdErr returns the standard errors of exp(theta) for a mean negative
+// log-likelihood f over n observations, or nil.
+func stdErr(f objective, theta []float64, n float64) []float64 {
+	const h = 1e-5
+	dim := len(theta)
+	hess := mat.NewSymDense(dim, nil)
+	cols := make([][]float64, dim)
+	x := slices.Clone(theta)
+	up, down := make([]float64, dim), make([]float64, dim)
+	for j := range dim {
+		x[j] = theta[j] + h
+		f(x, up)
+		x[j] = theta[j] - h
+		f(x, down)
+		x[j] = theta[j]
+		cols[j] = make([]float64, dim)
+		for i := range dim {
+			cols[j][i] = (up[i] - down[i]) / (2 * h)
+		}
+	}
+	for i := range dim {
+		for j := i; j < dim; j++ {
+			hess.SetSym(i, j, (cols[i][j]+cols[j][i])/2)
+		}
+	}
+	var chol mat.Cholesky
+	if !chol.Factorize(hess) {
+		return nil
+	}
+	var inv mat.SymDense
+	if err := chol.InverseTo(&inv); err != nil {
+		return nil
+	}
+	se := make([]float64, dim)
+	for i := range dim {
+		v := inv.At(i, i) / n
+		if !(v > 0) {
+			return nil
+		}
+		se[i] = math.Exp(theta[i]) * math.Sqrt(v)
+	}
+	return se
 }
 
 func infNorm(v []float64) float64 {

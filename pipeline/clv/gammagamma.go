@@ -155,9 +155,8 @@ func fitGammaGamma(ctx context.Context, x []int, mx []float64) (GammaGamma, FitR
 		sum += m
 	}
 	theta0 := []float64{0, math.Log(2), math.Log(sum / d.n)}
-	theta, rep, err := maximize(ctx, d.negLL, theta0, []string{"p", "q", "gamma"})
+	theta, rep, err := maximize(ctx, d.negLL, theta0, []string{"p", "q", "gamma"}, d.n)
 	rep.N = int(d.n)
-	rep.LogLikelihood *= d.n
 	if err != nil {
 		return GammaGamma{}, rep, fmt.Errorf("fit Gamma-Gamma: %w", err)
 	}

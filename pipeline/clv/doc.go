@@ -1,0 +1,78 @@
+// Package clv models customer lifetime value from Arrow record batches of
+// the orders export: an RFM summary per customer, the BG/NBD model of
+// repeat purchasing, the Gamma-Gamma model of spend, and a discounted CLV
+// built from both. docs/clv.md has the formulas, conventions and the
+// verification against the published CDNOW results.
+//
+// # RFM summary
+//
+// A [Summarizer] folds order batches into a [Summary] in the conventions of
+// the buy-till-you-die (BTYD) literature and of the R BTYD and Python
+// lifetimes packages. Orders on one calendar day (in Config.Location) are
+// one purchase occasion. For each customer, over the calibration period:
+//
+//	x   frequency: distinct purchase days − 1 (repeat purchases)
+//	tx  recency: last purchase day − first purchase day
+//	T   age: calibration end day − first purchase day
+//	m   monetary: mean value of the repeat purchase days (first excluded)
+//
+// in days or weeks (Config.Unit). With Config.CalibrationEnd set, purchase
+// days after it, up to Config.End, are counted as holdout purchases.
+//
+// # BG/NBD
+//
+// [BGNBD] (Fader, Hardie and Lee 2005a): while active, a customer buys at
+// Poisson rate λ; after each purchase they become inactive with
+// probability p; λ ~ Gamma(r, α) and p ~ Beta(a, b) across customers. The
+// likelihood of (x, tx, T) is
+//
+//	L = B(a, b+x)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+T)^(r+x))                       (A1)
+//	  + [x>0] B(a+1, b+x−1)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+tx)^(r+x))            (A2)
+//
+// evaluated as ln A1 + log1p(e^(ln A2 − ln A1)) with log-gamma functions, so
+// it neither overflows nor cancels. [FitBGNBD] maximises it over
+// (ln r, ln α, ln a, ln b) with BFGS and the analytic gradient. Then
+//
+//	P(alive | x, tx, T) = 1 / (1 + [x>0] a/(b+x−1) ((α+T)/(α+tx))^(r+x))
+//	E[X(t)]             = (a+b−1)/(a−1) [1 − (α/(α+t))^r ₂F₁(r, b; a+b−1; t/(α+t))]
+//	E[Y(t) | x, tx, T]  = (a+b+x−1)/(a−1)
+//	                      [1 − ((α+T)/(α+T+t))^(r+x) ₂F₁(r+x, b+x; a+b+x−1; t/(α+T+t))]
+//	                      · P(alive | x, tx, T)
+//
+// ₂F₁ is gonum's mathext.Hypergeo, always called with an argument in
+// [0, 1). At a = 1 both expectations are 0/0 with a finite limit; within
+// 1e-4 of it they are interpolated linearly between a = 1 ± 1e-4.
+//
+// # Gamma-Gamma
+//
+// [GammaGamma] (Fader, Hardie and Lee 2005b): a customer's transaction
+// values are Gamma(p, ν), ν ~ Gamma(q, γ), independent of the purchase
+// process. The mean mx of x repeat purchases has density
+//
+//	f(mx | x) = Γ(px+q) / (Γ(px) Γ(q)) · γ^q mx^(px−1) x^(px) / (γ + mx x)^(px+q)
+//
+// [FitGammaGamma] maximises it over the repeat customers (x > 0, mx > 0),
+// and the expected value of a customer's next purchase is
+//
+//	E[Z | x, mx] = p (γ + mx x) / (px + q − 1),   E[Z] = pγ / (q − 1) for x = 0.
+//
+// # Customer lifetime value
+//
+// [Predict] values each customer over a horizon of whole months
+// (365.25/12 days): the purchases expected in month k,
+// E[Y(k)] − E[Y(k−1)], times E[Z | x, mx] times the gross margin ratio,
+// discounted by (1 + annual rate)^(−k/12) as if they happened at the end
+// of the month ([Horizon.Value]). The seed's static formulas are
+// [BasicCLV], [SeedPredictiveCLV] and [Summary.HistoricalCLV].
+//
+// # References
+//
+//   - Fader, P. S., Hardie, B. G. S. and Lee, K. L. (2005a), "Counting Your
+//     Customers" the Easy Way: An Alternative to the Pareto/NBD Model,
+//     Marketing Science 24(2), 275–284.
+//   - Fader, P. S., Hardie, B. G. S. and Lee, K. L. (2005b), RFM and CLV:
+//     Using Iso-Value Curves for Customer Base Analysis, Journal of
+//     Marketing Research 42(4), 415–430.
+//   - Fader, P. S. and Hardie, B. G. S. (2013), The Gamma-Gamma Model of
+//     Monetary Value, brucehardie.com note 025.
+package clv
