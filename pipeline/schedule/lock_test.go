@@ -21,6 +21,7 @@ import (
 func deadPID(t *testing.T) int {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=0") // race builds sleep at exit
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("run child: %v", err)
 	}
@@ -371,5 +372,31 @@ func TestReleaseLost(t *testing.T) {
 	}
 	if li := readLockInfo(t, dir); li.Host != "elsewhere" {
 		t.Errorf("Release removed the other holder's lock: %+v", li)
+	}
+}
+
+// A contender that judged the lock stale, then was slow, must not replace
+// the lock someone else took over in the meantime.
+func TestTakeoverAfterAnotherTakeover(t *testing.T) {
+	dir := t.TempDir()
+	writeLock(t, dir, lockJSON(t, lockInfo{PID: deadPID(t), Host: hostname(t), Started: time.Now()}), time.Now())
+	slow := Locker{Dir: dir}.withDefaults()
+	o, err := slow.inspect(filepath.Join(dir, LockFile), hostname(t))
+	if err != nil || o.live {
+		t.Fatalf("inspect: live %v, err %v; want a stale lock", o.live, err)
+	}
+	winner, err := Acquire(dir, time.Now)
+	if err != nil {
+		t.Fatalf("winner Acquire: %v", err)
+	}
+	before := readLockInfo(t, dir)
+	if _, err := slow.takeOver(filepath.Join(dir, LockFile), o, []byte(`{"pid":99}`)); !errors.Is(err, errRetry) {
+		t.Fatalf("slow takeOver: got %v, want errRetry", err)
+	}
+	if after := readLockInfo(t, dir); after != before {
+		t.Errorf("lock changed from %+v to %+v", before, after)
+	}
+	if err := winner.Release(); err != nil {
+		t.Errorf("winner Release: %v", err)
 	}
 }

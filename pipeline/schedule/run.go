@@ -235,5 +235,5 @@ func call(ctx context.Context, job Job, asOf time.Time, log *slog.Logger) (err e
 type clock func() time.Time
 
 func (c clock) Now(loc *time.Location) time.Time { return c().In(loc) }
-func (c clock) Unix(sec, nsec int64) time.Time  { return time.Unix(sec, nsec) }
-func (c clock) Sleep(d time.Duration)           { time.Sleep(d) }
+func (c clock) Unix(sec, nsec int64) time.Time   { return time.Unix(sec, nsec) }
+func (c clock) Sleep(d time.Duration)            { time.Sleep(d) }
