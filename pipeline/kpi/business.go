@@ -56,8 +56,8 @@ func (b *BusinessHours) Validate() error {
 // Duration returns the open time between a and b. Each interval is turned
 // into instants with the zone's rules, so an interval that spans a
 // daylight-saving change lasts one hour more or less than its wall-clock
-// length, and a wall-clock time that does not exist on the day of the change
-// is normalized the way time.Date does.
+// length, and a wall-clock time that the change skips becomes the instant
+// of the change.
 func (b *BusinessHours) Duration(a, c time.Time) time.Duration {
 	if !c.After(a) {
 		return 0
@@ -66,14 +66,14 @@ func (b *BusinessHours) Duration(a, c time.Time) time.Duration {
 	day := a.In(b.Location)
 	y, m, d := day.Date()
 	for {
-		midnight := time.Date(y, m, d, 0, 0, 0, 0, b.Location)
+		midnight := localTime(y, m, d, 0, b.Location)
 		if !midnight.Before(c) {
 			break
 		}
 		if len(b.Holidays) == 0 || !b.Holidays[midnight.Format("2006-01-02")] {
 			for _, iv := range b.Week[midnight.Weekday()] {
-				s := wallClock(y, m, d, iv.Start, b.Location)
-				e := wallClock(y, m, d, iv.End, b.Location)
+				s := localTime(y, m, d, iv.Start, b.Location)
+				e := localTime(y, m, d, iv.End, b.Location)
 				s, e = later(s, a), earlier(e, c)
 				if e.After(s) {
 					total += e.Sub(s)
@@ -83,10 +83,6 @@ func (b *BusinessHours) Duration(a, c time.Time) time.Duration {
 		d++
 	}
 	return total
-}
-
-func wallClock(y int, m time.Month, d int, since time.Duration, loc *time.Location) time.Time {
-	return time.Date(y, m, d, 0, 0, 0, int(since), loc)
 }
 
 func later(a, b time.Time) time.Time {

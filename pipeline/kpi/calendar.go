@@ -90,15 +90,31 @@ func (c *Calendar) Start(p int32) time.Time {
 	n := int(p)
 	switch c.grain {
 	case Day:
-		return time.Date(1970, 1, 1+n, 0, 0, 0, 0, c.loc)
+		return localTime(1970, 1, 1+n, 0, c.loc)
 	case Week:
-		return time.Date(1970, 1, 1+7*n-isoWeekOffset, 0, 0, 0, 0, c.loc)
+		return localTime(1970, 1, 1+7*n-isoWeekOffset, 0, c.loc)
 	case Month:
-		return time.Date(1970, time.Month(1+n), 1, 0, 0, 0, 0, c.loc)
+		return localTime(1970, time.Month(1+n), 1, 0, c.loc)
 	case Quarter:
-		return time.Date(1970, time.Month(1+3*n), 1, 0, 0, 0, 0, c.loc)
+		return localTime(1970, time.Month(1+3*n), 1, 0, c.loc)
 	}
-	return time.Date(1970+n, 1, 1, 0, 0, 0, 0, c.loc)
+	return localTime(1970+n, 1, 1, 0, c.loc)
+}
+
+// localTime returns the instant of wall-clock time since midnight on the
+// given date in loc (the date is normalized like time.Date's). A wall-clock
+// time that does not exist, because a daylight-saving change skips it (in
+// some zones the change skips midnight itself), becomes the instant of the
+// change: the first instant at or after that wall-clock time.
+func localTime(y int, m time.Month, d int, since time.Duration, loc *time.Location) time.Time {
+	t := time.Date(y, m, d, 0, 0, 0, int(since), loc)
+	want := time.Date(y, m, d, 0, 0, 0, int(since), time.UTC)
+	got := time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
+	if !got.Equal(want) {
+		_, end := t.ZoneBounds()
+		return end
+	}
+	return t
 }
 
 // Label returns a short name of period p: 2026-10-03, 2026-W40, 2026-10,

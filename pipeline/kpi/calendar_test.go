@@ -31,6 +31,10 @@ var calendarTests = []struct {
 	{"iso week 53", Week, "UTC", "2021-01-03T23:59:59Z", "2020-W53", "2020-12-28T00:00:00Z", "2021-01-04T00:00:00Z"},
 	{"quarter", Quarter, "UTC", "2026-08-15T00:00:00Z", "2026-Q3", "2026-07-01T00:00:00Z", "2026-10-01T00:00:00Z"},
 	{"year in Tokyo", Year, "Asia/Tokyo", "2025-12-31T15:00:00Z", "2026", "2025-12-31T15:00:00Z", "2026-12-31T15:00:00Z"},
+	// Havana skipped midnight on 1 April 2012 (00:00 CST became 01:00 CDT):
+	// April starts at the change, 05:00 UTC, not at 23:00 on 31 March.
+	{"midnight skipped", Month, "America/Havana", "2012-04-01T04:30:00Z", "2012-03", "2012-03-01T05:00:00Z", "2012-04-01T05:00:00Z"},
+	{"day after skipped midnight", Day, "America/Sao_Paulo", "2018-11-04T12:00:00Z", "2018-11-04", "2018-11-04T03:00:00Z", "2018-11-05T02:00:00Z"},
 	{"before 1970", Month, "UTC", "1969-12-31T23:59:59Z", "1969-12", "1969-12-01T00:00:00Z", "1970-01-01T00:00:00Z"},
 }
 
