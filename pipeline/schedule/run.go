@@ -113,6 +113,10 @@ func (r *runner) behind() bool {
 		r.log.Warn("catching up: state file unreadable", "err", err)
 		return true
 	}
+	if st.LastSuccessScheduled.IsZero() {
+		r.log.Info("catching up: no successful run recorded", "scheduled", t)
+		return true
+	}
 	if st.LastSuccessScheduled.Before(t) {
 		r.log.Info("catching up: last success is older than the last scheduled time",
 			"scheduled", t, "last_success_scheduled", st.LastSuccessScheduled)
