@@ -126,20 +126,31 @@ func periodLine(r Report, loc *time.Location, tx *templates.Text) string {
 	start := r.PeriodStart.In(loc)
 	last := r.PeriodEnd.Add(-time.Nanosecond).In(loc) // the end is exclusive
 	layout := tx.Get("format.date")
+	label, ok := periodLabel(r, loc, tx)
+	if !ok {
+		return tx.Fill("report.period_range", "start", start.Format(layout), "end", last.Format(layout))
+	}
+	return tx.Fill("report.period", "label", label, "start", start.Format(layout), "end", last.Format(layout))
+}
+
+// periodLabel returns the name of the report period, like "March 2024" or
+// "Week 9, 2024"; ok is false when the grain has no name in the locale.
+func periodLabel(r Report, loc *time.Location, tx *templates.Text) (label string, ok bool) {
+	start := r.PeriodStart.In(loc)
 	y, week := start.ISOWeek()
 	if r.Grain != "week" {
 		y = start.Year()
 	}
 	tmpl, ok := tx.Lookup("grain." + r.Grain)
 	if !ok || r.Grain == "" {
-		return tx.Fill("report.period_range", "start", start.Format(layout), "end", last.Format(layout))
+		return "", false
 	}
-	label := fill(tmpl, "date", start.Format(layout))
+	label = fill(tmpl, "date", start.Format(tx.Get("format.date")))
 	label = fill(label, "week", strconv.Itoa(week))
 	label = fill(label, "month", tx.Get("month."+strconv.Itoa(int(start.Month()))))
 	label = fill(label, "quarter", strconv.Itoa((int(start.Month())-1)/3+1))
 	label = fill(label, "year", strconv.Itoa(y))
-	return tx.Fill("report.period", "label", label, "start", start.Format(layout), "end", last.Format(layout))
+	return label, true
 }
 
 // periodRows returns the KPI rows of the report period, in table order.

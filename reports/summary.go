@@ -1,0 +1,76 @@
+package reports
+
+import (
+	"cmp"
+	"fmt"
+	"html"
+	"strconv"
+	"strings"
+
+	"github.com/cxkpi/cxkpi/templates"
+)
+
+// Summary is the short text sent with an emailed report: a subject line
+// and the headline KPIs of the report period as plain text and HTML.
+type Summary struct {
+	Subject, Text, HTML string
+}
+
+// summaryMetrics are the headline KPIs of the emailed summary.
+func summaryMetrics() []string {
+	return []string{"csat", "nps", "ces", "first_reply_time_median", "resolution_time_median", "retention_rate", "churn_rate", "clv_basic"}
+}
+
+// Summarize returns the email summary of r: for each headline metric of
+// the report period (dimension "all") its value and its change from the
+// previous period, in r's locale. Metrics without data say so.
+func Summarize(r Report) (Summary, error) {
+	tx, err := templates.Load(cmp.Or(r.Locale, "en"))
+	if err != nil {
+		return Summary{}, err
+	}
+	loc, err := r.validate()
+	if err != nil {
+		return Summary{}, err
+	}
+	nf := newNumbers(tx)
+	period, ok := periodLabel(r, loc, tx)
+	if !ok {
+		layout := tx.Get("format.date")
+		period = r.PeriodStart.In(loc).Format(layout) + " – " + r.PeriodEnd.Add(-1).In(loc).Format(layout)
+	}
+	title := cmp.Or(r.Title, tx.Get("report.default_title"))
+	s := Summary{Subject: tx.Fill("report.email_subject", "title", title, "period", period)}
+
+	intro := tx.Fill("report.email_intro", "period", period)
+	var text, rows strings.Builder
+	fmt.Fprintf(&text, "%s\n\n", intro)
+	current := r.periodRows()
+	prev := previousValues(r.KPIs, r.PeriodStart)
+	for _, name := range summaryMetrics() {
+		for _, row := range current {
+			if row.Metric != name || row.Dimension != "all" {
+				continue
+			}
+			label, value := tx.Metric(name), nf.value(row.Value, row.Unit)
+			delta := nf.change(change(row, prev), row.Unit)
+			fmt.Fprintf(&text, "%-32s %14s  (%s)\n", label, value, delta)
+			fmt.Fprintf(&rows, "<tr><td>%s</td><td style=\"text-align:right\">%s</td><td style=\"text-align:right\">%s</td></tr>\n",
+				html.EscapeString(label), html.EscapeString(value), html.EscapeString(delta))
+		}
+	}
+	var rejected int64
+	for _, q := range r.Quality {
+		rejected += q.Rejected
+	}
+	note := ""
+	if rejected > 0 {
+		note = tx.Fill("report.email_rejected", "n", strconv.FormatInt(rejected, 10))
+		fmt.Fprintf(&text, "\n%s\n", note)
+	}
+	s.Text = text.String()
+	s.HTML = fmt.Sprintf("<html><body><p>%s</p>\n<table>\n<tr><th>%s</th><th>%s</th><th>%s</th></tr>\n%s</table>\n<p>%s</p></body></html>\n",
+		html.EscapeString(intro), html.EscapeString(tx.Get("column.metric")), html.EscapeString(tx.Get("column.value")),
+		html.EscapeString(tx.Get("column.change")), rows.String(), html.EscapeString(note))
+	return s, nil
+}
