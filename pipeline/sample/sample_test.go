@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/cxkpi/cxkpi/pipeline/ingest"
@@ -221,4 +222,69 @@ func TestReadBadRowsRoundTrip(t *testing.T) {
 	if !slices.Equal(out, in) {
 		t.Errorf("got %v, want %v", out, in)
 	}
+}
+
+// TestEdgeConfigs checks that extreme but valid configurations generate
+// well-formed files: every table with its header, only valid or declared
+// rows.
+func TestEdgeConfigs(t *testing.T) {
+	for _, tc := range edgeConfigTests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, rows := generate(t, tc.cfg)
+			declared := 0
+			if tc.cfg.BadRows > 0 {
+				bad, err := ReadBadRows(os.DirFS(dir))
+				if err != nil {
+					t.Fatal(err)
+				}
+				declared = len(bad)
+			}
+			invalid := 0
+			for _, tb := range ingest.Tables() {
+				e := readExport(t, dir, tb)
+				if int64(len(e.rows)) != rows[string(tb)] {
+					t.Errorf("%s: %d rows, reported %d", tb, len(e.rows), rows[string(tb)])
+				}
+				invalid += len(invalidLines(e, tc.cfg.withDefaults().End))
+			}
+			if invalid != declared {
+				t.Errorf("%d invalid rows, %d declared", invalid, declared)
+			}
+			if got := rows["customers"]; got < int64(tc.cfg.withDefaults().Customers) {
+				t.Errorf("%d customers, want at least %d", got, tc.cfg.Customers)
+			}
+		})
+	}
+}
+
+var edgeConfigTests = []struct {
+	name string
+	cfg  Config
+}{
+	{"one customer", Config{Customers: 1, Months: 1, BadRows: 3}},
+	{"one month", Config{Seed: 2, Customers: 50, Months: 1, BadRows: 1}},
+	{"ten years", Config{Seed: 3, Customers: 30, Months: MaxMonths}},
+	{"end mid-month, not UTC", Config{Seed: 4, Customers: 40, End: time.Date(2025, 3, 30, 1, 30, 0, 0, time.FixedZone("X", 5*3600)), BadRows: 2}},
+	{"many bad rows", Config{Seed: 5, Customers: 20, Months: 2, BadRows: 40}},
+}
+
+// FuzzReadBadRows checks that ReadBadRows never panics and that what it
+// reads, written back, reads the same.
+func FuzzReadBadRows(f *testing.F) {
+	f.Add(string(formatBadRows(small().withDefaults(), []BadRow{{File: "a.csv", Line: 3, Column: "x", Problem: "y"}})))
+	f.Add("| a | b | c | d |\n| a.csv | 2 | c | d | e |\n")
+	f.Add("| a.csv | x | c | d |\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		rows, err := ReadBadRows(fstest.MapFS{BadRowsFile: {Data: []byte(in)}})
+		if err != nil {
+			return
+		}
+		again, err := ReadBadRows(fstest.MapFS{BadRowsFile: {Data: formatBadRows(small().withDefaults(), rows)}})
+		if err != nil {
+			t.Fatalf("reading back %v: %v", rows, err)
+		}
+		if !slices.Equal(again, rows) {
+			t.Errorf("read back %v, want %v", again, rows)
+		}
+	})
 }
