@@ -14,6 +14,7 @@ import (
 
 	"github.com/cxkpi/cxkpi/pipeline/ingest"
 	"github.com/cxkpi/cxkpi/pipeline/kpi"
+	"github.com/cxkpi/cxkpi/reports/mail"
 )
 
 // Config configures one run. The zero value plus an Input is a usable
@@ -36,6 +37,12 @@ type Config struct {
 	OutDir  string // parent of the run directories, default "out"
 	Title   string // report title, default "Customer experience KPIs"
 	Company string // shown on the report
+	Locale  string // report language, a locale of package templates; default "en"
+
+	// Mail, when set, emails the report after the outputs are written.
+	// A failed delivery leaves the outputs in place, is recorded in
+	// summary.json and makes Run return an error wrapping ErrDelivery.
+	Mail *mail.Config
 
 	Now    func() time.Time // clock, default time.Now
 	Logger *slog.Logger     // default slog.Default()
@@ -46,6 +53,9 @@ type Config struct {
 func (c *Config) EnsureDefaults() {
 	if c.OutDir == "" {
 		c.OutDir = "out"
+	}
+	if c.Locale == "" {
+		c.Locale = "en"
 	}
 	if c.Title == "" {
 		c.Title = "Customer experience KPIs"

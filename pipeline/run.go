@@ -17,6 +17,7 @@ import (
 	"github.com/cxkpi/cxkpi/pipeline/ingest"
 	"github.com/cxkpi/cxkpi/pipeline/kpi"
 	"github.com/cxkpi/cxkpi/reports"
+	"github.com/cxkpi/cxkpi/reports/mail"
 )
 
 // Output file names inside a run directory.
@@ -41,9 +42,22 @@ type Summary struct {
 	Notes       []kpi.Note     `json:"notes,omitempty"`
 	KPIRows     int            `json:"kpi_rows"`
 	Outputs     []string       `json:"outputs"`
+	Delivery    *Delivery      `json:"delivery,omitempty"`
 	Started     time.Time      `json:"started"`
 	Finished    time.Time      `json:"finished"`
 }
+
+// Delivery records the emailing of the report.
+type Delivery struct {
+	Sent      bool   `json:"sent"`
+	Attempts  int    `json:"attempts"`
+	MessageID string `json:"message_id,omitempty"`
+	Error     string `json:"error,omitempty"`
+}
+
+// ErrDelivery is wrapped by the error of a run whose outputs were written
+// but whose report could not be emailed.
+var ErrDelivery = errors.New("pipeline: report not delivered")
 
 // TableSummary reconciles one input table: Read = Accepted + Rejected.
 type TableSummary struct {
@@ -127,7 +141,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		return nil, fmt.Errorf("write KPIs: %w", err)
 	}
 	report := reports.Report{
-		Title: cfg.Title, Company: cfg.Company, Locale: "en", Grain: string(cfg.KPI.Grain),
+		Title: cfg.Title, Company: cfg.Company, Locale: cfg.Locale, Grain: string(cfg.KPI.Grain),
 		PeriodStart: sum.PeriodStart, PeriodEnd: sum.PeriodEnd, Location: cfg.KPI.Location,
 		Generated: sum.Started, KPIs: rows, Quality: quality(sum.Tables),
 	}
@@ -149,7 +163,44 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		return nil, err
 	}
 	log.Info("run finished", "dir", dir, "period", sum.Period, "kpi_rows", len(rows), "rejected", sum.Rejected())
+	if cfg.Mail != nil {
+		if err := deliver(ctx, cfg, report, sum); err != nil {
+			return sum, err
+		}
+	}
 	return sum, nil
+}
+
+// deliver emails the published report and records the outcome in the
+// published summary.json.
+func deliver(ctx context.Context, cfg Config, report reports.Report, sum *Summary) error {
+	pdf, err := os.ReadFile(filepath.Join(sum.Dir, ReportFile))
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrDelivery, err)
+	}
+	text, err := reports.Summarize(report)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrDelivery, err)
+	}
+	msg := mail.Message{
+		Subject: text.Subject, Text: text.Text, HTML: text.HTML,
+		Attachments: []mail.Attachment{{Name: ReportFile, ContentType: "application/pdf", Data: pdf}},
+	}
+	res, sendErr := mail.Send(ctx, *cfg.Mail, msg, cfg.Logger)
+	sum.Delivery = &Delivery{Sent: sendErr == nil, Attempts: res.Attempts, MessageID: res.MessageID}
+	if sendErr != nil {
+		sum.Delivery.Error = sendErr.Error()
+		cfg.Logger.Error("report not delivered; it stays in the output directory", "dir", sum.Dir, "err", sendErr)
+	}
+	path := filepath.Join(sum.Dir, SummaryFile)
+	if err := reports.WriteAtomic(path, func(w io.Writer) error { return encodeJSON(w, sum) }); err != nil {
+		return fmt.Errorf("record delivery: %w", err)
+	}
+	if sendErr != nil {
+		return fmt.Errorf("%w: %w", ErrDelivery, sendErr)
+	}
+	cfg.Logger.Info("report delivered", "to", cfg.Mail.To, "attempts", res.Attempts)
+	return nil
 }
 
 // readTable streams table t into the engine, quarantining bad rows.
@@ -304,14 +355,16 @@ func (q *quarantine) close() error {
 }
 
 func writeJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode %s: %w", filepath.Base(path), err)
-	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+	if err := reports.WriteAtomic(path, func(w io.Writer) error { return encodeJSON(w, v) }); err != nil {
 		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
 	}
 	return nil
+}
+
+func encodeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 // replaceDir moves the staging directory to dir, replacing a previous run

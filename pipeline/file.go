@@ -1,0 +1,354 @@
+package pipeline
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/cxkpi/cxkpi/pipeline/ingest"
+	"github.com/cxkpi/cxkpi/pipeline/kpi"
+	"github.com/cxkpi/cxkpi/reports/mail"
+	"github.com/cxkpi/cxkpi/templates"
+)
+
+// File is the YAML configuration file: everything a scheduled run needs in
+// one place (docs/configuration.md). Relative paths are read from the
+// file's directory.
+type File struct {
+	Input         string           `yaml:"input"`   // directory of exports; empty means the embedded sample
+	Mapping       string           `yaml:"mapping"` // mapping file
+	Output        string           `yaml:"output"`  // default "out"
+	Grain         string           `yaml:"grain"`
+	TimeZone      string           `yaml:"time_zone"`
+	Strict        bool             `yaml:"strict"`
+	BatchSize     int              `yaml:"batch_size"`
+	Metrics       MetricsSection   `yaml:"metrics"`
+	BusinessHours *HoursSection    `yaml:"business_hours"`
+	Report        ReportSection    `yaml:"report"`
+	Schedule      ScheduleSection  `yaml:"schedule"`
+	Delivery      *DeliverySection `yaml:"delivery"`
+	dir           string           // the file's directory
+	loc           *time.Location   // TimeZone, loaded by Check
+}
+
+// MetricsSection holds the metric options.
+type MetricsSection struct {
+	CSATPositive     float64            `yaml:"csat_positive"`
+	CESLowerIsEasier bool               `yaml:"ces_lower_is_easier"`
+	QAWeights        map[string]float64 `yaml:"qa_weights"`
+	Engagement       struct {
+		Loyalty   float64 `yaml:"loyalty"`
+		Education float64 `yaml:"education"`
+		Usage     float64 `yaml:"usage"`
+	} `yaml:"engagement"`
+}
+
+// HoursSection is the business-hours schedule: per weekday a list of
+// "HH:MM-HH:MM" intervals, and holidays as dates.
+type HoursSection struct {
+	TimeZone  string   `yaml:"time_zone"` // default: the reporting time zone
+	Monday    []string `yaml:"monday"`
+	Tuesday   []string `yaml:"tuesday"`
+	Wednesday []string `yaml:"wednesday"`
+	Thursday  []string `yaml:"thursday"`
+	Friday    []string `yaml:"friday"`
+	Saturday  []string `yaml:"saturday"`
+	Sunday    []string `yaml:"sunday"`
+	Holidays  []string `yaml:"holidays"`
+}
+
+// ReportSection holds the report's branding.
+type ReportSection struct {
+	Title   string `yaml:"title"`
+	Company string `yaml:"company"`
+	Locale  string `yaml:"locale"`
+}
+
+// ScheduleSection holds the schedule of `cxkpi schedule`.
+type ScheduleSection struct {
+	Cron    string `yaml:"cron"`     // in the reporting time zone
+	CatchUp bool   `yaml:"catch_up"` // run once at start if a scheduled run was missed
+}
+
+// DeliverySection holds the email delivery of the report. The password is
+// never in the file: PasswordEnv or PasswordFile say where to read it.
+type DeliverySection struct {
+	Host          string        `yaml:"host"`
+	Port          int           `yaml:"port"`
+	Security      string        `yaml:"security"`
+	AllowInsecure bool          `yaml:"allow_insecure"`
+	Username      string        `yaml:"username"`
+	PasswordEnv   string        `yaml:"password_env"`
+	PasswordFile  string        `yaml:"password_file"`
+	From          string        `yaml:"from"`
+	To            []string      `yaml:"to"`
+	Cc            []string      `yaml:"cc"`
+	SubjectPrefix string        `yaml:"subject_prefix"`
+	Timeout       time.Duration `yaml:"timeout"`
+	Retries       int           `yaml:"retries"`
+	Backoff       time.Duration `yaml:"backoff"`
+}
+
+// FieldError is a problem with one key of the configuration file.
+type FieldError struct {
+	File string
+	Key  string // path of the key, like business_hours.monday[1]
+	Err  error
+}
+
+func (e *FieldError) Error() string { return fmt.Sprintf("%s: %s: %v", e.File, e.Key, e.Err) }
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// LoadFile reads and checks a configuration file. Unknown keys are errors
+// (with their line); every other problem is reported with its key path,
+// all of them at once.
+func LoadFile(path string) (*File, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	f := &File{dir: filepath.Dir(path)}
+	if err := dec.Decode(f); err != nil && !errors.Is(err, io.EOF) { // an empty file is all defaults
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := f.Check(path); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// Check validates the file, naming each bad key; name is the file's name
+// in the messages.
+func (f *File) Check(name string) error {
+	var errs []error
+	bad := func(key string, format string, args ...any) {
+		errs = append(errs, &FieldError{File: name, Key: key, Err: fmt.Errorf(format, args...)})
+	}
+	if f.Grain != "" {
+		if _, err := kpi.ParseGrain(f.Grain); err != nil {
+			bad("grain", "%q is not day, week, month, quarter or year", f.Grain)
+		}
+	}
+	f.loc = time.UTC
+	if f.TimeZone != "" {
+		loc, err := time.LoadLocation(f.TimeZone)
+		if err != nil {
+			bad("time_zone", "unknown time zone %q", f.TimeZone)
+		} else {
+			f.loc = loc
+		}
+	}
+	if f.BatchSize < 0 {
+		bad("batch_size", "%d is negative", f.BatchSize)
+	}
+	if f.Input != "" {
+		if st, err := os.Stat(f.path(f.Input)); err != nil || !st.IsDir() {
+			bad("input", "%s is not a readable directory", f.path(f.Input))
+		}
+	}
+	if f.Mapping != "" {
+		if _, err := f.mapping(); err != nil {
+			bad("mapping", "%v", err)
+		}
+	}
+	if c := f.Metrics.CSATPositive; c < 0 || c > 1 {
+		bad("metrics.csat_positive", "%v is outside 0..1", c)
+	}
+	for _, k := range sortedKeys(f.Metrics.QAWeights) {
+		if w := f.Metrics.QAWeights[k]; w < 0 {
+			bad("metrics.qa_weights."+k, "weight %v is negative", w)
+		}
+	}
+	if e := f.Metrics.Engagement; e.Loyalty < 0 || e.Education < 0 || e.Usage < 0 {
+		bad("metrics.engagement", "weights must not be negative")
+	}
+	if f.BusinessHours != nil {
+		if _, err := f.hours(bad); err != nil {
+			bad("business_hours", "%v", err)
+		}
+	}
+	if f.Report.Locale != "" {
+		if _, err := templates.Load(f.Report.Locale); err != nil {
+			bad("report.locale", "%q is not one of %s", f.Report.Locale, strings.Join(templates.Locales(), ", "))
+		}
+	}
+	if f.Delivery != nil {
+		if _, err := f.mail(); err != nil {
+			bad("delivery", "%v", err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (f *File) path(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(f.dir, p)
+}
+
+func (f *File) mapping() (ingest.Mapping, error) {
+	r, err := os.Open(f.path(f.Mapping))
+	if err != nil {
+		return ingest.Mapping{}, err
+	}
+	defer r.Close()
+	return ingest.LoadMapping(r, f.Mapping)
+}
+
+// hours builds the business-hours schedule, reporting bad intervals and
+// dates through bad.
+func (f *File) hours(bad func(key, format string, args ...any)) (*kpi.BusinessHours, error) {
+	h := f.BusinessHours
+	loc := f.loc
+	if h.TimeZone != "" {
+		l, err := time.LoadLocation(h.TimeZone)
+		if err != nil {
+			bad("business_hours.time_zone", "unknown time zone %q", h.TimeZone)
+		} else {
+			loc = l
+		}
+	}
+	bh := &kpi.BusinessHours{Location: loc, Holidays: map[string]bool{}}
+	days := []struct {
+		name string
+		day  time.Weekday
+		ivs  []string
+	}{
+		{"monday", time.Monday, h.Monday}, {"tuesday", time.Tuesday, h.Tuesday}, {"wednesday", time.Wednesday, h.Wednesday},
+		{"thursday", time.Thursday, h.Thursday}, {"friday", time.Friday, h.Friday}, {"saturday", time.Saturday, h.Saturday},
+		{"sunday", time.Sunday, h.Sunday},
+	}
+	for _, d := range days {
+		for i, s := range d.ivs {
+			iv, err := parseInterval(s)
+			if err != nil {
+				bad(fmt.Sprintf("business_hours.%s[%d]", d.name, i), "%v", err)
+				continue
+			}
+			bh.Week[d.day] = append(bh.Week[d.day], iv)
+		}
+	}
+	for i, s := range h.Holidays {
+		if _, err := time.Parse("2006-01-02", s); err != nil {
+			bad(fmt.Sprintf("business_hours.holidays[%d]", i), "%q is not a date like 2026-12-25", s)
+			continue
+		}
+		bh.Holidays[s] = true
+	}
+	return bh, bh.Validate()
+}
+
+// parseInterval reads "HH:MM-HH:MM" (the end may be 24:00).
+func parseInterval(s string) (kpi.Interval, error) {
+	from, to, ok := strings.Cut(strings.ReplaceAll(s, " ", ""), "-")
+	if !ok {
+		return kpi.Interval{}, fmt.Errorf("%q is not an interval like 09:00-17:00", s)
+	}
+	var iv kpi.Interval
+	for k, part := range []string{from, to} {
+		var h, m int
+		if n, err := fmt.Sscanf(part, "%d:%d", &h, &m); n != 2 || err != nil || h < 0 || h > 24 || m < 0 || m > 59 || (h == 24 && m != 0) {
+			return kpi.Interval{}, fmt.Errorf("%q is not an interval like 09:00-17:00", s)
+		}
+		d := time.Duration(h)*time.Hour + time.Duration(m)*time.Minute
+		if k == 0 {
+			iv.Start = d
+		} else {
+			iv.End = d
+		}
+	}
+	if iv.End <= iv.Start {
+		return kpi.Interval{}, fmt.Errorf("%q ends before it starts", s)
+	}
+	return iv, nil
+}
+
+// mail returns the delivery configuration with its password read from the
+// environment or a file.
+func (f *File) mail() (*mail.Config, error) {
+	d := f.Delivery
+	c := &mail.Config{
+		Host: d.Host, Port: d.Port, Security: d.Security, AllowInsecure: d.AllowInsecure, Username: d.Username,
+		From: d.From, To: d.To, Cc: d.Cc, SubjectPrefix: d.SubjectPrefix, Timeout: d.Timeout, Retries: d.Retries, Backoff: d.Backoff,
+	}
+	if d.PasswordEnv != "" || d.PasswordFile != "" {
+		file := d.PasswordFile
+		if file != "" {
+			file = f.path(file)
+		}
+		p, err := mail.PasswordFrom(d.PasswordEnv, file)
+		if err != nil {
+			return nil, err
+		}
+		c.Password = p
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Config returns the run configuration the file describes; input is nil
+// when the file names no input directory (the caller supplies the sample).
+func (f *File) Config() (Config, error) {
+	cfg := Config{
+		Strict: f.Strict, BatchSize: f.BatchSize, OutDir: f.Output,
+		Title: f.Report.Title, Company: f.Report.Company, Locale: f.Report.Locale,
+		KPI: kpi.Options{
+			Location: f.loc, CSATPositive: f.Metrics.CSATPositive, CESLowerIsEasier: f.Metrics.CESLowerIsEasier,
+			QAWeights: f.Metrics.QAWeights,
+			Engagement: kpi.EngagementWeights{
+				Loyalty: f.Metrics.Engagement.Loyalty, Education: f.Metrics.Engagement.Education, Usage: f.Metrics.Engagement.Usage,
+			},
+		},
+	}
+	if f.Output != "" {
+		cfg.OutDir = f.path(f.Output)
+	}
+	if f.Grain != "" {
+		cfg.KPI.Grain = kpi.Grain(f.Grain)
+	}
+	if f.Input != "" {
+		cfg.Input, cfg.InputName = os.DirFS(f.path(f.Input)), f.path(f.Input)
+	}
+	var err error
+	if f.Mapping != "" {
+		if cfg.Mapping, err = f.mapping(); err != nil {
+			return cfg, err
+		}
+	}
+	if f.BusinessHours != nil {
+		if cfg.KPI.BusinessHours, err = f.hours(func(string, string, ...any) {}); err != nil {
+			return cfg, err
+		}
+	}
+	if f.Delivery != nil {
+		if cfg.Mail, err = f.mail(); err != nil {
+			return cfg, err
+		}
+	}
+	return cfg, nil
+}
+
+// Location returns the reporting time zone.
+func (f *File) Location() *time.Location { return f.loc }
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

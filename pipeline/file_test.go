@@ -1,0 +1,137 @@
+package pipeline
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeFile(t *testing.T, dir, name, text string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const goodConfig = `
+input: exports
+output: reports
+grain: week
+time_zone: Europe/Lisbon
+metrics:
+  csat_positive: 0.8
+  qa_weights: {tone: 2}
+business_hours:
+  monday: ["09:00-12:30", "13:30-18:00"]
+  friday: ["09:00-15:00"]
+  holidays: ["2026-12-25"]
+report:
+  title: Support KPIs
+  company: Example Lda
+schedule:
+  cron: "30 2 * * *"
+  catch_up: true
+delivery:
+  host: 127.0.0.1
+  port: 2525
+  security: none
+  from: kpi@example.com
+  to: [ops@example.com]
+  password_env: CXKPI_TEST_SMTP_PASSWORD
+  username: kpi
+`
+
+func TestLoadFile(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "exports"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CXKPI_TEST_SMTP_PASSWORD", "s3cret")
+	f, err := LoadFile(writeFile(t, dir, "cxkpi.yaml", goodConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := f.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.OutDir != filepath.Join(dir, "reports") || cfg.InputName != filepath.Join(dir, "exports") {
+		t.Errorf("paths not resolved from the file's directory: out %s, input %s", cfg.OutDir, cfg.InputName)
+	}
+	if cfg.KPI.Grain != "week" || cfg.KPI.Location.String() != "Europe/Lisbon" || cfg.KPI.CSATPositive != 0.8 || cfg.KPI.QAWeights["tone"] != 2 {
+		t.Errorf("KPI options = %+v", cfg.KPI)
+	}
+	bh := cfg.KPI.BusinessHours
+	if bh == nil || len(bh.Week[time.Monday]) != 2 || bh.Week[time.Monday][1].End != 18*time.Hour || !bh.Holidays["2026-12-25"] || bh.Location.String() != "Europe/Lisbon" {
+		t.Errorf("business hours = %+v", bh)
+	}
+	if cfg.Mail == nil || cfg.Mail.Password != "s3cret" || cfg.Mail.Port != 2525 {
+		t.Errorf("mail = %v", cfg.Mail)
+	}
+	if f.Schedule.Cron != "30 2 * * *" || !f.Schedule.CatchUp || cfg.Title != "Support KPIs" {
+		t.Errorf("schedule %+v, title %q", f.Schedule, cfg.Title)
+	}
+}
+
+func TestLoadFileErrors(t *testing.T) {
+	tests := []struct {
+		name, text string
+		want       []string // each in the error
+	}{
+		{"unknown key", "grian: month\n", []string{"line 1", "grian"}},
+		{"bad values", `
+grain: fortnight
+time_zone: Mars/Olympus
+batch_size: -1
+metrics:
+  csat_positive: 1.5
+  qa_weights: {tone: -1}
+business_hours:
+  monday: ["9-17", "18:00-17:00"]
+  holidays: ["25/12/2026"]
+report:
+  locale: xx
+`, []string{
+			`grain: "fortnight"`, `time_zone: unknown time zone "Mars/Olympus"`, "batch_size: -1 is negative",
+			"metrics.csat_positive: 1.5", "metrics.qa_weights.tone", "business_hours.monday[0]",
+			"business_hours.monday[1]: \"18:00-17:00\" ends before it starts", "business_hours.holidays[0]", `report.locale: "xx"`,
+		}},
+		{"missing input", "input: no-such-dir\n", []string{"input:", "no-such-dir"}},
+		{"delivery", "delivery:\n  host: mail.example.com\n  from: nobody\n  to: []\n", []string{"delivery:", "From", "To"}},
+		{"password env unset", "delivery:\n  host: 127.0.0.1\n  security: none\n  from: a@b.c\n  to: [d@e.f]\n  username: u\n  password_env: CXKPI_TEST_UNSET_VARIABLE\n", []string{"CXKPI_TEST_UNSET_VARIABLE"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := LoadFile(writeFile(t, t.TempDir(), "cxkpi.yaml", tc.text))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+	var fe *FieldError
+	_, err := LoadFile(writeFile(t, t.TempDir(), "c.yaml", "grain: hourly\n"))
+	if !errors.As(err, &fe) || fe.Key != "grain" {
+		t.Errorf("err = %v, want a *FieldError for key grain", err)
+	}
+}
+
+func TestEmptyFileIsDefaults(t *testing.T) {
+	f, err := LoadFile(writeFile(t, t.TempDir(), "empty.yaml", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := f.Config()
+	if err != nil || cfg.Input != nil || cfg.Mail != nil {
+		t.Errorf("config %+v, %v; want defaults with no input and no mail", cfg, err)
+	}
+}
