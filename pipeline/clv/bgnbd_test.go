@@ -216,6 +216,7 @@ func TestFitBGNBDRecovers(t *testing.T) {
 		if se > 0.2*want[i] {
 			t.Errorf("%s: standard error %.3g too large for a recovery test", name, se)
 		}
+		t.Logf("%s: %.4f ± %.4f (truth %.4f)", name, est[i], se, want[i])
 		if math.Abs(est[i]-want[i]) > 4*se {
 			t.Errorf("%s: got %.4f ± %.4f, want %.4f", name, est[i], se, want[i])
 		}

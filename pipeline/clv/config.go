@@ -40,14 +40,16 @@ const daysPerMonth = 365.25 / 12
 // Config says how orders become a [Summary]. Only End is required.
 type Config struct {
 	// End is the last day of observation, inclusive: orders on a later day
-	// are ignored (and counted in Summary.Late). Only its calendar date in
-	// Location matters.
+	// are ignored (and counted in Summary.Late). Only its calendar date
+	// matters, read in End's own location (time.Date(2024, 3, 31, 0, 0, 0,
+	// 0, time.UTC) is 31 March whatever Location is).
 	End time.Time
 	// CalibrationEnd, when set, splits the observation into a calibration
 	// period (up to and including this day) that the summary's RFM columns
 	// describe and a holdout period (the following days up to End) whose
 	// purchases are only counted, to validate forecasts. Zero means no
-	// holdout: the calibration period ends at End.
+	// holdout: the calibration period ends at End. Its date is read like
+	// End's.
 	CalibrationEnd time.Time
 	// Unit is the time unit of Recency and Age; the zero value is Days.
 	Unit Unit
@@ -76,10 +78,10 @@ func (c *Config) validate() (calEnd, end int32, err error) {
 	if math.IsNaN(c.AverageMargin) || c.AverageMargin < 0 || c.AverageMargin > 1 {
 		return 0, 0, fmt.Errorf("clv: config: AverageMargin %v outside [0, 1]", c.AverageMargin)
 	}
-	end = civilDay(c.End, c.Location)
+	end = dateDay(c.End)
 	calEnd = end
 	if !c.CalibrationEnd.IsZero() {
-		calEnd = civilDay(c.CalibrationEnd, c.Location)
+		calEnd = dateDay(c.CalibrationEnd)
 		if calEnd > end {
 			return 0, 0, fmt.Errorf("clv: config: CalibrationEnd %s after End %s",
 				c.CalibrationEnd.Format(time.DateOnly), c.End.Format(time.DateOnly))
@@ -88,9 +90,10 @@ func (c *Config) validate() (calEnd, end int32, err error) {
 	return calEnd, end, nil
 }
 
-// civilDay returns the number of days from 1970-01-01 to t's date in loc.
-func civilDay(t time.Time, loc *time.Location) int32 {
-	y, m, d := t.In(loc).Date()
+// dateDay returns the number of days from 1970-01-01 to t's date (in t's
+// location).
+func dateDay(t time.Time) int32 {
+	y, m, d := t.Date()
 	return int32(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
 }
 

@@ -341,6 +341,9 @@ func (s *Summarizer) Summary() (*Summary, error) {
 	perUnit := s.cfg.Unit.days()
 	for _, c := range byName {
 		cells := order[start[c]:start[c+1]]
+		if len(cells) == 0 {
+			continue // only orders after the end day
+		}
 		slices.SortFunc(cells, func(a, b int32) int { return cmp.Compare(s.cellDay[a], s.cellDay[b]) })
 		first := s.cellDay[cells[0]]
 		if first > s.calEnd {
@@ -381,7 +384,7 @@ func (s *Summarizer) Summary() (*Summary, error) {
 		out.HoldoutRevenue = append(out.HoldoutRevenue, hrev)
 	}
 	if out.Len() == 0 {
-		return out, fmt.Errorf("summarize orders: %w", ErrNoData)
+		return nil, fmt.Errorf("summarize orders: %w", ErrNoData)
 	}
 	return out, nil
 }
