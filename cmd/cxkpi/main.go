@@ -3,8 +3,10 @@
 //
 // Usage:
 //
-//	cxkpi run [flags]   run the job once (on the embedded sample without -input)
-//	cxkpi gen [flags]   generate realistic sample exports
+//	cxkpi run [flags]               run the job once (on the embedded sample without -input)
+//	cxkpi gen [flags]               generate realistic sample exports
+//	cxkpi schedule -config FILE     run the job on a cron schedule
+//	cxkpi config check FILE         check a configuration file
 //
 // Run "cxkpi <command> -h" for the flags of a command.
 package main
@@ -30,8 +32,10 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"run": {"run the job once: read exports, compute KPIs, write Parquet and PDF", runCmd},
-		"gen": {"generate realistic, deterministic sample exports", genCmd},
+		"run":      {"run the job once (or over a range of periods): read exports, compute KPIs, write Parquet and PDF", runCmd},
+		"gen":      {"generate realistic, deterministic sample exports", genCmd},
+		"schedule": {"run the job on a cron schedule until stopped", scheduleCmd},
+		"config":   {"check a configuration file", configCmd},
 	}
 }
 
@@ -83,7 +87,7 @@ func usage(w io.Writer, cmds map[string]command) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-6s %s\n", n, cmds[n].summary)
+		fmt.Fprintf(w, "  %-9s %s\n", n, cmds[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun 'cxkpi <command> -h' for the flags of a command.")
 }

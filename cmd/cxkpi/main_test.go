@@ -5,10 +5,13 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 func TestErrors(t *testing.T) {
@@ -77,4 +80,138 @@ func TestGenThenRun(t *testing.T) {
 	if len(matches) != 1 {
 		t.Errorf("found %v, want one week=*/kpis.parquet", matches)
 	}
+}
+
+// A backfill of three months writes three period directories, and
+// rerunning one of them gives byte-identical KPI files.
+func TestBackfill(t *testing.T) {
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	args := []string{"run", "-out", out, "-from", "2026-08-01", "-to", "2026-10-31", "-log-format", "json"}
+	if err := run(context.Background(), args, &stdout, &stderr); err != nil {
+		t.Fatalf("backfill: %v\n%s", err, stderr.String())
+	}
+	if n := strings.Count("\n"+stdout.String(), "\nok month "); n != 3 {
+		t.Errorf("backfill printed %d ok lines, want 3:\n%s", n, stdout.String())
+	}
+	var kpis [][]byte
+	for _, p := range []string{"2026-08", "2026-09", "2026-10"} {
+		b, err := os.ReadFile(filepath.Join(out, "month="+p, "kpis.parquet"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		kpis = append(kpis, b)
+	}
+	if bytes.Equal(kpis[0], kpis[1]) {
+		t.Error("August and September KPI files are identical")
+	}
+	stdout.Reset()
+	if err := run(context.Background(), []string{"run", "-out", out, "-as-of", "2026-09-15", "-log-format", "json"}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	again, err := os.ReadFile(filepath.Join(out, "month=2026-09", "kpis.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(again, kpis[1]) {
+		t.Error("rerunning September changed its KPI file")
+	}
+}
+
+func TestRunRefusesWhileLocked(t *testing.T) {
+	out := t.TempDir()
+	// A lock held by this (live) process.
+	lock := fmt.Sprintf(`{"pid": %d, "host": %q, "started": "2026-11-23T00:00:00Z"}`, os.Getpid(), hostname(t))
+	if err := os.WriteFile(filepath.Join(out, ".cxkpi.lock"), []byte(lock), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"run", "-out", out}, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "lock") {
+		t.Fatalf("err = %v, want a lock error", err)
+	}
+}
+
+func hostname(t *testing.T) string {
+	h, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func TestConfigCheck(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(good, []byte("grain: week\ntime_zone: Europe/Lisbon\n"), 0o644)
+	os.WriteFile(bad, []byte("grain: week\nbusiness_hours:\n  monday: [\"nine to five\"]\n"), 0o644)
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"config", "check", good}, &stdout, &stderr); err != nil || !strings.HasPrefix(stdout.String(), "ok ") {
+		t.Errorf("check good: %v, %q", err, stdout.String())
+	}
+	err := run(context.Background(), []string{"config", "check", bad}, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "business_hours.monday[0]") {
+		t.Errorf("check bad: %v, want the key business_hours.monday[0]", err)
+	}
+}
+
+// The scheduler, on a seconds-level schedule and the sample data, completes
+// at least two runs without overlap and stops cleanly when cancelled.
+func TestScheduleRunsTwice(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "cxkpi.yaml")
+	os.WriteFile(cfg, []byte("output: out\nschedule:\n  cron: \"*/2 * * * * *\"\n"), 0o644)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout bytes.Buffer
+	logs := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"schedule", "-config", cfg}, &stdout, logs) }()
+	deadline := time.Now().Add(60 * time.Second)
+	for strings.Count(logs.String(), `"msg":"run finished"`) < 2 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("schedule: %v\n%s", err, logs.String())
+	}
+	if n := strings.Count(logs.String(), `"msg":"run finished"`); n < 2 {
+		t.Fatalf("%d runs finished, want at least 2:\n%s", n, logs.String())
+	}
+	// Runs never overlap: starts and finishes alternate in the log.
+	var open int
+	for _, line := range strings.Split(logs.String(), "\n") {
+		switch {
+		case strings.Contains(line, `"msg":"table read"`) && strings.Contains(line, `"table":"customers"`):
+			open++
+		case strings.Contains(line, `"msg":"run finished"`):
+			open--
+		}
+		if open > 1 {
+			t.Fatalf("two runs at once:\n%s", logs.String())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger writing from another
+// goroutine.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -13,26 +13,41 @@ import (
 	"github.com/cxkpi/cxkpi/pipeline"
 	"github.com/cxkpi/cxkpi/pipeline/ingest"
 	"github.com/cxkpi/cxkpi/pipeline/kpi"
+	"github.com/cxkpi/cxkpi/pipeline/schedule"
 )
+
+// runFlags are the flags of run that override the configuration file.
+type runFlags struct {
+	config, input, mapping, grain, tz, out, asOf, from, to string
+	title, company, logFormat                              string
+	strict                                                 bool
+	batch                                                  int
+}
+
+func (f *runFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.config, "config", "", "YAML configuration file (docs/configuration.md); flags override it")
+	fs.StringVar(&f.input, "input", "", "directory of exports (default: the embedded sample data)")
+	fs.StringVar(&f.mapping, "mapping", "", "YAML file mapping export columns and time layouts onto the contract")
+	fs.StringVar(&f.grain, "grain", "month", "period grain: day, week, month, quarter or year")
+	fs.StringVar(&f.tz, "tz", "UTC", "reporting time zone (IANA name, e.g. Europe/Lisbon)")
+	fs.StringVar(&f.out, "out", "out", "output directory; each run writes <out>/<grain>=<period>/")
+	fs.StringVar(&f.asOf, "as-of", "", "report the period containing this date (YYYY-MM-DD, in -tz); default: the latest period with data")
+	fs.StringVar(&f.from, "from", "", "backfill: first date of a range of periods to report (with -to)")
+	fs.StringVar(&f.to, "to", "", "backfill: last date of the range (with -from)")
+	fs.BoolVar(&f.strict, "strict", false, "fail on the first malformed row instead of quarantining it")
+	fs.IntVar(&f.batch, "batch-size", 0, "rows per Arrow record batch (default 8192)")
+	fs.StringVar(&f.title, "title", "", "report title")
+	fs.StringVar(&f.company, "company", "", "company name shown on the report")
+	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+}
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var (
-		input     = fs.String("input", "", "directory of exports (default: the embedded sample data)")
-		mapping   = fs.String("mapping", "", "YAML file mapping export columns and time layouts onto the contract")
-		grain     = fs.String("grain", "month", "period grain: day, week, month, quarter or year")
-		tz        = fs.String("tz", "UTC", "reporting time zone (IANA name, e.g. Europe/Lisbon)")
-		out       = fs.String("out", "out", "output directory; each run writes <out>/<grain>=<period>/")
-		asOf      = fs.String("as-of", "", "report the period containing this date (YYYY-MM-DD, in -tz); default: the latest period with data")
-		strict    = fs.Bool("strict", false, "fail on the first malformed row instead of quarantining it")
-		batch     = fs.Int("batch-size", 0, "rows per Arrow record batch (default 8192)")
-		title     = fs.String("title", "", "report title")
-		company   = fs.String("company", "", "company name shown on the report")
-		logFormat = fs.String("log-format", "text", "log format: text or json")
-	)
+	var f runFlags
+	f.register(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: cxkpi run [flags]\n\nReads the exports, computes the KPIs and writes kpis.parquet, report.pdf,\nquarantine.csv and summary.json into <out>/<grain>=<period>/.\n\nFlags:")
+		fmt.Fprintln(stderr, "Usage: cxkpi run [flags]\n\nReads the exports, computes the KPIs and writes kpis.parquet, report.pdf,\nquarantine.csv and summary.json into <out>/<grain>=<period>/. With -from and\n-to it reports every period of the range, one after the other.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -41,61 +56,154 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
-	logger, err := newLogger(stderr, *logFormat)
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	logger, err := newLogger(stderr, f.logFormat)
 	if err != nil {
 		return err
 	}
-	g, err := kpi.ParseGrain(*grain)
+	cfg, err := f.build(set)
 	if err != nil {
 		return err
 	}
-	loc, err := time.LoadLocation(*tz)
+	cfg.Logger = logger
+	cal, err := kpi.NewCalendar(cfg.KPI.Grain, cfg.KPI.Location)
 	if err != nil {
-		return fmt.Errorf("-tz: %w", err)
+		return err
 	}
-	cfg := pipeline.Config{
-		Strict: *strict, BatchSize: *batch, OutDir: *out, Title: *title, Company: *company, Logger: logger,
-		KPI: kpi.Options{Grain: g, Location: loc},
+	asOf, err := date("-as-of", f.asOf, cfg.KPI.Location)
+	if err != nil {
+		return err
 	}
-	if *asOf != "" {
-		if cfg.AsOf, err = time.ParseInLocation("2006-01-02", *asOf, loc); err != nil {
-			return fmt.Errorf("-as-of: want a date like 2026-10-31: %w", err)
+	from, err := date("-from", f.from, cfg.KPI.Location)
+	if err != nil {
+		return err
+	}
+	to, err := date("-to", f.to, cfg.KPI.Location)
+	if err != nil {
+		return err
+	}
+	backfill := !from.IsZero() || !to.IsZero()
+	if backfill && (from.IsZero() || to.IsZero() || !asOf.IsZero()) {
+		return fmt.Errorf("%w: a backfill needs both -from and -to, and no -as-of", errUsage)
+	}
+
+	// One run at a time per output directory, scheduled or by hand.
+	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
+		return fmt.Errorf("create output directory: %w", err)
+	}
+	lock, err := schedule.Acquire(cfg.OutDir, time.Now)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+
+	once := func(ctx context.Context, asOf time.Time) error {
+		c := cfg
+		c.AsOf = asOf
+		sum, err := pipeline.Run(ctx, c)
+		if sum != nil {
+			var read int64
+			for _, t := range sum.Tables {
+				read += t.Read
+			}
+			fmt.Fprintf(stdout, "%s %s %s: %d rows read, %d rejected, %d KPI rows -> %s\n",
+				status(err), sum.Grain, sum.Period, read, sum.Rejected(), sum.KPIRows, sum.Dir)
+		}
+		return err
+	}
+	if !backfill {
+		return once(ctx, asOf)
+	}
+	next := func(t time.Time) time.Time { return cal.Start(cal.Number(t) + 1) }
+	return schedule.Backfill(ctx, cal.Start(cal.Number(from)), to, next, once)
+}
+
+func status(err error) string {
+	if err != nil {
+		return "failed"
+	}
+	return "ok"
+}
+
+// build builds the run configuration: the file's, if any, then the
+// flags that were set.
+func (f *runFlags) build(set map[string]bool) (pipeline.Config, error) {
+	var cfg pipeline.Config
+	if f.config != "" {
+		file, err := pipeline.LoadFile(f.config)
+		if err != nil {
+			return cfg, err
+		}
+		if cfg, err = file.Config(); err != nil {
+			return cfg, err
 		}
 	}
-	if *input == "" {
-		cfg.Input, cfg.InputName = cxkpi.Sample(), "embedded sample"
-	} else {
-		st, err := os.Stat(*input)
+	if set["grain"] || cfg.KPI.Grain == "" {
+		g, err := kpi.ParseGrain(f.grain)
 		if err != nil {
-			return fmt.Errorf("-input: %w", err)
+			return cfg, err
+		}
+		cfg.KPI.Grain = g
+	}
+	if set["tz"] || cfg.KPI.Location == nil {
+		loc, err := time.LoadLocation(f.tz)
+		if err != nil {
+			return cfg, fmt.Errorf("-tz: %w", err)
+		}
+		cfg.KPI.Location = loc
+	}
+	if set["out"] || cfg.OutDir == "" {
+		cfg.OutDir = f.out
+	}
+	if set["strict"] {
+		cfg.Strict = f.strict
+	}
+	if set["batch-size"] {
+		cfg.BatchSize = f.batch
+	}
+	if set["title"] {
+		cfg.Title = f.title
+	}
+	if set["company"] {
+		cfg.Company = f.company
+	}
+	if f.input != "" {
+		st, err := os.Stat(f.input)
+		if err != nil {
+			return cfg, fmt.Errorf("-input: %w", err)
 		}
 		if !st.IsDir() {
-			return fmt.Errorf("-input: %s is not a directory", *input)
+			return cfg, fmt.Errorf("-input: %s is not a directory", f.input)
 		}
-		cfg.Input, cfg.InputName = os.DirFS(*input), *input
+		cfg.Input, cfg.InputName = os.DirFS(f.input), f.input
 	}
-	if *mapping != "" {
-		f, err := os.Open(*mapping)
+	if cfg.Input == nil {
+		cfg.Input, cfg.InputName = cxkpi.Sample(), "embedded sample"
+	}
+	if f.mapping != "" {
+		r, err := os.Open(f.mapping)
 		if err != nil {
-			return fmt.Errorf("-mapping: %w", err)
+			return cfg, fmt.Errorf("-mapping: %w", err)
 		}
-		cfg.Mapping, err = ingest.LoadMapping(f, *mapping)
-		f.Close()
-		if err != nil {
-			return err
+		defer r.Close()
+		if cfg.Mapping, err = ingest.LoadMapping(r, f.mapping); err != nil {
+			return cfg, err
 		}
 	}
-	sum, err := pipeline.Run(ctx, cfg)
+	return cfg, nil
+}
+
+// date parses a YYYY-MM-DD flag value in loc; empty gives the zero time.
+func date(name, s string, loc *time.Location) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.ParseInLocation("2006-01-02", s, loc)
 	if err != nil {
-		return err
+		return t, fmt.Errorf("%s: want a date like 2026-10-31: %w", name, err)
 	}
-	var read int64
-	for _, t := range sum.Tables {
-		read += t.Read
-	}
-	fmt.Fprintf(stdout, "ok %s %s: %d rows read, %d rejected, %d KPI rows -> %s\n",
-		sum.Grain, sum.Period, read, sum.Rejected(), sum.KPIRows, sum.Dir)
-	return nil
+	return t, nil
 }
 
 func newLogger(w io.Writer, format string) (*slog.Logger, error) {

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/cxkpi/cxkpi"
+	"github.com/cxkpi/cxkpi/pipeline"
+	"github.com/cxkpi/cxkpi/pipeline/schedule"
+)
+
+func scheduleCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("schedule", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	config := fs.String("config", "", "YAML configuration file with a schedule section (required)")
+	logFormat := fs.String("log-format", "json", "log format: text or json")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: cxkpi schedule -config FILE\n\nRuns the job on the file's cron schedule until SIGTERM or SIGINT; each run\nreports the period containing the day before its scheduled time\n(docs/operations.md).\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *config == "" {
+		fs.Usage()
+		return fmt.Errorf("%w: -config is required", errUsage)
+	}
+	logger, err := newLogger(stderr, *logFormat)
+	if err != nil {
+		return err
+	}
+	file, err := pipeline.LoadFile(*config)
+	if err != nil {
+		return err
+	}
+	if file.Schedule.Cron == "" {
+		return fmt.Errorf("%s: schedule.cron: required for cxkpi schedule", *config)
+	}
+	cfg, err := file.Config()
+	if err != nil {
+		return err
+	}
+	if cfg.Input == nil {
+		cfg.Input, cfg.InputName = cxkpi.Sample(), "embedded sample"
+	}
+	cfg.Logger = logger
+	cfg.EnsureDefaults()
+	sc := schedule.Config{
+		Cron: file.Schedule.Cron, Location: cfg.KPI.Location, CatchUp: file.Schedule.CatchUp,
+		StateDir: cfg.OutDir, Logger: logger,
+	}
+	logger.Info("scheduler started", "cron", sc.Cron, "time_zone", sc.Location.String(), "catch_up", sc.CatchUp, "out", cfg.OutDir)
+	err = schedule.Run(ctx, sc, func(ctx context.Context, asOf time.Time) error {
+		c := cfg
+		c.AsOf = asOf
+		_, err := pipeline.Run(ctx, c)
+		return err
+	})
+	logger.Info("scheduler stopped")
+	return err
+}
