@@ -135,3 +135,30 @@ func TestEmptyFileIsDefaults(t *testing.T) {
 		t.Errorf("config %+v, %v; want defaults with no input and no mail", cfg, err)
 	}
 }
+
+// The example in docs/configuration.md is a valid configuration.
+func TestDocumentedExample(t *testing.T) {
+	b, err := os.ReadFile("../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "```yaml\n")
+	example, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("no yaml example in docs/configuration.md")
+	}
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "exports"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// The mapping format is documented and tested in docs/inputs.md.
+	example = strings.Replace(example, "mapping: mapping.yaml", "", 1)
+	t.Setenv("CXKPI_SMTP_PASSWORD", "example")
+	f, err := LoadFile(writeFile(t, dir, "cxkpi.yaml", example))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Delivery == nil || f.Schedule.Cron == "" || f.BusinessHours == nil {
+		t.Error("the example lost a section")
+	}
+}
