@@ -223,9 +223,16 @@ func jsonlText(t testing.TB, spec Spec, rows [][]string) string {
 // parquetBytes writes rec as a Parquet file with small row groups.
 func parquetBytes(t testing.TB, mem memory.Allocator, rec arrow.Record, opts ...pqarrow.WriterOption) string {
 	t.Helper()
+	return parquetBytesRowGroups(t, mem, rec, 3, opts...)
+}
+
+// parquetBytesRowGroups writes rec as a Parquet file with row groups of
+// at most rows rows.
+func parquetBytesRowGroups(t testing.TB, mem memory.Allocator, rec arrow.Record, rows int64, opts ...pqarrow.WriterOption) string {
+	t.Helper()
 	var buf bytes.Buffer
 	w, err := pqarrow.NewFileWriter(rec.Schema(), &buf,
-		parquet.NewWriterProperties(parquet.WithAllocator(mem), parquet.WithMaxRowGroupLength(3)),
+		parquet.NewWriterProperties(parquet.WithAllocator(mem), parquet.WithMaxRowGroupLength(rows)),
 		pqarrow.NewArrowWriterProperties(append(opts, pqarrow.WithAllocator(mem))...))
 	if err != nil {
 		t.Fatal(err)

@@ -104,7 +104,7 @@ func compile(spec Spec, m TableMapping, loc *time.Location) (*plan, error) {
 	}
 	if m.Delimiter != "" {
 		r, n := utf8.DecodeRuneInString(m.Delimiter)
-		if n != len(m.Delimiter) || r == utf8.RuneError || r == '"' || r == '\r' || r == '\n' || r == 0xFEFF {
+		if n != len(m.Delimiter) || r == utf8.RuneError || r == 0 || r == '"' || r == '\r' || r == '\n' || r == 0xFEFF {
 			return nil, mappingErr("delimiter", "bad delimiter %q, want one character other than a quote or line break", m.Delimiter)
 		}
 		if m.Format != "" && m.Format != FormatCSV {

@@ -209,7 +209,7 @@ func (l *mappingLoader) strings(n *yaml.Node, at string) ([]string, error) {
 	if n.Kind != yaml.SequenceNode {
 		return nil, l.errf(n, at, "want a list, got %s", describeNode(n))
 	}
-	out := make([]string, 0, len(n.Content))
+	var out []string
 	for i, c := range n.Content {
 		p := fmt.Sprintf("%s[%d]", at, i)
 		l.lines[p] = c.Line

@@ -168,6 +168,7 @@ func (r *Reader) Read() (arrow.Record, error) {
 	if err := r.ctx.Err(); err != nil {
 		return nil, r.fail(err)
 	}
+	r.bld.Reserve(r.opt.BatchSize)
 	n := 0
 	for n < r.opt.BatchSize {
 		if r.src == nil {

@@ -162,11 +162,17 @@ func parseTime(s string, loc *time.Location, needZone bool) (int64, bool) {
 	if needZone && !zoned {
 		return 0, false
 	}
+	var us int64
 	if !zoned && loc != nil && loc != time.UTC {
-		return time.Date(year, time.Month(month), day, hour, minute, sec, nsec, loc).UnixMicro(), true
+		us = time.Date(year, time.Month(month), day, hour, minute, sec, nsec, loc).UnixMicro()
+	} else {
+		secs := daysFromCivil(year, month, day)*86400 + int64(hour*3600+minute*60+sec) - int64(offset)
+		us = secs*1_000_000 + int64(nsec/1000)
 	}
-	secs := daysFromCivil(year, month, day)*86400 + int64(hour*3600+minute*60+sec) - int64(offset)
-	return secs*1_000_000 + int64(nsec/1000), true
+	if us < minUnixSec*1_000_000 || us >= (maxUnixSec+1)*1_000_000 {
+		return 0, false // outside years 0000–9999 in UTC
+	}
+	return us, true
 }
 
 // parseUnix parses a decimal number of seconds (scale 1e6) or milliseconds

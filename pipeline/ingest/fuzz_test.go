@@ -1,0 +1,304 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"go.yaml.in/yaml/v3"
+)
+
+func FuzzParseTime(f *testing.F) {
+	for _, tc := range parseTimeTests {
+		f.Add(tc.in)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := ParseTime(s, nil)
+		if ok {
+			again, ok2 := ParseTime(got.Format(time.RFC3339Nano), nil)
+			if !ok2 || !again.Equal(got) {
+				t.Fatalf("ParseTime(%q) = %v, which does not round-trip: %v, %v", s, got, again, ok2)
+			}
+		}
+		// Whatever the standard library reads as RFC 3339, so must we
+		// (but for one-digit hours and offsets of 24 hours and more, which
+		// RFC 3339 forbids).
+		if std, err := time.Parse(time.RFC3339Nano, s); err == nil && std.UTC().Year() >= 0 && std.UTC().Year() <= 9999 &&
+			validOffset(std) && len(s) > 13 && s[13] == ':' {
+			if want := std.UnixMicro(); !ok || got.UnixMicro() != want {
+				t.Fatalf("ParseTime(%q) = %v, %v; time.Parse gives %v", s, got, ok, std)
+			}
+		}
+		// Without an offset, a time reads the same as with the zone's.
+		if ok && !strings.ContainsAny(s[min(len(s), 10):], "Zz+-") && got.Year() > 0 && got.Year() < 9999 {
+			ny, err := time.LoadLocation("America/New_York")
+			if err != nil {
+				t.Skip(err)
+			}
+			local, ok := ParseTime(s, ny)
+			if !ok || local.Sub(got) < 4*time.Hour || local.Sub(got) > 5*time.Hour {
+				t.Fatalf("ParseTime(%q) in New York = %v, UTC %v", s, local, got)
+			}
+		}
+	})
+}
+
+func validOffset(t time.Time) bool {
+	_, off := t.Zone()
+	return off > -24*3600 && off < 24*3600
+}
+
+// FuzzCSVSource reads arbitrary bytes as tickets.csv: no panic, counts
+// that reconcile, and accepted rows that read back unchanged once written
+// as CSV.
+func FuzzCSVSource(f *testing.F) {
+	for _, tc := range ruleTests {
+		if tc.table == Tickets {
+			f.Add([]byte(tc.data))
+		}
+	}
+	csvData, _ := ticketsFixture(20, 3)
+	f.Add([]byte(csvData))
+	f.Add([]byte(ticketsHeader + "\"T1\",\"a\"\"b\",Chat,2024-01-02,,open,,,\" x \",,\n"))
+	f.Add([]byte("ticket_id;channel\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fuzzSource(t, "tickets.csv", data, func(spec Spec, rows [][]string) []byte {
+			return []byte(csvText(t, spec, rows))
+		})
+	})
+}
+
+// FuzzJSONLSource reads arbitrary bytes as tickets.jsonl: no panic,
+// counts that reconcile, and accepted rows that read back unchanged once
+// written as JSON Lines.
+func FuzzJSONLSource(f *testing.F) {
+	_, jsonData := ticketsFixture(20, 3)
+	f.Add([]byte(jsonData))
+	f.Add([]byte(`{"ticket_id":"T1","channel":"email","created_at":"2024-01-02T10:00:00Z","status":"open","reopens":2,"is_complaint":true,"x":[{"y":null}]}` + "\n"))
+	f.Add([]byte(`{"ticket_id":"\u00e9\ud800","channel":"Chat","created_at":"2024-01-02","status":"open","reopens":1e2}`))
+	f.Add([]byte("{}\n\n{\"ticket_id\":1}\n[1]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fuzzSource(t, "tickets.jsonl", data, func(spec Spec, rows [][]string) []byte {
+			return []byte(jsonlText(t, spec, rows))
+		})
+	})
+}
+
+// fuzzSource reads data as the named tickets file, writes the accepted
+// rows back with write, and reads them again.
+func fuzzSource(t *testing.T, name string, data []byte, write func(Spec, [][]string) []byte) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	spec, _ := SpecOf(Tickets)
+	read := func(name string, data []byte) (arrow.Record, []Rejection, error) {
+		var rejs []Rejection
+		r, err := Open(context.Background(), mapFS(map[string]string{name: string(data)}), Tickets, mem,
+			Options{BatchSize: 3, Reject: func(r Rejection) error { rejs = append(rejs, r); return nil }})
+		if err != nil {
+			return nil, nil, err
+		}
+		defer r.Close()
+		var batches []arrow.Record
+		defer func() {
+			for _, b := range batches {
+				b.Release()
+			}
+		}()
+		for {
+			rec, err := r.Read()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return nil, nil, err
+			}
+			batches = append(batches, rec)
+		}
+		c := r.Counts()
+		all := concat(t, mem, r.Schema(), batches)
+		if c.Read != c.Accepted+c.Rejected || c.Accepted != all.NumRows() || c.Rejected != int64(len(rejs)) {
+			t.Fatalf("counts %+v with %d rows and %d rejections", c, all.NumRows(), len(rejs))
+		}
+		return all, rejs, nil
+	}
+	first, _, err := read(name, data)
+	if err != nil {
+		return // a file that cannot be opened or read at all
+	}
+	defer first.Release()
+	rows := make([][]string, first.NumRows())
+	for i := range rows {
+		rows[i] = make([]string, first.NumCols())
+		for j, col := range first.Columns() {
+			rows[i][j] = canonicalCell(col, i)
+		}
+	}
+	again, rejs, err := read(name, write(spec, rows))
+	if err != nil {
+		t.Fatalf("reading accepted rows again: %v", err)
+	}
+	defer again.Release()
+	if len(rejs) > 0 {
+		t.Fatalf("accepted row rejected when read again: %+v", rejs[0])
+	}
+	if !array.RecordEqual(first, again) {
+		t.Fatalf("round trip changed the data:\n%q\n%q", render(first), render(again))
+	}
+}
+
+// canonicalCell renders a cell as contract text: "" for null, RFC 3339
+// times.
+func canonicalCell(col arrow.Array, i int) string {
+	if col.IsNull(i) {
+		return ""
+	}
+	return renderCell(col, i)
+}
+
+// FuzzJSONObject checks the JSON object parser against encoding/json.
+func FuzzJSONObject(f *testing.F) {
+	for _, s := range []string{
+		`{}`, `{"a":1}`, ` {"a":"x\"y","b":[1,{"c":null}],"c":true,"d":-0.5e+3} `, `{"a":"\ud83d\ude00\u00e9"}`,
+		`{"a":01}`, `{"a":1,}`, `[1]`, `{"a":"\x"}`, "{\"a\":\"\xff\"}", `{"a" 1}`, `{"a":tru}`, `{"a":"\ud800x"}`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if strings.Count(s, "[")+strings.Count(s, "{") > maxJSONDepth {
+			return
+		}
+		type member struct {
+			key  string
+			kind jsonKind
+			val  string
+		}
+		var got []member
+		err := parseObject(s, func(_ int, key string, kind jsonKind, val string) {
+			got = append(got, member{key, kind, val})
+		})
+		trimmed := strings.TrimLeft(s, " \t\r\n")
+		valid := json.Valid([]byte(s)) && strings.HasPrefix(trimmed, "{")
+		if (err == nil) != valid {
+			t.Fatalf("parseObject(%q) error %v, but json.Valid says %v", s, err, valid)
+		}
+		if !valid {
+			return
+		}
+		dec := json.NewDecoder(strings.NewReader(s))
+		dec.UseNumber()
+		dec.Token() // {
+		for i := 0; dec.More(); i++ {
+			k, _ := dec.Token()
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				t.Fatal(err)
+			}
+			var v any
+			d := json.NewDecoder(bytes.NewReader(raw))
+			d.UseNumber()
+			d.Decode(&v)
+			m := got[i]
+			var want string
+			switch v := v.(type) {
+			case string:
+				want = v
+			case json.Number:
+				want = string(v)
+			case bool:
+				want = strconv.FormatBool(v)
+			case nil:
+			default:
+				want = string(raw)
+				if m.kind != jsonNested {
+					t.Fatalf("member %d of %q: kind %v, want nested", i, s, m.kind)
+				}
+			}
+			if m.key != k.(string) || (m.kind != jsonNested && m.val != want) {
+				t.Fatalf("member %d of %q: %q=%q, want %q=%q", i, s, m.key, m.val, k, want)
+			}
+		}
+	})
+}
+
+// FuzzLoadMapping loads arbitrary YAML: no panic, and an accepted mapping
+// survives a YAML round trip and compiles for every table.
+func FuzzLoadMapping(f *testing.F) {
+	for _, tc := range mappingErrorTests {
+		f.Add(tc.yaml)
+	}
+	if b, err := os.ReadFile("testdata/zendesk/mapping.yaml"); err == nil {
+		f.Add(string(b))
+	}
+	f.Add("tables:\n  tickets:\n    values: {channel: {\"-\": null, \"x y\": other}}\n    defaults: {reopens: 0}\n")
+	f.Fuzz(func(t *testing.T, doc string) {
+		m, err := LoadMapping(strings.NewReader(doc), "fuzz.yaml")
+		if err != nil {
+			var me *MappingError
+			if !errors.As(err, &me) {
+				t.Fatalf("error %v (%T) is not a *MappingError", err, err)
+			}
+			return
+		}
+		for table, tm := range m.Tables {
+			spec, err := SpecOf(table)
+			if err != nil {
+				t.Fatalf("accepted unknown table %q", table)
+			}
+			if _, err := compile(spec, tm, nil); err != nil {
+				t.Fatalf("accepted mapping of %s does not compile: %v", table, err)
+			}
+		}
+		out, err := yaml.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := LoadMapping(bytes.NewReader(out), "again.yaml")
+		if err != nil {
+			t.Fatalf("mapping written as\n%s\ndoes not load: %v", out, err)
+		}
+		if !reflect.DeepEqual(m, again) {
+			t.Fatalf("round trip changed the mapping:\n%#v\n%#v", m, again)
+		}
+	})
+}
+
+// FuzzCSVDelimiter reads a small table with an arbitrary delimiter.
+func FuzzCSVDelimiter(f *testing.F) {
+	f.Add(";", "a;b")
+	f.Add("\t", "x")
+	f.Fuzz(func(t *testing.T, delim, cell string) {
+		tm := TableMapping{Delimiter: delim}
+		spec, _ := SpecOf(Orders)
+		if _, err := compile(spec, tm, nil); err != nil {
+			return
+		}
+		var b strings.Builder
+		w := csv.NewWriter(&b)
+		w.Comma = []rune(delim)[0]
+		if strings.ContainsRune(cell, '\r') {
+			return // encoding/csv turns \r\n into \n
+		}
+		w.Write([]string{"order_id", "customer_id", "ordered_at", "revenue"})
+		w.Write([]string{"O1", cell, "2024-01-02", "1.5"})
+		w.Flush()
+		res := readAll(t, mapFS(map[string]string{"orders.csv": b.String()}), Orders, Options{Mapping: tm})
+		if res.err != nil {
+			t.Fatal(res.err)
+		}
+		if c := strings.TrimSpace(cell); c != "" && (len(res.rows) != 1 || res.rows[0][1] != c) {
+			t.Fatalf("cell %q read as %q, rejections %+v", cell, res.rows, res.rejs)
+		}
+	})
+}
