@@ -39,9 +39,10 @@
 //	                      [1 − ((α+T)/(α+T+t))^(r+x) ₂F₁(r+x, b+x; a+b+x−1; t/(α+T+t))]
 //	                      · P(alive | x, tx, T)
 //
-// ₂F₁ is gonum's mathext.Hypergeo, always called with an argument in
-// [0, 1). At a = 1 both expectations are 0/0 with a finite limit; within
-// 1e-4 of it they are interpolated linearly between a = 1 ± 1e-4.
+// The ₂F₁ terms are summed as an Euler-transformed series in which the
+// 0/0 of a = 1 cancels term by term, with a quadrature fallback for
+// horizons far beyond the data (expectation.go has the derivation and the
+// domain of each method).
 //
 // # Gamma-Gamma
 //
