@@ -6,11 +6,14 @@ import "math"
 // repeat buying (Fader, Hardie and Lee 2005): while alive, a customer buys
 // at Poisson rate λ ~ Gamma(R, Alpha); after every purchase they drop out
 // with probability p ~ Beta(A, B). Times (Alpha, horizons, recency, age)
-// are in Unit.
+// are in Unit. The methods expect positive, finite parameters.
 type BGNBD struct {
 	R, Alpha, A, B float64
 	Unit           Unit
 }
+
+// valid reports whether every parameter is positive and finite.
+func (m BGNBD) valid() bool { return positive(m.R, m.Alpha, m.A, m.B) }
 
 // LogLikelihood returns the log-likelihood of one customer with x repeat
 // purchases, the last at time tx, observed for a time T after the first:

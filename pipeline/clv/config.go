@@ -16,6 +16,7 @@ const (
 	Weeks
 )
 
+// String returns "days" or "weeks".
 func (u Unit) String() string {
 	switch u {
 	case Days:

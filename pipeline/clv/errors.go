@@ -38,8 +38,10 @@ type InputError struct {
 	Err    error
 }
 
+// Error formats the error as "orders row 12: revenue: non-finite value NaN".
 func (e *InputError) Error() string {
 	return fmt.Sprintf("orders row %d: %s: %v", e.Row, e.Column, e.Err)
 }
 
+// Unwrap returns the underlying error.
 func (e *InputError) Unwrap() error { return e.Err }

@@ -14,7 +14,7 @@ import (
 // CLV"): a customer's transaction values are Gamma(P, ν) with a
 // customer-specific rate ν ~ Gamma(Q, Gamma), independent of the
 // purchase process. Only the mean spend of a customer's repeat purchases
-// enters the model.
+// enters the model. The methods expect positive, finite parameters.
 type GammaGamma struct {
 	P, Q, Gamma float64
 }
@@ -48,14 +48,31 @@ func (m GammaGamma) Mean() float64 {
 //	E[Z | x, mx] = p (γ + mx x) / (px + q − 1)
 //
 // a weighted mean of the population mean and mx. For x = 0 it is
-// [GammaGamma.Mean]. A negative mx (refunds exceeding purchases) is taken
-// as 0.
+// [GammaGamma.Mean]. It is +Inf when px + q ≤ 1 (the posterior mean of
+// 1/ν does not exist). A negative mx (refunds exceeding purchases) is
+// taken as 0.
 func (m GammaGamma) ExpectedValue(x int, mx float64) float64 {
 	if x <= 0 {
 		return m.Mean()
 	}
 	fx := float64(x)
-	return m.P * (m.Gamma + max(mx, 0)*fx) / (m.P*fx + m.Q - 1)
+	d := m.P*fx + m.Q - 1
+	if d <= 0 {
+		return math.Inf(1)
+	}
+	return m.P * (m.Gamma + max(mx, 0)*fx) / d
+}
+
+// valid reports whether every parameter is positive and finite.
+func (m GammaGamma) valid() bool { return positive(m.P, m.Q, m.Gamma) }
+
+func positive(vs ...float64) bool {
+	for _, v := range vs {
+		if !(v > 0) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // ggData is a Gamma-Gamma sample grouped by frequency.

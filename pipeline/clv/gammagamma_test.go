@@ -20,6 +20,7 @@ var ggValueCases = []struct {
 	{"refunds clamp to zero", GammaGamma{P: 2, Q: 3, Gamma: 10}, 4, -5, 2 * 10 / 10.0},
 	{"infinite population mean", GammaGamma{P: 2, Q: 1, Gamma: 10}, 0, 0, math.Inf(1)},
 	{"repeat buyer, q below one", GammaGamma{P: 2, Q: 0.5, Gamma: 10}, 3, 12, 2 * (10 + 36) / 5.5},
+	{"px + q below one", GammaGamma{P: 0.1, Q: 0.5, Gamma: 10}, 2, 12, math.Inf(1)},
 }
 
 func TestGammaGammaExpectedValue(t *testing.T) {

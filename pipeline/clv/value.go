@@ -89,7 +89,7 @@ type Predictions struct {
 	// Margin × Horizon.Value(…, ExpectedValue).
 	CLV []float64
 	// Historical is the historical CLV: the customer's gross margin so far
-	// (Summary.GrossMargin).
+	// (the Summary.GrossMargin slice itself, not a copy).
 	Historical []float64
 }
 
@@ -99,6 +99,9 @@ type Predictions struct {
 // at the Gamma-Gamma population mean spend, so Predict returns an error
 // wrapping [ErrInfiniteMean] when there are such customers and gg.Q ≤ 1.
 func Predict(ctx context.Context, s *Summary, bg BGNBD, gg GammaGamma, cfg ValueConfig) (*Predictions, error) {
+	if !bg.valid() || !gg.valid() {
+		return nil, fmt.Errorf("clv: predict: invalid model parameters %+v, %+v", bg, gg)
+	}
 	if bg.Unit != s.Unit {
 		return nil, fmt.Errorf("clv: predict: BG/NBD model in %v, summary in %v", bg.Unit, s.Unit)
 	}

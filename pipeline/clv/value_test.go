@@ -112,6 +112,8 @@ var predictErrorCases = []struct {
 	{"discount of -100 %", nil, GammaGamma{P: 6, Q: 4, Gamma: 15}, ValueConfig{AnnualDiscountRate: -1}, nil},
 	{"margin above one", nil, GammaGamma{P: 6, Q: 4, Gamma: 15}, ValueConfig{Margin: 2}, nil},
 	{"infinite mean spend", nil, GammaGamma{P: 6, Q: 0.9, Gamma: 15}, ValueConfig{}, ErrInfiniteMean},
+	{"zero BG/NBD parameters", func(m BGNBD) BGNBD { return BGNBD{Unit: m.Unit} }, GammaGamma{P: 6, Q: 4, Gamma: 15}, ValueConfig{}, nil},
+	{"NaN Gamma-Gamma parameter", nil, GammaGamma{P: 6, Q: 4, Gamma: math.NaN()}, ValueConfig{}, nil},
 }
 
 func TestPredictErrors(t *testing.T) {
