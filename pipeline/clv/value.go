@@ -175,6 +175,8 @@ func (p *Predictions) Schema() *arrow.Schema {
 		{Name: "expected_value", Type: f64},
 		{Name: "clv", Type: f64},
 		{Name: "historical_clv", Type: f64},
+		{Name: "clv_decile", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "at_risk", Type: arrow.FixedWidthTypes.Boolean},
 	}, &meta)
 }
 
@@ -193,5 +195,8 @@ func (p *Predictions) Record(mem memory.Allocator) arrow.Record {
 	for i, col := range [][]float64{s.Recency, s.Age, s.Monetary, p.PAlive, p.ExpectedPurchases, p.ExpectedValue, p.CLV, p.Historical} {
 		b.Field(i+2).(*array.Float64Builder).AppendValues(col, nil)
 	}
+	decile, atRisk := p.Segments()
+	b.Field(10).(*array.Int64Builder).AppendValues(decile, nil)
+	b.Field(11).(*array.BooleanBuilder).AppendValues(atRisk, nil)
 	return b.NewRecord()
 }

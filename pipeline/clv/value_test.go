@@ -150,7 +150,7 @@ func TestPredictionsRecord(t *testing.T) {
 	}
 	rec := p.Record(mem)
 	defer rec.Release()
-	if rec.NumRows() != int64(s.Len()) || rec.NumCols() != 10 {
+	if rec.NumRows() != int64(s.Len()) || rec.NumCols() != 12 {
 		t.Fatalf("got %d rows × %d columns, want %d × 10", rec.NumRows(), rec.NumCols(), s.Len())
 	}
 	ids := rec.Column(0).(*array.String)
