@@ -82,6 +82,8 @@ type ParseError struct {
 	Err    error
 }
 
+// Error returns the error as file:line:column: field: reason, leaving out
+// the column and the field when the error concerns the whole row.
 func (e *ParseError) Error() string {
 	b := make([]byte, 0, 64)
 	b = append(b, e.File...)
@@ -113,6 +115,7 @@ type MappingError struct {
 	Err  error
 }
 
+// Error returns the error as name:line: path: reason.
 func (e *MappingError) Error() string {
 	var s string
 	switch {

@@ -63,9 +63,11 @@ type TableMapping struct {
 	Defaults map[string]string `yaml:"defaults,omitempty"`
 }
 
-// defaultExts are the file name endings tried, in order, for a table
-// without mapped files.
-var defaultExts = [...]string{".csv", ".csv.gz", ".jsonl", ".ndjson", ".jsonl.gz", ".parquet"}
+// defaultExts returns the file name endings tried for a table without
+// mapped files.
+func defaultExts() []string {
+	return []string{".csv", ".csv.gz", ".jsonl", ".ndjson", ".jsonl.gz", ".parquet"}
+}
 
 // formatOf returns the format implied by a file name, or "".
 func formatOf(name string) string {

@@ -71,7 +71,7 @@ type inputFile struct {
 func resolve(fsys fs.FS, t Table, p *plan) ([]inputFile, error) {
 	var names []string
 	if len(p.files) == 0 {
-		for _, ext := range defaultExts {
+		for _, ext := range defaultExts() {
 			name := string(t) + ext
 			if _, err := fs.Stat(fsys, name); err == nil {
 				names = append(names, name)

@@ -43,6 +43,7 @@ const (
 	Bool
 )
 
+// String returns the kind's name as docs/inputs.md writes it.
 func (k Kind) String() string {
 	switch k {
 	case String:
