@@ -302,3 +302,28 @@ func FuzzCSVDelimiter(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParquetSource reads damaged Parquet files: the reader must return
+// an error, never panic.
+func FuzzParquetSource(f *testing.F) {
+	mem := memory.NewGoAllocator()
+	spec, _ := SpecOf(Tickets)
+	rec := typedRecord(f, mem, spec, conformanceCases[0].rows)
+	f.Add([]byte(parquetBytes(f, mem, rec)))
+	rec.Release()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := Open(context.Background(), mapFS(map[string]string{"tickets.parquet": string(data)}), Tickets, mem,
+			Options{Reject: func(Rejection) error { return nil }})
+		if err != nil {
+			return
+		}
+		defer r.Close()
+		for {
+			rec, err := r.Read()
+			if err != nil {
+				return
+			}
+			rec.Release()
+		}
+	})
+}

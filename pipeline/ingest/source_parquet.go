@@ -55,6 +55,7 @@ func newParquetSource(ctx context.Context, fsys fs.FS, name string, p *plan, mem
 			s.close()
 		}
 	}()
+	defer recoverParquet(name, &err) // runs first: a panic becomes err, and the file is closed
 	ras, ok := f.(parquet.ReaderAtSeeker)
 	if !ok {
 		// Parquet keeps its index at the end of the file: without random
@@ -121,6 +122,14 @@ func newParquetSource(ctx context.Context, fsys fs.FS, name string, p *plan, mem
 	return s, nil
 }
 
+// recoverParquet turns a panic of the Parquet library on a damaged file
+// into an error naming the file.
+func recoverParquet(name string, err *error) {
+	if v := recover(); v != nil {
+		*err = fmt.Errorf("ingest: read %s: damaged Parquet file: %v", name, v)
+	}
+}
+
 // spill copies r into a temporary file, positioned at its start.
 func spill(r io.Reader) (*os.File, error) {
 	tmp, err := os.CreateTemp("", "cxkpi-ingest-*.parquet")
@@ -154,7 +163,8 @@ func supportedType(dt arrow.DataType) bool {
 	return false
 }
 
-func (s *parquetSource) next(raws []rawValue) (int, error) {
+func (s *parquetSource) next(raws []rawValue) (_ int, err error) {
+	defer recoverParquet(s.name, &err)
 	for s.rec == nil || s.row >= int(s.rec.NumRows()) {
 		rec, err := s.rr.Read()
 		if err != nil {
