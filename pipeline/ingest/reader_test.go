@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -406,5 +407,43 @@ func TestCorruptGzip(t *testing.T) {
 			t.Errorf("Read error %v, want a read error naming tickets.csv.gz", err)
 		}
 		break
+	}
+}
+
+func TestEmptyInputs(t *testing.T) {
+	mem := checkedMem(t)
+	spec, _ := SpecOf(Tickets)
+	empty := typedRecord(t, mem, spec, nil)
+	defer empty.Release()
+	fsys := mapFS(map[string]string{
+		"tickets.csv":     ticketsHeader,
+		"tickets.jsonl":   "\n\n",
+		"tickets.parquet": parquetBytes(t, mem, empty),
+	})
+	var logs bytes.Buffer
+	res := readAll(t, fsys, Tickets, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if res.err != nil || len(res.rows) != 0 || res.counts != (Counts{}) {
+		t.Errorf("read %d rows, counts %+v, error %v; want nothing", len(res.rows), res.counts, res.err)
+	}
+	for _, name := range []string{"tickets.csv", "tickets.jsonl", "tickets.parquet"} {
+		if !strings.Contains(logs.String(), "file="+name) {
+			t.Errorf("log does not mention %s:\n%s", name, logs.String())
+		}
+	}
+}
+
+func TestParquetMissingColumn(t *testing.T) {
+	mem := checkedMem(t)
+	b := array.NewRecordBuilder(mem, arrow.NewSchema([]arrow.Field{
+		{Name: "ticket_id", Type: arrow.BinaryTypes.String},
+		{Name: "channel", Type: arrow.BinaryTypes.String},
+		{Name: "status", Type: arrow.BinaryTypes.String},
+	}, nil))
+	defer b.Release()
+	rec := b.NewRecord()
+	defer rec.Release()
+	_, err := Open(context.Background(), mapFS(map[string]string{"tickets.parquet": parquetBytes(t, mem, rec)}), Tickets, mem, Options{Strict: true})
+	if !errors.Is(err, ErrMissingColumn) || !strings.Contains(err.Error(), "tickets.parquet") || !strings.Contains(err.Error(), "created_at") {
+		t.Errorf("Open error %v, want ErrMissingColumn naming tickets.parquet and created_at", err)
 	}
 }
