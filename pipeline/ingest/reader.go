@@ -158,9 +158,13 @@ func (r *Reader) Schema() *arrow.Schema { return r.schema }
 // Counts returns the rows read, accepted and rejected so far.
 func (r *Reader) Counts() Counts { return r.counts }
 
+// cancelEvery is how many rows a batch may read between checks of the
+// context, for batches that take long because most rows are rejected.
+const cancelEvery = 1 << 16
+
 // Read returns the next record batch, which the caller releases. It
 // returns io.EOF after the last batch. The context given to [Open] is
-// checked before each batch.
+// checked before each batch, and within a batch every 65536 rows read.
 func (r *Reader) Read() (arrow.Record, error) {
 	if r.err != nil {
 		return nil, r.err
@@ -191,6 +195,11 @@ func (r *Reader) Read() (arrow.Record, error) {
 			return nil, r.fail(fmt.Errorf("ingest: read %s: %w", r.files[r.cur].name, err))
 		}
 		r.counts.Read++
+		if r.counts.Read%cancelEvery == 0 {
+			if err := r.ctx.Err(); err != nil {
+				return nil, r.fail(err)
+			}
+		}
 		if re == nil {
 			re = r.plan.convert(r.raws, r.cells)
 		}

@@ -123,10 +123,13 @@ func newParquetSource(ctx context.Context, fsys fs.FS, name string, p *plan, mem
 }
 
 // recoverParquet turns a panic of the Parquet library on a damaged file
-// into an error naming the file.
+// into an error, naming the file unless name is "".
 func recoverParquet(name string, err *error) {
 	if v := recover(); v != nil {
-		*err = fmt.Errorf("ingest: read %s: damaged Parquet file: %v", name, v)
+		*err = fmt.Errorf("damaged Parquet file: %v", v)
+		if name != "" {
+			*err = fmt.Errorf("ingest: read %s: %w", name, *err)
+		}
 	}
 }
 
@@ -164,7 +167,7 @@ func supportedType(dt arrow.DataType) bool {
 }
 
 func (s *parquetSource) next(raws []rawValue) (_ int, err error) {
-	defer recoverParquet(s.name, &err)
+	defer recoverParquet("", &err) // the reader names the file
 	for s.rec == nil || s.row >= int(s.rec.NumRows()) {
 		rec, err := s.rr.Read()
 		if err != nil {
