@@ -6,6 +6,7 @@ package cxkpi
 import (
 	"embed"
 	"io/fs"
+	"time"
 )
 
 //go:embed testdata/sample
@@ -23,3 +24,8 @@ func Sample() fs.FS {
 	}
 	return sub
 }
+
+// SampleLastDay is the last day of the embedded sample (it was generated
+// with -months 6 and the default end, 2026-11-01): the as-of date of a run
+// on the sample that names none.
+func SampleLastDay() time.Time { return time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC) }

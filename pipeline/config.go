@@ -18,8 +18,8 @@ import (
 )
 
 // Config configures one run. The zero value plus an Input is a usable
-// configuration: monthly KPIs in UTC for the latest period with data,
-// written under ./out.
+// configuration: monthly KPIs in UTC for the month of yesterday, written
+// under ./out.
 type Config struct {
 	Input     fs.FS          // the exports, one or more files per table
 	InputName string         // how the input is named in logs and the summary
@@ -30,8 +30,8 @@ type Config struct {
 	KPI kpi.Options // grain, time zone and metric options
 
 	// AsOf selects the report period: the one containing AsOf. The zero
-	// value selects the latest period holding data. Periods after it are
-	// left out of the outputs.
+	// value means yesterday in the reporting time zone, the period a
+	// nightly run reports. Periods after it are left out of the outputs.
 	AsOf time.Time
 
 	OutDir  string // parent of the run directories, default "out"
@@ -80,6 +80,9 @@ func (c *Config) EnsureDefaults() {
 	}
 	if c.KPI.Logger == nil {
 		c.KPI.Logger = c.Logger
+	}
+	if c.AsOf.IsZero() {
+		c.AsOf = c.Now().In(c.KPI.Location).AddDate(0, 0, -1)
 	}
 }
 

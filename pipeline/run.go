@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strconv"
 	"time"
 
 	"github.com/cxkpi/cxkpi/pipeline/ingest"
@@ -22,10 +20,11 @@ import (
 
 // Output file names inside a run directory.
 const (
-	KPIFile        = "kpis.parquet"
-	ReportFile     = "report.pdf"
-	QuarantineFile = "quarantine.csv"
-	SummaryFile    = "summary.json"
+	KPIFile           = "kpis.parquet"
+	ReportFile        = "report.pdf"
+	QuarantineFile    = "quarantine.csv"
+	QuarantineParquet = "quarantine.parquet"
+	SummaryFile       = "summary.json"
 )
 
 // Summary describes a finished run. It is written as summary.json beside
@@ -39,7 +38,9 @@ type Summary struct {
 	PeriodEnd   time.Time      `json:"period_end"`
 	Dir         string         `json:"dir"`
 	Tables      []TableSummary `json:"tables"`
+	AsOf        time.Time      `json:"as_of"`
 	Notes       []kpi.Note     `json:"notes,omitempty"`
+	ModelNotes  []string       `json:"model_notes,omitempty"`
 	KPIRows     int            `json:"kpi_rows"`
 	Outputs     []string       `json:"outputs"`
 	Delivery    *Delivery      `json:"delivery,omitempty"`
@@ -105,19 +106,31 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	q, err := newQuarantine(filepath.Join(stage, QuarantineFile))
+	// The report period is the one containing AsOf; KPIs run up to its end
+	// and the models observe the customers until then.
+	cal := engine.Calendar()
+	p := cal.Number(cfg.AsOf)
+	end := cal.Start(p + 1)
+	sum.AsOf = cfg.AsOf
+	sum.Period, sum.PeriodStart, sum.PeriodEnd = cal.Label(p), cal.Start(p).UTC(), end.UTC()
+	engine.Until(end)
+	mdl, err := newModels(cfg, end)
+	if err != nil {
+		return nil, err
+	}
+	q, err := newQuarantine(filepath.Join(stage, QuarantineFile), filepath.Join(stage, QuarantineParquet), cfg.Alloc)
 	if err != nil {
 		return nil, err
 	}
 	defer q.close()
 	for _, t := range ingest.Tables() {
-		ts, err := readTable(ctx, cfg, t, engine, q)
+		ts, err := readTable(ctx, cfg, t, engine, mdl, q)
 		if err != nil {
 			return nil, err
 		}
 		sum.Tables = append(sum.Tables, ts)
 	}
-	if err := q.close(); err != nil {
+	if err := q.commit(); err != nil {
 		return nil, err
 	}
 
@@ -126,11 +139,18 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	for _, n := range sum.Notes {
 		log.Warn("rows not usable for KPIs", "table", string(n.Table), "rows", n.Rows, "reason", n.Text)
 	}
-	cal := engine.Calendar()
-	p := reportPeriod(cal, rows, cfg.AsOf, cfg.Now())
-	rows = upTo(rows, cal.Start(p+1))
-	sum.Period, sum.PeriodStart, sum.PeriodEnd = cal.Label(p), cal.Start(p).UTC(), cal.Start(p+1).UTC()
 	sum.KPIRows = len(rows)
+	present := map[ingest.Table]bool{}
+	for _, t := range sum.Tables {
+		present[t.Table] = t.Present
+	}
+	sum.ModelNotes, err = mdl.write(ctx, stage, cfg.Alloc, present[ingest.Orders], present[ingest.Customers])
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range sum.ModelNotes {
+		log.Warn("model not fitted", "note", n)
+	}
 
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -151,7 +171,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 
 	dir := filepath.Join(cfg.OutDir, string(cfg.KPI.Grain)+"="+sum.Period)
 	sum.Dir = dir
-	sum.Outputs = []string{KPIFile, ReportFile, QuarantineFile, SummaryFile}
+	sum.Outputs = []string{KPIFile, ReportFile, QuarantineFile, QuarantineParquet, CohortFile, CustomerFile, ModelFitFile, SummaryFile}
 	sum.Finished = cfg.Now().UTC()
 	if err := writeJSON(filepath.Join(stage, SummaryFile), sum); err != nil {
 		return nil, err
@@ -203,8 +223,9 @@ func deliver(ctx context.Context, cfg Config, report reports.Report, sum *Summar
 	return nil
 }
 
-// readTable streams table t into the engine, quarantining bad rows.
-func readTable(ctx context.Context, cfg Config, t ingest.Table, engine *kpi.Engine, q *quarantine) (TableSummary, error) {
+// readTable streams table t into the KPI engine and the models,
+// quarantining bad rows.
+func readTable(ctx context.Context, cfg Config, t ingest.Table, engine *kpi.Engine, mdl *models, q *quarantine) (TableSummary, error) {
 	ts := TableSummary{Table: t}
 	reasons := map[string]int64{}
 	opt := ingest.Options{
@@ -238,6 +259,9 @@ func readTable(ctx context.Context, cfg Config, t ingest.Table, engine *kpi.Engi
 			return ts, err
 		}
 		err = engine.Add(t, rec)
+		if err == nil {
+			err = mdl.add(t, rec)
+		}
 		rec.Release()
 		if err != nil {
 			return ts, err
@@ -275,35 +299,6 @@ func reasonClass(r ingest.Rejection) string {
 	return s
 }
 
-// reportPeriod returns the period containing asOf or, when asOf is zero,
-// the latest period holding KPI rows (the current one if there are none).
-func reportPeriod(cal *kpi.Calendar, rows []kpi.Row, asOf, now time.Time) int32 {
-	if !asOf.IsZero() {
-		return cal.Number(asOf)
-	}
-	if len(rows) == 0 {
-		return cal.Number(now)
-	}
-	latest := rows[0].PeriodStart
-	for _, r := range rows {
-		if r.PeriodStart.After(latest) {
-			latest = r.PeriodStart
-		}
-	}
-	return cal.Number(latest)
-}
-
-// upTo keeps the rows of periods starting before end.
-func upTo(rows []kpi.Row, end time.Time) []kpi.Row {
-	out := rows[:0:0]
-	for _, r := range rows {
-		if r.PeriodStart.Before(end) {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 func quality(tables []TableSummary) []reports.TableQuality {
 	var out []reports.TableQuality
 	for _, t := range tables {
@@ -312,46 +307,6 @@ func quality(tables []TableSummary) []reports.TableQuality {
 		}
 	}
 	return out
-}
-
-// quarantine writes rejected rows to a CSV file a person can open.
-type quarantine struct {
-	f *os.File
-	w *csv.Writer
-}
-
-func newQuarantine(path string) (*quarantine, error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("create quarantine: %w", err)
-	}
-	q := &quarantine{f: f, w: csv.NewWriter(f)}
-	if err := q.w.Write([]string{"table", "file", "line", "column", "field", "reason", "raw"}); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("write quarantine: %w", err)
-	}
-	return q, nil
-}
-
-func (q *quarantine) write(r ingest.Rejection) error {
-	return q.w.Write([]string{string(r.Table), r.File, strconv.Itoa(r.Line), strconv.Itoa(r.Column), r.Field, r.Reason, r.Raw})
-}
-
-// close flushes and closes the file; later calls do nothing.
-func (q *quarantine) close() error {
-	if q.f == nil {
-		return nil
-	}
-	q.w.Flush()
-	err := q.w.Error()
-	if cerr := q.f.Close(); err == nil {
-		err = cerr
-	}
-	q.f = nil
-	if err != nil {
-		return fmt.Errorf("write quarantine: %w", err)
-	}
-	return nil
 }
 
 func writeJSON(path string, v any) error {

@@ -33,6 +33,7 @@ func testConfig(t *testing.T, input fstest.MapFS) Config {
 	cfg := Config{
 		Input:  input,
 		OutDir: t.TempDir(),
+		AsOf:   time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC), // the fixtures' and the sample's last month
 		Now:    func() time.Time { return fixedNow },
 		Logger: slog.New(slog.DiscardHandler),
 	}
@@ -231,6 +232,15 @@ func TestSampleRunEndToEnd(t *testing.T) {
 	if lines := int64(bytes.Count(b, []byte("\n"))) - 1; lines < rejected {
 		t.Errorf("quarantine.csv has %d lines for %d rejected rows", lines, rejected)
 	}
+	for _, name := range []string{CohortFile, CustomerFile, ModelFitFile, QuarantineParquet} {
+		n, bad := scanParquet(t, filepath.Join(sum.Dir, name))
+		if n == 0 || bad != 0 {
+			t.Errorf("%s: %d rows, %d NaN or infinite values; want rows and no NaN", name, n, bad)
+		}
+	}
+	if len(sum.ModelNotes) != 0 {
+		t.Errorf("models not fitted on the sample: %v", sum.ModelNotes)
+	}
 	for _, name := range []string{KPIFile, ReportFile, SummaryFile} {
 		if st, err := os.Stat(filepath.Join(sum.Dir, name)); err != nil || st.Size() == 0 {
 			t.Errorf("%s missing or empty: %v", name, err)
@@ -326,4 +336,36 @@ func TestMissingInputTableIsSkipped(t *testing.T) {
 			t.Errorf("metric %s reported without a tickets export", r.metric)
 		}
 	}
+}
+
+// scanParquet reads a Parquet file back and counts its rows and its NaN or
+// infinite float values.
+func scanParquet(t *testing.T, path string) (rows int64, bad int) {
+	t.Helper()
+	pf, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Close()
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 4096}, memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := fr.ReadTable(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tbl.Release()
+	for i := 0; i < int(tbl.NumCols()); i++ {
+		for _, chunk := range tbl.Column(i).Data().Chunks() {
+			if f, ok := chunk.(*array.Float64); ok {
+				for j, v := range f.Float64Values() {
+					if f.IsValid(j) && (math.IsNaN(v) || math.IsInf(v, 0)) {
+						bad++
+					}
+				}
+			}
+		}
+	}
+	return tbl.NumRows(), bad
 }

@@ -68,7 +68,7 @@ func TestGenThenRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	stdout.Reset()
-	err := run(context.Background(), []string{"run", "-input", in, "-out", out, "-grain", "week", "-tz", "Europe/Lisbon", "-log-format", "json"}, &stdout, &stderr)
+	err := run(context.Background(), []string{"run", "-input", in, "-out", out, "-grain", "week", "-tz", "Europe/Lisbon", "-as-of", "2026-10-31", "-log-format", "json"}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, stderr.String())
 	}
@@ -76,7 +76,7 @@ func TestGenThenRun(t *testing.T) {
 	if !strings.HasPrefix(line, "ok week ") || !strings.Contains(line, " 0 rejected") || strings.Count(line, "\n") != 1 {
 		t.Errorf("summary line = %q, want one line starting with \"ok week\" and 0 rejected", line)
 	}
-	matches, _ := filepath.Glob(filepath.Join(out, "week=*", "kpis.parquet"))
+	matches, _ := filepath.Glob(filepath.Join(out, "week=2026-W44", "kpis.parquet"))
 	if len(matches) != 1 {
 		t.Errorf("found %v, want one week=*/kpis.parquet", matches)
 	}

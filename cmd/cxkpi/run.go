@@ -16,6 +16,9 @@ import (
 	"github.com/cxkpi/cxkpi/pipeline/schedule"
 )
 
+// sampleName names the embedded sample as the run's input.
+const sampleName = "embedded sample"
+
 // runFlags are the flags of run that override the configuration file.
 type runFlags struct {
 	config, input, mapping, grain, tz, out, asOf, from, to string
@@ -31,7 +34,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.grain, "grain", "month", "period grain: day, week, month, quarter or year")
 	fs.StringVar(&f.tz, "tz", "UTC", "reporting time zone (IANA name, e.g. Europe/Lisbon)")
 	fs.StringVar(&f.out, "out", "out", "output directory; each run writes <out>/<grain>=<period>/")
-	fs.StringVar(&f.asOf, "as-of", "", "report the period containing this date (YYYY-MM-DD, in -tz); default: the latest period with data")
+	fs.StringVar(&f.asOf, "as-of", "", "report the period containing this date (YYYY-MM-DD, in -tz); default: yesterday (for the embedded sample, its last day)")
 	fs.StringVar(&f.from, "from", "", "backfill: first date of a range of periods to report (with -to)")
 	fs.StringVar(&f.to, "to", "", "backfill: last date of the range (with -from)")
 	fs.BoolVar(&f.strict, "strict", false, "fail on the first malformed row instead of quarantining it")
@@ -113,6 +116,11 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	if !backfill {
+		if asOf.IsZero() && cfg.InputName == sampleName {
+			// The sample is history: report its last month, not yesterday's.
+			l := cxkpi.SampleLastDay()
+			asOf = time.Date(l.Year(), l.Month(), l.Day(), 12, 0, 0, 0, cfg.KPI.Location)
+		}
 		return once(ctx, asOf)
 	}
 	next := func(t time.Time) time.Time { return cal.Start(cal.Number(t) + 1) }
@@ -179,7 +187,7 @@ func (f *runFlags) build(set map[string]bool) (pipeline.Config, error) {
 		cfg.Input, cfg.InputName = os.DirFS(f.input), f.input
 	}
 	if cfg.Input == nil {
-		cfg.Input, cfg.InputName = cxkpi.Sample(), "embedded sample"
+		cfg.Input, cfg.InputName = cxkpi.Sample(), sampleName
 	}
 	if f.mapping != "" {
 		r, err := os.Open(f.mapping)

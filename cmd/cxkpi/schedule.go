@@ -44,7 +44,7 @@ func scheduleCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	if cfg.Input == nil {
-		cfg.Input, cfg.InputName = cxkpi.Sample(), "embedded sample"
+		cfg.Input, cfg.InputName = cxkpi.Sample(), sampleName
 	}
 	cfg.Logger = logger
 	cfg.EnsureDefaults()

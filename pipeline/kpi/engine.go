@@ -3,6 +3,7 @@ package kpi
 import (
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
 
@@ -21,6 +22,7 @@ type Engine struct {
 	present map[ingest.Table]bool
 	dicts   [numDims]dict
 	notes   map[noteKey]int64
+	until   *time.Time // see Until
 
 	tickets   ticketStore
 	customers customerStore
@@ -119,6 +121,11 @@ func newSeries[V any](obs []observer[V]) []series[V] {
 	}
 	return out
 }
+
+// Until makes [Engine.Rows] report the periods up to the one ending at
+// end (exclusive) and no later, whether or not they hold data: the
+// periods of a report that ends at end.
+func (e *Engine) Until(end time.Time) { e.until = &end }
 
 // Calendar returns the engine's period calendar.
 func (e *Engine) Calendar() *Calendar { return e.cal }

@@ -81,6 +81,26 @@ func compute(t testing.TB, in input, opt Options, batch int, inspect func(*Engin
 	if err != nil {
 		t.Fatal(err)
 	}
+	feedBatches(t, mem, e, in, batch)
+	rows := e.Rows()
+	if inspect != nil {
+		inspect(e)
+	}
+	return rows
+}
+
+// feed gives the engine every table of in in one batch each.
+func feed(t testing.TB, e *Engine, in input) {
+	t.Helper()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	feedBatches(t, mem, e, in, 1<<30)
+}
+
+// feedBatches gives the engine every table of in, sliced into batches of
+// at most batch rows.
+func feedBatches(t testing.TB, mem memory.Allocator, e *Engine, in input, batch int) {
+	t.Helper()
 	for _, table := range in.tables {
 		e.Begin(table)
 		rec := record(t, mem, table, in.rows[table])
@@ -93,11 +113,6 @@ func compute(t testing.TB, in input, opt Options, batch int, inspect func(*Engin
 		}
 		rec.Release()
 	}
-	rows := e.Rows()
-	if inspect != nil {
-		inspect(e)
-	}
-	return rows
 }
 
 // find returns the row of metric in the period starting at start for the

@@ -1,6 +1,7 @@
 package kpi
 
 import (
+	"log/slog"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -316,4 +317,35 @@ func mustZone(t testing.TB, name string) *time.Location {
 		t.Fatal(err)
 	}
 	return loc
+}
+
+// Until extends the table to the report period, with null rows where it
+// holds no data, and cuts the periods after it.
+func TestUntil(t *testing.T) {
+	var rows []Row
+	mem := handFixture()
+	for _, tc := range []struct {
+		end          string
+		last         string
+		wantLastNull bool
+	}{
+		{"2027-01-01T00:00:00Z", "2026-12-01T00:00:00Z", true},
+		{"2026-11-01T00:00:00Z", "2026-10-01T00:00:00Z", false},
+	} {
+		e, err := New(Options{Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Until(mustTime(t, tc.end))
+		feed(t, e, mem)
+		rows = e.Rows()
+		last := rows[len(rows)-1].PeriodStart
+		if !last.Equal(mustTime(t, tc.last)) {
+			t.Errorf("until %s: last period %s, want %s", tc.end, last, tc.last)
+		}
+		r := find(t, rows, "csat", tc.last, "all")
+		if r.Value.Valid == tc.wantLastNull {
+			t.Errorf("until %s: csat of the last period = %v", tc.end, r.Value)
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
 
@@ -120,6 +121,17 @@ func (e *Engine) Rows() []Row {
 	}
 	if l, h, ok := e.customers.span(e.cal); ok && !found {
 		lo, hi, found = l, h, true
+	}
+	if e.until != nil {
+		// Report up to the period ending at until, even without data there.
+		last := e.cal.Number(e.until.Add(-time.Nanosecond))
+		if !found {
+			lo, found = last, true
+		}
+		hi = last
+		if lo > hi {
+			return nil
+		}
 	}
 	if !found {
 		return nil

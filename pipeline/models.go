@@ -1,0 +1,233 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+
+	"github.com/cxkpi/cxkpi/pipeline/clv"
+	"github.com/cxkpi/cxkpi/pipeline/cohort"
+	"github.com/cxkpi/cxkpi/pipeline/ingest"
+	"github.com/cxkpi/cxkpi/pipeline/kpi"
+	"github.com/cxkpi/cxkpi/reports"
+)
+
+// Model output files.
+const (
+	CohortFile   = "cohort_retention.parquet"
+	CustomerFile = "customer_clv.parquet"
+	ModelFitFile = "model_fit.parquet"
+)
+
+// CLV model settings: a year's horizon, discounted at 10 % a year, with
+// recency and age in weeks as in the published models.
+const (
+	clvHorizonMonths = 12
+	clvDiscountRate  = 0.10
+	clvAverageMargin = 0.3 // for orders without cost
+)
+
+// FitRow is one estimated parameter of a model, for model_fit.parquet.
+type FitRow struct {
+	Model     string  // "bgnbd", "gamma_gamma", "sbg"
+	Scope     string  // "all", or the cohort an sBG fit describes (its start, YYYY-MM-DD)
+	Parameter string  // r, alpha, a, b; p, q, gamma; alpha, beta
+	Value     float64 // the estimate
+	LogLik    float64 // the model's maximized log-likelihood
+	N         int64   // customers the fit covers
+}
+
+// FitSchema is the schema of model_fit.parquet.
+func FitSchema() *arrow.Schema {
+	return arrow.NewSchema([]arrow.Field{
+		{Name: "model", Type: arrow.BinaryTypes.String},
+		{Name: "scope", Type: arrow.BinaryTypes.String},
+		{Name: "parameter", Type: arrow.BinaryTypes.String},
+		{Name: "value", Type: arrow.PrimitiveTypes.Float64},
+		{Name: "log_likelihood", Type: arrow.PrimitiveTypes.Float64},
+		{Name: "n", Type: arrow.PrimitiveTypes.Int64},
+	}, nil)
+}
+
+// models feeds the cohort and CLV models with the same batches as the
+// KPIs, and writes their tables.
+type models struct {
+	orders  *cohort.Builder // acquisition by first order
+	signups *cohort.Builder // acquisition by signup, for the sBG projection
+	clv     *clv.Summarizer // nil when the observation end is unknown
+}
+
+// newModels prepares the models for a run whose observation ends with
+// the day before end (the exclusive end of the report period).
+func newModels(cfg Config, end time.Time) (*models, error) {
+	grain := cohort.Month
+	if cfg.KPI.Grain == kpi.Day || cfg.KPI.Grain == kpi.Week {
+		grain = cohort.Week
+	}
+	m := &models{}
+	var err error
+	cc := cohort.Config{Basis: cohort.FirstOrder, Grain: grain, Location: cfg.KPI.Location, AsOf: end}
+	if m.orders, err = cohort.NewBuilder(cc); err != nil {
+		return nil, err
+	}
+	cc.Basis = cohort.Signup
+	if m.signups, err = cohort.NewBuilder(cc); err != nil {
+		return nil, err
+	}
+	last := end.In(cfg.KPI.Location).Add(-time.Nanosecond)
+	m.clv, err = clv.NewSummarizer(clv.Config{
+		End:           time.Date(last.Year(), last.Month(), last.Day(), 0, 0, 0, 0, time.UTC),
+		Unit:          clv.Weeks,
+		Location:      cfg.KPI.Location,
+		AverageMargin: clvAverageMargin,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (m *models) add(t ingest.Table, rec arrow.Record) error {
+	switch t {
+	case ingest.Customers:
+		return m.signups.Add(t, rec)
+	case ingest.Orders:
+		if err := m.orders.Add(t, rec); err != nil {
+			return err
+		}
+		if err := m.signups.Add(t, rec); err != nil {
+			return err
+		}
+		return m.clv.Add(rec)
+	}
+	return nil
+}
+
+// write writes the model tables into dir and returns notes on the models
+// that could not be fitted (too little data is not an error of the run).
+func (m *models) write(ctx context.Context, dir string, mem memory.Allocator, hasOrders, hasCustomers bool) ([]string, error) {
+	var notes []string
+	var fits []FitRow
+	rows := []cohort.Row{}
+	if hasOrders {
+		g, err := m.orders.Grid(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("cohorts: %w", err)
+		}
+		rows = g.Rows()
+	}
+	if err := writeRecord(filepath.Join(dir, CohortFile), cohort.Record(mem, rows)); err != nil {
+		return nil, err
+	}
+	if hasCustomers {
+		g, err := m.signups.Grid(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("signup cohorts: %w", err)
+		}
+		for i, c := range g.Cohorts {
+			surv, err := g.Survivors(i)
+			if err != nil {
+				return nil, err
+			}
+			fit, err := cohort.FitSBG(surv)
+			if err != nil {
+				continue // too young or no churn: nothing to project from
+			}
+			scope := c.Start.In(g.Location).Format("2006-01-02")
+			for _, p := range []struct {
+				name string
+				v    float64
+			}{{"alpha", fit.Alpha}, {"beta", fit.Beta}} {
+				fits = append(fits, FitRow{"sbg", scope, p.name, p.v, fit.LogLik, fit.N})
+			}
+		}
+	}
+	custRec, modelFits, note, err := m.customers(ctx, mem, hasOrders)
+	if err != nil {
+		return nil, err
+	}
+	if note != "" {
+		notes = append(notes, note)
+	}
+	fits = append(modelFits, fits...)
+	if err := writeRecord(filepath.Join(dir, CustomerFile), custRec); err != nil {
+		return nil, err
+	}
+	if err := writeRecord(filepath.Join(dir, ModelFitFile), fitRecord(mem, fits)); err != nil {
+		return nil, err
+	}
+	return notes, nil
+}
+
+// customers fits BG/NBD and Gamma-Gamma and returns the per-customer
+// table. When the models cannot be fitted (no repeat buyers, too few
+// customers) the table is empty and note says why.
+func (m *models) customers(ctx context.Context, mem memory.Allocator, hasOrders bool) (arrow.Record, []FitRow, string, error) {
+	empty := func(note string) (arrow.Record, []FitRow, string, error) {
+		p := &clv.Predictions{Summary: &clv.Summary{}}
+		b := array.NewRecordBuilder(mem, p.Schema())
+		defer b.Release()
+		return b.NewRecord(), nil, note, nil
+	}
+	if !hasOrders {
+		return empty("")
+	}
+	s, err := m.clv.Summary()
+	if errors.Is(err, clv.ErrNoData) {
+		return empty("clv: no orders in the observation window")
+	}
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("clv: %w", err)
+	}
+	bg, bgFit, err := clv.FitBGNBD(ctx, s)
+	if err != nil {
+		return empty(fmt.Sprintf("clv: BG/NBD not fitted: %v", err))
+	}
+	gg, ggFit, err := clv.FitGammaGamma(ctx, s)
+	if err != nil {
+		return empty(fmt.Sprintf("clv: Gamma-Gamma not fitted: %v", err))
+	}
+	p, err := clv.Predict(ctx, s, bg, gg, clv.ValueConfig{Months: clvHorizonMonths, AnnualDiscountRate: clvDiscountRate})
+	if err != nil {
+		return empty(fmt.Sprintf("clv: no predictions: %v", err))
+	}
+	fits := []FitRow{
+		{"bgnbd", "all", "r", bg.R, bgFit.LogLikelihood, int64(bgFit.N)},
+		{"bgnbd", "all", "alpha", bg.Alpha, bgFit.LogLikelihood, int64(bgFit.N)},
+		{"bgnbd", "all", "a", bg.A, bgFit.LogLikelihood, int64(bgFit.N)},
+		{"bgnbd", "all", "b", bg.B, bgFit.LogLikelihood, int64(bgFit.N)},
+		{"gamma_gamma", "all", "p", gg.P, ggFit.LogLikelihood, int64(ggFit.N)},
+		{"gamma_gamma", "all", "q", gg.Q, ggFit.LogLikelihood, int64(ggFit.N)},
+		{"gamma_gamma", "all", "gamma", gg.Gamma, ggFit.LogLikelihood, int64(ggFit.N)},
+	}
+	return p.Record(mem), fits, "", nil
+}
+
+func fitRecord(mem memory.Allocator, rows []FitRow) arrow.Record {
+	b := array.NewRecordBuilder(mem, FitSchema())
+	defer b.Release()
+	for _, r := range rows {
+		b.Field(0).(*array.StringBuilder).Append(r.Model)
+		b.Field(1).(*array.StringBuilder).Append(r.Scope)
+		b.Field(2).(*array.StringBuilder).Append(r.Parameter)
+		b.Field(3).(*array.Float64Builder).Append(r.Value)
+		b.Field(4).(*array.Float64Builder).Append(r.LogLik)
+		b.Field(5).(*array.Int64Builder).Append(r.N)
+	}
+	return b.NewRecord()
+}
+
+// writeRecord writes rec as a Parquet file and releases it.
+func writeRecord(path string, rec arrow.Record) error {
+	defer rec.Release()
+	if err := reports.WriteParquetRecord(path, rec); err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	return nil
+}

@@ -1,0 +1,116 @@
+package pipeline
+
+import (
+	"encoding/csv"
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+
+	"github.com/cxkpi/cxkpi/pipeline/ingest"
+	"github.com/cxkpi/cxkpi/reports"
+)
+
+// QuarantineSchema is the schema of quarantine.parquet: one row per
+// rejected input row, as in quarantine.csv.
+func QuarantineSchema() *arrow.Schema {
+	return arrow.NewSchema([]arrow.Field{
+		{Name: "table", Type: arrow.BinaryTypes.String},
+		{Name: "file", Type: arrow.BinaryTypes.String},
+		{Name: "line", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "column", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "field", Type: arrow.BinaryTypes.String},
+		{Name: "reason", Type: arrow.BinaryTypes.String},
+		{Name: "raw", Type: arrow.BinaryTypes.String},
+	}, nil)
+}
+
+// quarantineBatch is how many rejections are buffered before they are
+// written to the Parquet file, so memory stays bounded however many rows
+// are rejected.
+const quarantineBatch = 8192
+
+// quarantine writes rejected rows to a CSV file a person can open and to a
+// Parquet file for BI tools.
+type quarantine struct {
+	f   *os.File
+	w   *csv.Writer
+	pq  *reports.ParquetWriter
+	bld *array.RecordBuilder
+}
+
+func newQuarantine(csvPath, parquetPath string, mem memory.Allocator) (*quarantine, error) {
+	f, err := os.Create(csvPath)
+	if err != nil {
+		return nil, fmt.Errorf("create quarantine: %w", err)
+	}
+	q := &quarantine{f: f, w: csv.NewWriter(f)}
+	if err := q.w.Write([]string{"table", "file", "line", "column", "field", "reason", "raw"}); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write quarantine: %w", err)
+	}
+	if q.pq, err = reports.CreateParquet(parquetPath, QuarantineSchema(), mem); err != nil {
+		f.Close()
+		return nil, err
+	}
+	q.bld = array.NewRecordBuilder(mem, QuarantineSchema())
+	return q, nil
+}
+
+func (q *quarantine) write(r ingest.Rejection) error {
+	if err := q.w.Write([]string{string(r.Table), r.File, strconv.Itoa(r.Line), strconv.Itoa(r.Column), r.Field, r.Reason, r.Raw}); err != nil {
+		return fmt.Errorf("write quarantine: %w", err)
+	}
+	q.bld.Field(0).(*array.StringBuilder).Append(string(r.Table))
+	q.bld.Field(1).(*array.StringBuilder).Append(r.File)
+	q.bld.Field(2).(*array.Int64Builder).Append(int64(r.Line))
+	q.bld.Field(3).(*array.Int64Builder).Append(int64(r.Column))
+	q.bld.Field(4).(*array.StringBuilder).Append(r.Field)
+	q.bld.Field(5).(*array.StringBuilder).Append(r.Reason)
+	q.bld.Field(6).(*array.StringBuilder).Append(r.Raw)
+	if q.bld.Field(0).Len() >= quarantineBatch {
+		return q.flush()
+	}
+	return nil
+}
+
+func (q *quarantine) flush() error {
+	rec := q.bld.NewRecord()
+	defer rec.Release()
+	if rec.NumRows() == 0 {
+		return nil
+	}
+	return q.pq.Write(rec)
+}
+
+// commit finishes both files.
+func (q *quarantine) commit() error {
+	if err := q.flush(); err != nil {
+		return err
+	}
+	if err := q.pq.Commit(); err != nil {
+		return err
+	}
+	q.w.Flush()
+	err := q.w.Error()
+	if cerr := q.f.Close(); err == nil {
+		err = cerr
+	}
+	q.f = nil
+	if err != nil {
+		return fmt.Errorf("write quarantine: %w", err)
+	}
+	return nil
+}
+
+// close abandons what commit did not finish; it is safe after commit.
+func (q *quarantine) close() {
+	q.bld.Release()
+	q.pq.Close()
+	if q.f != nil {
+		q.f.Close()
+	}
+}
