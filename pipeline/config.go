@@ -41,7 +41,7 @@ type Config struct {
 
 	// Mail, when set, emails the report after the outputs are written.
 	// A failed delivery leaves the outputs in place, is recorded in
-	// summary.json and makes Run return an error wrapping ErrDelivery.
+	// manifest.json and makes Run return an error wrapping ErrDelivery.
 	Mail *mail.Config
 
 	Now    func() time.Time // clock, default time.Now

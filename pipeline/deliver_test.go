@@ -210,11 +210,11 @@ func TestRunDeliveryFailure(t *testing.T) {
 	if !errors.Is(err, ErrDelivery) {
 		t.Fatalf("err = %v, want ErrDelivery", err)
 	}
-	b, err := os.ReadFile(filepath.Join(sum.Dir, SummaryFile))
+	b, err := os.ReadFile(filepath.Join(sum.Dir, ManifestFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var back Summary
+	var back Manifest
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}

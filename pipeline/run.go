@@ -24,28 +24,35 @@ const (
 	ReportFile        = "report.pdf"
 	QuarantineFile    = "quarantine.csv"
 	QuarantineParquet = "quarantine.parquet"
-	SummaryFile       = "summary.json"
+	ManifestFile      = "manifest.json"
 )
 
-// Summary describes a finished run. It is written as summary.json beside
-// the outputs.
-type Summary struct {
-	Input       string         `json:"input"`
-	Grain       kpi.Grain      `json:"grain"`
-	TimeZone    string         `json:"time_zone"`
-	Period      string         `json:"period"`
-	PeriodStart time.Time      `json:"period_start"`
-	PeriodEnd   time.Time      `json:"period_end"`
-	Dir         string         `json:"dir"`
-	Tables      []TableSummary `json:"tables"`
-	AsOf        time.Time      `json:"as_of"`
-	Notes       []kpi.Note     `json:"notes,omitempty"`
-	ModelNotes  []string       `json:"model_notes,omitempty"`
-	KPIRows     int            `json:"kpi_rows"`
-	Outputs     []string       `json:"outputs"`
-	Delivery    *Delivery      `json:"delivery,omitempty"`
-	Started     time.Time      `json:"started"`
-	Finished    time.Time      `json:"finished"`
+// Manifest describes a finished run. It is written as manifest.json and,
+// one row per input table, as run_manifest.parquet beside the outputs.
+// RunID, Started, Finished, DurationMS and Dir differ between two runs of
+// the same inputs; the data files (kpis.parquet and the model tables) do
+// not.
+type Manifest struct {
+	RunID       string        `json:"run_id"`
+	Input       string        `json:"input"`
+	Inputs      []FileInfo    `json:"inputs"`
+	Grain       kpi.Grain     `json:"grain"`
+	TimeZone    string        `json:"time_zone"`
+	AsOf        time.Time     `json:"as_of"`
+	Period      string        `json:"period"`
+	PeriodStart time.Time     `json:"period_start"`
+	PeriodEnd   time.Time     `json:"period_end"`
+	Dir         string        `json:"dir"`
+	Tables      []TableCounts `json:"tables"`
+	Notes       []kpi.Note    `json:"notes,omitempty"`
+	ModelNotes  []string      `json:"model_notes,omitempty"`
+	KPIRows     int           `json:"kpi_rows"`
+	Outputs     []FileInfo    `json:"outputs"` // every file of the run directory but manifest.json
+	Versions    Versions      `json:"versions"`
+	Delivery    *Delivery     `json:"delivery,omitempty"`
+	Started     time.Time     `json:"started"`
+	Finished    time.Time     `json:"finished"`
+	DurationMS  int64         `json:"duration_ms"`
 }
 
 // Delivery records the emailing of the report.
@@ -60,8 +67,8 @@ type Delivery struct {
 // but whose report could not be emailed.
 var ErrDelivery = errors.New("pipeline: report not delivered")
 
-// TableSummary reconciles one input table: Read = Accepted + Rejected.
-type TableSummary struct {
+// TableCounts reconciles one input table: Read = Accepted + Rejected.
+type TableCounts struct {
 	Table    ingest.Table          `json:"table"`
 	Present  bool                  `json:"present"`
 	Read     int64                 `json:"read"`
@@ -71,7 +78,7 @@ type TableSummary struct {
 }
 
 // Rejected returns the number of rejected rows over all tables.
-func (s *Summary) Rejected() int64 {
+func (s *Manifest) Rejected() int64 {
 	var n int64
 	for _, t := range s.Tables {
 		n += t.Rejected
@@ -80,17 +87,18 @@ func (s *Summary) Rejected() int64 {
 }
 
 // Run executes the job once: read every table, compute the KPIs and write
-// kpis.parquet, report.pdf, quarantine.csv and summary.json into
+// kpis.parquet, report.pdf, quarantine.csv and manifest.json into
 // OutDir/<grain>=<period>. The directory is assembled under a temporary
 // name and renamed into place, so a reader sees the previous run's complete
 // outputs or this run's, never a mix; a failed or cancelled run leaves the
 // previous outputs untouched.
-func Run(ctx context.Context, cfg Config) (*Summary, error) {
+func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	sum := &Summary{Input: cfg.InputName, Grain: cfg.KPI.Grain, TimeZone: cfg.KPI.Location.String(), Started: cfg.Now().UTC()}
+	sum := &Manifest{RunID: newRunID(), Input: cfg.InputName, Grain: cfg.KPI.Grain, TimeZone: cfg.KPI.Location.String(),
+		Started: cfg.Now().UTC(), Versions: versions()}
 	log := cfg.Logger
 
 	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
@@ -171,9 +179,18 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 
 	dir := filepath.Join(cfg.OutDir, string(cfg.KPI.Grain)+"="+sum.Period)
 	sum.Dir = dir
-	sum.Outputs = []string{KPIFile, ReportFile, QuarantineFile, QuarantineParquet, CohortFile, CustomerFile, ModelFitFile, SummaryFile}
+	if sum.Inputs, err = inputFiles(ctx, cfg.Input); err != nil {
+		return nil, err
+	}
 	sum.Finished = cfg.Now().UTC()
-	if err := writeJSON(filepath.Join(stage, SummaryFile), sum); err != nil {
+	sum.DurationMS = sum.Finished.Sub(sum.Started).Milliseconds()
+	if err := writeRecord(filepath.Join(stage, RunManifestFile), manifestRecord(cfg.Alloc, sum)); err != nil {
+		return nil, err
+	}
+	if sum.Outputs, err = outputFiles(stage); err != nil {
+		return nil, err
+	}
+	if err := writeJSON(filepath.Join(stage, ManifestFile), sum); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -192,8 +209,8 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 }
 
 // deliver emails the published report and records the outcome in the
-// published summary.json.
-func deliver(ctx context.Context, cfg Config, report reports.Report, sum *Summary) error {
+// published manifest.json.
+func deliver(ctx context.Context, cfg Config, report reports.Report, sum *Manifest) error {
 	pdf, err := os.ReadFile(filepath.Join(sum.Dir, ReportFile))
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrDelivery, err)
@@ -212,7 +229,7 @@ func deliver(ctx context.Context, cfg Config, report reports.Report, sum *Summar
 		sum.Delivery.Error = sendErr.Error()
 		cfg.Logger.Error("report not delivered; it stays in the output directory", "dir", sum.Dir, "err", sendErr)
 	}
-	path := filepath.Join(sum.Dir, SummaryFile)
+	path := filepath.Join(sum.Dir, ManifestFile)
 	if err := reports.WriteAtomic(path, func(w io.Writer) error { return encodeJSON(w, sum) }); err != nil {
 		return fmt.Errorf("record delivery: %w", err)
 	}
@@ -225,8 +242,8 @@ func deliver(ctx context.Context, cfg Config, report reports.Report, sum *Summar
 
 // readTable streams table t into the KPI engine and the models,
 // quarantining bad rows.
-func readTable(ctx context.Context, cfg Config, t ingest.Table, engine *kpi.Engine, mdl *models, q *quarantine) (TableSummary, error) {
-	ts := TableSummary{Table: t}
+func readTable(ctx context.Context, cfg Config, t ingest.Table, engine *kpi.Engine, mdl *models, q *quarantine) (TableCounts, error) {
+	ts := TableCounts{Table: t}
 	reasons := map[string]int64{}
 	opt := ingest.Options{
 		BatchSize: cfg.BatchSize,
@@ -299,7 +316,7 @@ func reasonClass(r ingest.Rejection) string {
 	return s
 }
 
-func quality(tables []TableSummary) []reports.TableQuality {
+func quality(tables []TableCounts) []reports.TableQuality {
 	var out []reports.TableQuality
 	for _, t := range tables {
 		if t.Present {

@@ -3,6 +3,9 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -238,21 +241,25 @@ func TestSampleRunEndToEnd(t *testing.T) {
 			t.Errorf("%s: %d rows, %d NaN or infinite values; want rows and no NaN", name, n, bad)
 		}
 	}
+	if n, _ := scanParquet(t, filepath.Join(sum.Dir, RunManifestFile)); n != int64(len(ingest.Tables())) {
+		t.Errorf("run_manifest.parquet has %d rows, want one per table", n)
+	}
+	checkFiles(t, sum)
 	if len(sum.ModelNotes) != 0 {
 		t.Errorf("models not fitted on the sample: %v", sum.ModelNotes)
 	}
-	for _, name := range []string{KPIFile, ReportFile, SummaryFile} {
+	for _, name := range []string{KPIFile, ReportFile, ManifestFile} {
 		if st, err := os.Stat(filepath.Join(sum.Dir, name)); err != nil || st.Size() == 0 {
 			t.Errorf("%s missing or empty: %v", name, err)
 		}
 	}
-	var back Summary
-	b, err = os.ReadFile(filepath.Join(sum.Dir, SummaryFile))
+	var back Manifest
+	b, err = os.ReadFile(filepath.Join(sum.Dir, ManifestFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := json.Unmarshal(b, &back); err != nil || back.KPIRows != sum.KPIRows {
-		t.Errorf("summary.json: %v, kpi_rows %d want %d", err, back.KPIRows, sum.KPIRows)
+		t.Errorf("manifest.json: %v, kpi_rows %d want %d", err, back.KPIRows, sum.KPIRows)
 	}
 	rows := readKPIs(t, filepath.Join(sum.Dir, KPIFile))
 	if len(rows) != sum.KPIRows {
@@ -306,7 +313,7 @@ func TestCancelledRunLeavesNoPartialOutput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before, err := os.ReadFile(filepath.Join(first.Dir, SummaryFile))
+	before, err := os.ReadFile(filepath.Join(first.Dir, ManifestFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,7 +322,7 @@ func TestCancelledRunLeavesNoPartialOutput(t *testing.T) {
 	if _, err := Run(ctx, cfg); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	after, err := os.ReadFile(filepath.Join(first.Dir, SummaryFile))
+	after, err := os.ReadFile(filepath.Join(first.Dir, ManifestFile))
 	if err != nil || !bytes.Equal(before, after) {
 		t.Errorf("the previous run's outputs changed: %v", err)
 	}
@@ -368,4 +375,38 @@ func scanParquet(t *testing.T, path string) (rows int64, bad int) {
 		}
 	}
 	return tbl.NumRows(), bad
+}
+
+// checkFiles compares the manifest's checksums with the files themselves.
+func checkFiles(t *testing.T, m *Manifest) {
+	t.Helper()
+	sample := cxkpi.Sample()
+	inputs := map[string]FileInfo{}
+	for _, f := range m.Inputs {
+		inputs[f.Name] = f
+	}
+	b, err := fs.ReadFile(sample, "tickets.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	if got := inputs["tickets.csv"]; got.SHA256 != hex.EncodeToString(sum[:]) || got.Bytes != int64(len(b)) {
+		t.Errorf("manifest input tickets.csv = %+v, want %d bytes, sha256 %x", got, len(b), sum)
+	}
+	names := map[string]bool{}
+	for _, f := range m.Outputs {
+		names[f.Name] = true
+		b, err := os.ReadFile(filepath.Join(m.Dir, f.Name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum := sha256.Sum256(b); f.SHA256 != hex.EncodeToString(sum[:]) {
+			t.Errorf("manifest checksum of %s does not match the file", f.Name)
+		}
+	}
+	for _, want := range []string{KPIFile, ReportFile, QuarantineFile, QuarantineParquet, CohortFile, CustomerFile, ModelFitFile, RunManifestFile} {
+		if !names[want] {
+			t.Errorf("manifest outputs lack %s", want)
+		}
+	}
 }

@@ -50,7 +50,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var f runFlags
 	f.register(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: cxkpi run [flags]\n\nReads the exports, computes the KPIs and writes kpis.parquet, report.pdf,\nquarantine.csv and summary.json into <out>/<grain>=<period>/. With -from and\n-to it reports every period of the range, one after the other.\n\nFlags:")
+		fmt.Fprintln(stderr, "Usage: cxkpi run [flags]\n\nReads the exports, computes the KPIs and writes kpis.parquet, report.pdf,\nquarantine.csv and manifest.json into <out>/<grain>=<period>/. With -from and\n-to it reports every period of the range, one after the other.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
