@@ -8,8 +8,8 @@ import (
 	"github.com/cxkpi/cxkpi/pipeline/ingest"
 )
 
-// check compares the rows of tc against rows, failing on the first
-// mismatch of each case.
+// check compares rows with the hand-computed cases: a NaN want is a null
+// value with n = 0.
 func check(t *testing.T, rows []Row, cases []want) {
 	t.Helper()
 	for _, w := range cases {

@@ -105,21 +105,7 @@ var handCases = []want{
 }
 
 func TestHandComputed(t *testing.T) {
-	rows := compute(t, handFixture(), Options{}, 1000, nil)
-	for _, tc := range handCases {
-		t.Run(tc.metric+"/"+tc.period[:7]+"/"+tc.value, func(t *testing.T) {
-			r := find(t, rows, tc.metric, tc.period, tc.value)
-			if math.IsNaN(tc.v) {
-				if r.Value.Valid || r.N != 0 {
-					t.Errorf("got %v (n=%d), want null (n=0)", r.Value, r.N)
-				}
-				return
-			}
-			if !r.Value.Valid || math.Abs(r.Value.V-tc.v) > 1e-9 || r.N != tc.n {
-				t.Errorf("got %v (n=%d), want %v (n=%d)", r.Value, r.N, tc.v, tc.n)
-			}
-		})
-	}
+	check(t, compute(t, handFixture(), Options{}, 1000, nil), handCases)
 }
 
 func TestNumeratorDenominator(t *testing.T) {
@@ -180,19 +166,7 @@ func TestEdgeCases(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			in := input{tables: []ingest.Table{ingest.Surveys}, rows: map[ingest.Table][][]string{ingest.Surveys: tc.rows}}
-			rows := compute(t, in, tc.opt, 1, nil)
-			for _, w := range tc.want {
-				r := find(t, rows, w.metric, w.period, w.value)
-				if math.IsNaN(w.v) {
-					if r.Value.Valid {
-						t.Errorf("%s = %v, want null", w.metric, r.Value)
-					}
-					continue
-				}
-				if !r.Value.Valid || math.Abs(r.Value.V-w.v) > 1e-9 || r.N != w.n {
-					t.Errorf("%s = %v (n=%d), want %v (n=%d)", w.metric, r.Value, r.N, w.v, w.n)
-				}
-			}
+			check(t, compute(t, in, tc.opt, 1, nil), tc.want)
 		})
 	}
 }
