@@ -306,29 +306,57 @@ func TestRerunIsIdentical(t *testing.T) {
 	}
 }
 
-// A cancelled run leaves the previous outputs untouched and nothing else.
+// cancelOnOpen is an input that cancels the run when a given file is
+// opened: the run is stopped midway, after some tables were read.
+type cancelOnOpen struct {
+	fs.FS
+	name   string
+	cancel context.CancelFunc
+}
+
+func (c cancelOnOpen) Open(name string) (fs.File, error) {
+	if name == c.name {
+		c.cancel()
+	}
+	return c.FS.Open(name)
+}
+
+// A run cancelled midway leaves the previous outputs untouched and nothing
+// else, and the next run succeeds.
 func TestCancelledRunLeavesNoPartialOutput(t *testing.T) {
-	cfg := testConfig(t, nil)
-	first, err := Run(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	before, err := os.ReadFile(filepath.Join(first.Dir, ManifestFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, err := Run(ctx, cfg); !errors.Is(err, context.Canceled) {
-		t.Fatalf("err = %v, want context.Canceled", err)
-	}
-	after, err := os.ReadFile(filepath.Join(first.Dir, ManifestFile))
-	if err != nil || !bytes.Equal(before, after) {
-		t.Errorf("the previous run's outputs changed: %v", err)
-	}
-	entries, _ := os.ReadDir(cfg.OutDir)
-	if len(entries) != 1 {
-		t.Errorf("output directory holds %d entries, want only the previous run", len(entries))
+	for _, at := range []string{"", "tickets.csv", "orders.csv"} {
+		t.Run("cancel at "+at, func(t *testing.T) {
+			cfg := testConfig(t, nil)
+			first, err := Run(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before, err := os.ReadFile(filepath.Join(first.Dir, KPIFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			if at == "" {
+				cancel() // before anything is read
+			}
+			cfg.Input = cancelOnOpen{FS: cxkpi.Sample(), name: at, cancel: cancel}
+			if _, err := Run(ctx, cfg); !errors.Is(err, context.Canceled) {
+				t.Fatalf("err = %v, want context.Canceled", err)
+			}
+			cancel()
+			after, err := os.ReadFile(filepath.Join(first.Dir, KPIFile))
+			if err != nil || !bytes.Equal(before, after) {
+				t.Errorf("the previous run's outputs changed: %v", err)
+			}
+			entries, _ := os.ReadDir(cfg.OutDir)
+			if len(entries) != 1 {
+				t.Errorf("output directory holds %d entries, want only the previous run", len(entries))
+			}
+			cfg.Input = cxkpi.Sample()
+			if _, err := Run(context.Background(), cfg); err != nil {
+				t.Errorf("the run after a cancelled one: %v", err)
+			}
+		})
 	}
 }
 
