@@ -49,6 +49,8 @@ type Manifest struct {
 	KPIRows     int           `json:"kpi_rows"`
 	Outputs     []FileInfo    `json:"outputs"` // every file of the run directory but manifest.json
 	Versions    Versions      `json:"versions"`
+	Stages      []Stage       `json:"stages"`
+	PeakRSS     int64         `json:"peak_rss_bytes,omitempty"` // of the whole process, so far
 	Delivery    *Delivery     `json:"delivery,omitempty"`
 	Started     time.Time     `json:"started"`
 	Finished    time.Time     `json:"finished"`
@@ -100,6 +102,7 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 	sum := &Manifest{RunID: newRunID(), Input: cfg.InputName, Grain: cfg.KPI.Grain, TimeZone: cfg.KPI.Location.String(),
 		Started: cfg.Now().UTC(), Versions: versions()}
 	log := cfg.Logger
+	sw := newStopwatch()
 
 	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create output directory: %w", err)
@@ -132,7 +135,7 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 	}
 	defer q.close()
 	for _, t := range ingest.Tables() {
-		ts, err := readTable(ctx, cfg, t, engine, mdl, q)
+		ts, err := readTable(ctx, cfg, t, engine, mdl, q, sw)
 		if err != nil {
 			return nil, err
 		}
@@ -142,7 +145,10 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 		return nil, err
 	}
 
+	at := time.Now()
 	rows := engine.Rows()
+	sw.since("kpi", at)
+	sw.count("kpi", int64(len(rows)))
 	sum.Notes = engine.Notes()
 	for _, n := range sum.Notes {
 		log.Warn("rows not usable for KPIs", "table", string(n.Table), "rows", n.Rows, "reason", n.Text)
@@ -152,7 +158,9 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 	for _, t := range sum.Tables {
 		present[t.Table] = t.Present
 	}
+	at = time.Now()
 	sum.ModelNotes, err = mdl.write(ctx, stage, cfg.Alloc, present[ingest.Orders], present[ingest.Customers])
+	sw.since("models", at)
 	if err != nil {
 		return nil, err
 	}
@@ -163,6 +171,7 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	at = time.Now()
 	rec := kpi.Record(cfg.Alloc, rows)
 	defer rec.Release()
 	if err := reports.WriteParquetRecord(filepath.Join(stage, KPIFile), rec); err != nil {
@@ -179,8 +188,15 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 
 	dir := filepath.Join(cfg.OutDir, string(cfg.KPI.Grain)+"="+sum.Period)
 	sum.Dir = dir
+	sw.since("render", at)
+	at = time.Now()
 	if sum.Inputs, err = inputFiles(ctx, cfg.Input); err != nil {
 		return nil, err
+	}
+	sw.since("checksums", at)
+	sum.Stages, sum.PeakRSS = sw.stages(), peakRSS()
+	for _, st := range sum.Stages {
+		log.Info("stage", "name", st.Name, "seconds", st.Seconds, "rows", st.Rows, "rows_per_sec", int64(st.RowsPerSec))
 	}
 	sum.Finished = cfg.Now().UTC()
 	sum.DurationMS = sum.Finished.Sub(sum.Started).Milliseconds()
@@ -242,7 +258,7 @@ func deliver(ctx context.Context, cfg Config, report reports.Report, sum *Manife
 
 // readTable streams table t into the KPI engine and the models,
 // quarantining bad rows.
-func readTable(ctx context.Context, cfg Config, t ingest.Table, engine *kpi.Engine, mdl *models, q *quarantine) (TableCounts, error) {
+func readTable(ctx context.Context, cfg Config, t ingest.Table, engine *kpi.Engine, mdl *models, q *quarantine, sw *stopwatch) (TableCounts, error) {
 	ts := TableCounts{Table: t}
 	reasons := map[string]int64{}
 	opt := ingest.Options{
@@ -257,6 +273,7 @@ func readTable(ctx context.Context, cfg Config, t ingest.Table, engine *kpi.Engi
 	}
 	start := time.Now()
 	r, err := ingest.Open(ctx, cfg.Input, t, cfg.Alloc, opt)
+	sw.since("read", start)
 	if errors.Is(err, ingest.ErrNoInput) {
 		cfg.Logger.Info("table absent from the input; its metrics are skipped", "table", string(t))
 		return ts, nil
@@ -268,17 +285,22 @@ func readTable(ctx context.Context, cfg Config, t ingest.Table, engine *kpi.Engi
 	ts.Present = true
 	engine.Begin(t)
 	for {
+		at := time.Now()
 		rec, err := r.Read()
+		sw.since("read", at)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			return ts, err
 		}
+		at = time.Now()
 		err = engine.Add(t, rec)
 		if err == nil {
 			err = mdl.add(t, rec)
 		}
+		sw.since("aggregate", at)
+		sw.count("aggregate", rec.NumRows())
 		rec.Release()
 		if err != nil {
 			return ts, err
@@ -286,6 +308,7 @@ func readTable(ctx context.Context, cfg Config, t ingest.Table, engine *kpi.Engi
 	}
 	c := r.Counts()
 	ts.Read, ts.Accepted, ts.Rejected = c.Read, c.Accepted, c.Rejected
+	sw.count("read", c.Read)
 	for reason, n := range reasons {
 		ts.Reasons = append(ts.Reasons, reports.ReasonCount{Reason: reason, N: n})
 	}

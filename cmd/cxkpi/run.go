@@ -22,7 +22,7 @@ const sampleName = "embedded sample"
 // runFlags are the flags of run that override the configuration file.
 type runFlags struct {
 	config, input, mapping, grain, tz, out, asOf, from, to string
-	title, company, logFormat                              string
+	title, company, logFormat, cpuProfile, memProfile      string
 	strict                                                 bool
 	batch                                                  int
 }
@@ -42,6 +42,8 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.title, "title", "", "report title")
 	fs.StringVar(&f.company, "company", "", "company name shown on the report")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
+	fs.StringVar(&f.memProfile, "memprofile", "", "write a heap profile at the end of the run to this file")
 }
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -90,6 +92,12 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if backfill && (from.IsZero() || to.IsZero() || !asOf.IsZero()) {
 		return fmt.Errorf("%w: a backfill needs both -from and -to, and no -as-of", errUsage)
 	}
+
+	stopProfiles, err := startProfiles(f.cpuProfile, f.memProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfiles()
 
 	// One run at a time per output directory, scheduled or by hand.
 	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
