@@ -1,10 +1,14 @@
 // Package templates holds the text of the reports, one file per locale,
-// embedded into the binary.
+// and the typeface they are set in, embedded into the binary.
 //
 // A locale file, text/<locale>.yaml, is a tree of YAML mappings whose
 // leaves are strings. [Load] flattens it into dotted keys: the leaf
 // "no_data" under "report" is the key "report.no_data". Values may hold
 // named placeholders such as "{page}", replaced by [Text.Fill].
+//
+// The typeface is DejaVu Sans (fonts/, with its license), which covers
+// Latin, Greek and Cyrillic, so that every locale renders with the same
+// font; [Font] returns its TrueType files.
 package templates
 
 import (
@@ -19,8 +23,11 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-//go:embed text/*.yaml
+//go:embed text/*.yaml fonts/*.ttf
 var files embed.FS
+
+// FontFamily is the name of the typeface returned by [Font].
+const FontFamily = "DejaVu Sans"
 
 // ErrUnknownLocale is returned by [Load] for a locale that has no text
 // file.
@@ -31,6 +38,20 @@ var ErrUnknownLocale = errors.New("templates: unknown locale")
 type Text struct {
 	locale  string
 	strings map[string]string
+}
+
+// Font returns the TrueType file of the reports' typeface, DejaVu Sans,
+// in its bold or regular weight. Each call returns a new copy.
+func Font(bold bool) ([]byte, error) {
+	name := "fonts/DejaVuSans.ttf"
+	if bold {
+		name = "fonts/DejaVuSans-Bold.ttf"
+	}
+	b, err := files.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("templates: read %s: %w", name, err)
+	}
+	return b, nil
 }
 
 // Locales returns the locales that have a text file, sorted.
