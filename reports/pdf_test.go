@@ -12,11 +12,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/jung-kurt/gofpdf"
+	"unicode/utf16"
 
 	"github.com/cxkpi/cxkpi/pipeline/kpi"
 	"github.com/cxkpi/cxkpi/templates"
@@ -43,7 +43,7 @@ func fixtureReport() Report {
 	}
 }
 
-func render(t *testing.T, r Report, opt PDFOptions) []byte {
+func render(t testing.TB, r Report, opt PDFOptions) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := RenderPDF(&buf, r, opt); err != nil {
@@ -53,11 +53,11 @@ func render(t *testing.T, r Report, opt PDFOptions) []byte {
 }
 
 // pdfPages returns the text shown on each page of a PDF written by
-// gofpdf: the strings of its Tj operators, in order, decoded from cp1252.
-func pdfPages(t *testing.T, b []byte) [][]string {
+// gofpdf with a UTF-8 font: the strings of its Tj operators, in order,
+// decoded from UTF-16BE.
+func pdfPages(t testing.TB, b []byte) [][]string {
 	t.Helper()
-	decode := cp1252Decoder()
-	show := regexp.MustCompile(`\(((?:[^()\\]|\\.)*)\) ?Tj`)
+	show := regexp.MustCompile(`\(((?:[^\\)]|\\.)*)\) ?Tj`)
 	var pages [][]string
 	rest := b
 	for {
@@ -73,6 +73,9 @@ func pdfPages(t *testing.T, b []byte) [][]string {
 		}
 		data := rest[:j]
 		rest = rest[j:]
+		if bytes.Contains(dict, []byte("/Length1")) || bytes.Contains(dict, []byte("/Type /Metadata")) {
+			continue // a font file
+		}
 		if bytes.Contains(dict, []byte("/FlateDecode")) {
 			zr, err := zlib.NewReader(bytes.NewReader(data))
 			if err != nil {
@@ -82,13 +85,14 @@ func pdfPages(t *testing.T, b []byte) [][]string {
 				t.Fatalf("inflate: %v", err)
 			}
 		}
+		if !bytes.Contains(data, []byte("BT ")) {
+			continue
+		}
 		var texts []string
 		for _, m := range show.FindAllSubmatch(data, -1) {
-			texts = append(texts, decode(unescapePDF(m[1])))
+			texts = append(texts, decodeUTF16(unescapePDF(m[1])))
 		}
-		if texts != nil {
-			pages = append(pages, texts)
-		}
+		pages = append(pages, texts)
 	}
 	return pages
 }
@@ -116,26 +120,13 @@ func unescapePDF(s []byte) []byte {
 	return out
 }
 
-// cp1252Decoder inverts gofpdf's cp1252 translation.
-func cp1252Decoder() func([]byte) string {
-	tr := gofpdf.New("P", "mm", "A4", "").UnicodeTranslatorFromDescriptor("cp1252")
-	inverse := map[byte]rune{}
-	for r := rune(0x80); r < 0x2200; r++ {
-		if b := tr(string(r)); b != "." {
-			inverse[b[0]] = r
-		}
+// decodeUTF16 decodes big-endian UTF-16.
+func decodeUTF16(b []byte) string {
+	u := make([]uint16, 0, len(b)/2)
+	for i := 0; i+1 < len(b); i += 2 {
+		u = append(u, uint16(b[i])<<8|uint16(b[i+1]))
 	}
-	return func(b []byte) string {
-		var sb strings.Builder
-		for _, c := range b {
-			if r, ok := inverse[c]; ok && c >= 0x80 {
-				sb.WriteRune(r)
-			} else {
-				sb.WriteByte(c)
-			}
-		}
-		return sb.String()
-	}
+	return string(utf16.Decode(u))
 }
 
 // after returns the n strings that follow the first s in texts.
@@ -147,12 +138,24 @@ func after(texts []string, s string, n int) []string {
 	return texts[i+1 : i+1+n]
 }
 
+// pageOf returns the number (from 1) of the first page after the cover
+// (which lists every heading) showing s, 0 if none does.
+func pageOf(pages [][]string, s string) int {
+	for i, p := range pages {
+		if i > 0 && slices.Contains(p, s) {
+			return i + 1
+		}
+	}
+	return 0
+}
+
 func TestRenderPDFDeterministic(t *testing.T) {
-	r := fixtureReport()
+	r := sampleReport()
 	a := render(t, r, PDFOptions{})
-	b := render(t, r, PDFOptions{})
-	if !bytes.Equal(a, b) {
-		t.Fatal("the same report gave different bytes")
+	for i := range 3 {
+		if b := render(t, r, PDFOptions{}); !bytes.Equal(a, b) {
+			t.Fatalf("render %d of the same report gave different bytes", i+2)
+		}
 	}
 	if !bytes.HasPrefix(a, []byte("%PDF-")) {
 		t.Errorf("starts with %q, want %%PDF-", a[:min(len(a), 8)])
@@ -170,32 +173,71 @@ func TestRenderPDFDeterministic(t *testing.T) {
 	}
 }
 
-func TestRenderPDFText(t *testing.T) {
-	pages := pdfPages(t, render(t, fixtureReport(), PDFOptions{}))
-	if len(pages) != 1 {
-		t.Fatalf("got %d pages, want 1", len(pages))
+// TestRenderPDFSample checks the layout of a report shaped like the
+// sample: its page count, the page of each section in the contents (and
+// their links), and the footer of every page.
+func TestRenderPDFSample(t *testing.T) {
+	pages := pdfPages(t, render(t, sampleReport(), PDFOptions{}))
+	if len(pages) != 9 {
+		t.Fatalf("got %d pages, want 9 (cover, summary, trends, channel mix, NPS, times, cohorts, CLV, tables)", len(pages))
 	}
-	texts := pages[0]
-	for _, want := range []string{
-		"Monthly CX report",
-		"Ærø Café GmbH",
-		"Period: February 2024 (2024-02-01 – 2024-02-29)",
-		"Generated 2024-03-02 06:30 UTC",
-		"Key metrics, all channels",
-		"By channel",
-		"Data quality",
-		"Page 1 of 1",
-	} {
-		if !slices.Contains(texts, want) {
-			t.Errorf("text %q not found", want)
+	sections := []struct {
+		heading string
+		page    int
+	}{
+		{"Executive summary", 2},
+		{"KPI trends", 3},
+		{"Channel mix", 4},
+		{"NPS breakdown", 5},
+		{"Reply and resolution times", 6},
+		{"Cohort retention", 7},
+		{"Customer lifetime value", 8},
+		{"Key metrics, all channels", 9},
+		{"By channel", 9},
+		{"Data quality", 9},
+	}
+	cover := pages[0]
+	for i, s := range sections {
+		// An entry is its number, heading and page.
+		at := slices.Index(cover, s.heading)
+		if at < 1 || at+1 >= len(cover) || cover[at-1] != strconv.Itoa(i+1) || cover[at+1] != strconv.Itoa(s.page) {
+			t.Errorf("contents entry %d %q: not listed with page %d in %q", i+1, s.heading, s.page, cover)
+		}
+		if got := pageOf(pages, s.heading); got != s.page {
+			t.Errorf("section %q starts on page %d, want %d", s.heading, got, s.page)
 		}
 	}
+	for i, p := range pages {
+		footer := fmt.Sprintf("Page %d of %d", i+1, len(pages))
+		if got := slices.Contains(p, footer); got != (i > 0) {
+			t.Errorf("page %d: footer %q shown %v, want %v", i+1, footer, got, i > 0)
+		}
+	}
+	for _, want := range []string{"Monthly CX report", "Ærø Café GmbH", "February 2024",
+		"Period: February 2024 (2024-02-01 – 2024-02-29)", "Generated 2024-03-02 06:30 UTC", "Contents"} {
+		if !slices.Contains(cover, want) {
+			t.Errorf("cover lacks %q", want)
+		}
+	}
+	raw := render(t, sampleReport(), PDFOptions{Uncompressed: true})
+	if n := bytes.Count(raw, []byte("/Subtype /Link")); n < len(sections) {
+		t.Errorf("%d links, want one per contents entry (%d)", n, len(sections))
+	}
+	if n := bytes.Count(raw, []byte("<</Title ")); n != len(sections) {
+		t.Errorf("%d outline entries, want one per section (%d)", n, len(sections))
+	}
+}
+
+// TestRenderPDFText compares the text of the fixture report, page by
+// page, with testdata/report.golden and checks its key cells.
+func TestRenderPDFText(t *testing.T) {
+	pages := pdfPages(t, render(t, fixtureReport(), PDFOptions{}))
+	all := slices.Concat(pages...)
 	rows := []struct {
 		label string
 		want  []string // the cells that follow the label
 	}{
 		{"Customer satisfaction (CSAT)", []string{"82.5%", "40", "+2.5 pp"}},
-		{"Net Promoter Score (NPS)", []string{"no data", "0", "–"}},
 		{"Customer effort score (CES)", []string{"5.25", "12", "+0.25"}},
 		{"Tickets created", []string{"1,234", "1,234", "+34"}},
 		{"First reply time, mean", []string{"3h 12m", "1,200", "+2h 12m"}},
@@ -203,27 +245,27 @@ func TestRenderPDFText(t *testing.T) {
 		{"brand_new_metric", []string{"1.50", "3", "–"}},
 		// Channel table: Tickets, CSAT, NPS.
 		{"Chat", []string{"834", "90.0%", "no data"}},
-		{"Email", []string{"400", "75.0%", "no data"}},
 		{"Unknown", []string{"no data", "no data", "no data"}},
 		// Data quality.
-		{"Tickets", []string{"1,300", "1,234", "66", `created_at: invalid time "…" (60)`, `channel: not one of "…" (4)`, "a: empty (1)", "… and 1 more"}},
 		{"Surveys", []string{"100", "100", "0", "none"}},
 	}
-	quality := slices.Index(texts, "Data quality")
+	tables := pageOf(pages, "Key metrics, all channels") - 1
+	if tables < 0 {
+		t.Fatal("no page with the KPI table")
+	}
+	texts := slices.Concat(pages[tables:]...)
 	for _, r := range rows {
-		in := texts
-		if r.label == "Tickets" || r.label == "Surveys" {
-			in = texts[quality:] // "Tickets" also heads a channel column
-		}
-		if got := after(in, r.label, len(r.want)); !slices.Equal(got, r.want) {
+		if got := after(texts, r.label, len(r.want)); !slices.Equal(got, r.want) {
 			t.Errorf("row %q: got %q, want %q", r.label, got, r.want)
 		}
 	}
-	if got := after(texts, "Channel", 3); !slices.Equal(got, []string{"Tickets", "CSAT", "NPS"}) {
-		t.Errorf("channel columns %q, want Tickets, CSAT, NPS", got)
+	if got := after(texts, "Net Promoter Score (NPS)", 3); !slices.Equal(got, []string{"no data", "0", "–"}) {
+		t.Errorf("NPS row %q, want no data, 0 observations, no change", got)
 	}
-	if i, j := slices.Index(texts, "Email"), slices.Index(texts, "Unknown"); i > j {
-		t.Error(`channel "unknown" is not last`)
+	for _, s := range []string{"0.0", "0.0%"} {
+		if slices.Contains(all, s) {
+			t.Errorf("a missing value shows as %q", s)
+		}
 	}
 
 	golden := filepath.Join("testdata", "report.golden")
@@ -245,15 +287,12 @@ func TestRenderPDFText(t *testing.T) {
 	}
 }
 
-// TestRenderPDFUncompressed checks the option: the text is readable in
-// the file and the pages show the same text as the compressed ones.
+// TestRenderPDFUncompressed checks the option: no stream is compressed
+// but the fonts, and the pages show the same text.
 func TestRenderPDFUncompressed(t *testing.T) {
 	raw := render(t, fixtureReport(), PDFOptions{Uncompressed: true})
-	if bytes.Contains(raw, []byte("/FlateDecode")) {
-		t.Error("uncompressed output has compressed streams")
-	}
-	if !bytes.Contains(raw, []byte(`(Customer satisfaction \(CSAT\))Tj`)) {
-		t.Error("metric label not found in the page content")
+	if n, fonts := bytes.Count(raw, []byte("/FlateDecode")), 4; n > fonts {
+		t.Errorf("%d compressed streams, want only the %d of the fonts", n, fonts)
 	}
 	if !slices.EqualFunc(pdfPages(t, raw), pdfPages(t, render(t, fixtureReport(), PDFOptions{})), slices.Equal) {
 		t.Error("compressed and uncompressed outputs show different text")
@@ -268,16 +307,17 @@ func TestRenderPDFPages(t *testing.T) {
 		r.KPIs = append(r.KPIs, row(feb, fmt.Sprintf("extra_%02d", i), "count", "all", "all", kpi.Some(float64(i)), int64(i)))
 	}
 	pages := pdfPages(t, render(t, r, PDFOptions{}))
-	if len(pages) < 3 {
-		t.Fatalf("got %d pages, want at least 3", len(pages))
+	first := pageOf(pages, "Key metrics, all channels")
+	if first == 0 || first+2 > len(pages) {
+		t.Fatalf("KPI table on page %d of %d, want it to span at least 3 pages", first, len(pages))
 	}
-	for i, p := range pages {
-		if want := fmt.Sprintf("Page %d of %d", i+1, len(pages)); !slices.Contains(p, want) {
-			t.Errorf("page %d: footer %q not found", i+1, want)
+	for i, p := range pages[1:] {
+		if want := fmt.Sprintf("Page %d of %d", i+2, len(pages)); !slices.Contains(p, want) {
+			t.Errorf("page %d: footer %q not found", i+2, want)
 		}
 	}
-	if !slices.Contains(pages[1], "Observations") {
-		t.Error("table header not repeated on page 2")
+	if !slices.Contains(pages[first], "Observations") {
+		t.Errorf("table header not repeated on page %d", first+1)
 	}
 	all := slices.Concat(pages...)
 	for i := range 90 {
@@ -289,17 +329,24 @@ func TestRenderPDFPages(t *testing.T) {
 
 func TestRenderPDFEmpty(t *testing.T) {
 	r := Report{PeriodStart: feb, PeriodEnd: mar, Generated: mar}
-	texts := slices.Concat(pdfPages(t, render(t, r, PDFOptions{}))...)
+	pages := pdfPages(t, render(t, r, PDFOptions{}))
+	texts := slices.Concat(pages...)
 	for _, want := range []string{
 		"Customer experience report",
 		"Period: 2024-02-01 – 2024-02-29",
 		"No metrics were computed for this period.",
 		"No per-channel metrics for this period.",
+		"No data for this section.",
+		"No cohort data for this report.",
+		"No customer lifetime value data for this report.",
 		"No input tables were read.",
 	} {
 		if !slices.Contains(texts, want) {
 			t.Errorf("text %q not found in %q", want, texts)
 		}
+	}
+	if len(pages) > 3 {
+		t.Errorf("an empty report takes %d pages, want its empty sections to share pages", len(pages))
 	}
 }
 
@@ -331,20 +378,10 @@ func TestRenderPDFErrors(t *testing.T) {
 	}
 }
 
-// TestWritePDF checks the file, and its text with pdftotext when that is
-// installed.
-func TestWritePDF(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "report.pdf")
-	if err := WritePDF(path, fixtureReport()); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := render(t, fixtureReport(), PDFOptions{}); !bytes.Equal(b, want) {
-		t.Error("file differs from RenderPDF's output")
-	}
+// pdftotext returns the text of the PDF file at path as read by poppler,
+// skipping the test when pdftotext is not installed.
+func pdftotext(t *testing.T, path string) string {
+	t.Helper()
 	if _, err := exec.LookPath("pdftotext"); err != nil {
 		t.Skip("pdftotext not installed; skipping the check with an independent reader")
 	}
@@ -352,9 +389,28 @@ func TestWritePDF(t *testing.T) {
 	if err != nil {
 		t.Fatalf("pdftotext: %v", err)
 	}
-	for _, want := range []string{"Monthly CX report", "Ærø Café GmbH", "Customer satisfaction (CSAT)", "82.5%", "no data", "3h 12m", "Page 1 of 1"} {
-		if !bytes.Contains(out, []byte(want)) {
-			t.Errorf("pdftotext output lacks %q:\n%s", want, out)
+	return string(out)
+}
+
+// TestWritePDF checks the file, and its text with pdftotext when that is
+// installed.
+func TestWritePDF(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "report.pdf")
+	if err := WritePDF(path, sampleReport()); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := render(t, sampleReport(), PDFOptions{}); !bytes.Equal(b, want) {
+		t.Error("file differs from RenderPDF's output")
+	}
+	out := pdftotext(t, path)
+	for _, want := range []string{"Monthly CX report", "Ærø Café GmbH", "Customer satisfaction (CSAT)", "80.0%",
+		"no data", "17h 10m", "Page 2 of 9", "Executive summary", "Cohort retention", "Valuable customers at risk"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("pdftotext output lacks %q", want)
 		}
 	}
 }

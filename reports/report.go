@@ -4,10 +4,10 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"time"
 
+	"github.com/cxkpi/cxkpi/pipeline/cohort"
 	"github.com/cxkpi/cxkpi/pipeline/kpi"
 	"github.com/cxkpi/cxkpi/templates"
 )
@@ -35,6 +35,34 @@ type Report struct {
 
 	KPIs    []kpi.Row      // the whole tidy KPI table
 	Quality []TableQuality // data quality per input table
+
+	// Cohorts is the tidy cohort table, optional: its latest cohorts are
+	// shown as a retention heatmap.
+	Cohorts []cohort.Row
+	// CLV is customer lifetime value by segment (deciles, say), optional,
+	// in the order shown.
+	CLV []CLVSegment
+	// AtRisk lists valuable customers unlikely to be still active,
+	// optional; the most valuable are shown.
+	AtRisk []AtRiskCustomer
+}
+
+// CLVSegment is the customer lifetime value of one group of customers,
+// such as a decile of predicted CLV.
+type CLVSegment struct {
+	Label     string  // shown under its bar, such as "D10" or "Top 10%"
+	Customers int64   // customers in the segment
+	MeanCLV   float64 // in the reporting currency
+	TotalCLV  float64 // in the reporting currency
+	AtRisk    bool    // highlighted as a segment at risk of churning
+}
+
+// AtRiskCustomer is a customer with a high lifetime value and a low
+// probability of being still active.
+type AtRiskCustomer struct {
+	ID     string
+	CLV    float64 // in the reporting currency
+	PAlive float64 // probability of being active, 0..1
 }
 
 // TableQuality is the data quality of one input table: Read = Accepted +
@@ -59,29 +87,24 @@ func headline() []string {
 	return []string{"tickets", "csat", "nps", "ces", "first_reply_time_median"}
 }
 
-// column is the layout of one table column: its share of the width and
-// whether its text is aligned right (numbers).
-type column struct {
-	weight float64
-	right  bool
-}
-
-// section is one table of the report, or the line shown instead when it
-// has no rows.
+// section is one entry of the contents: a heading and the blocks under
+// it, or the line shown instead when it has none.
 type section struct {
 	heading string
-	cols    []column
-	header  []string
-	rows    [][]string
+	blocks  []block
 	empty   string
+	newPage bool // start on a fresh page when there are blocks
 }
 
-// content is all the text of a report, in reading order, before layout.
+// content is all of a report, in reading order, before layout.
 type content struct {
 	title, company    string
-	period, generated string
-	sections          []section
+	periodLabel       string // "March 2024", or the date range
+	period, generated string // lines of the cover
+	contents          string // heading of the contents
+	runningHeader     string // at the top of every page but the cover
 	pageFooter        string // with {page} and {pages} left to fill
+	sections          []section
 }
 
 // validate checks r and returns its location.
@@ -98,23 +121,43 @@ func (r *Report) validate() (*time.Location, error) {
 	return r.Location, nil
 }
 
-// buildContent turns r into the text of the report.
+// buildContent turns r into the content of the report.
 func buildContent(r Report, tx *templates.Text) (content, error) {
 	loc, err := r.validate()
 	if err != nil {
 		return content{}, err
 	}
 	nf := newNumbers(tx)
+	label, ok := periodLabel(r, loc, tx)
+	if !ok {
+		layout := tx.Get("format.date")
+		label = r.PeriodStart.In(loc).Format(layout) + " – " + r.PeriodEnd.Add(-time.Nanosecond).In(loc).Format(layout)
+	}
+	title := cmp.Or(r.Title, tx.Get("report.default_title"))
 	c := content{
-		title:      cmp.Or(r.Title, tx.Get("report.default_title")),
-		company:    r.Company,
-		period:     periodLine(r, loc, tx),
-		generated:  tx.Fill("report.generated", "time", r.Generated.In(loc).Format(tx.Get("format.datetime"))),
-		pageFooter: tx.Get("report.page"),
+		title:         title,
+		company:       r.Company,
+		periodLabel:   label,
+		period:        periodLine(r, loc, tx),
+		generated:     tx.Fill("report.generated", "time", r.Generated.In(loc).Format(tx.Get("format.datetime"))),
+		contents:      tx.Get("report.contents"),
+		runningHeader: tx.Fill("report.running_header", "title", title, "period", label),
+		pageFooter:    tx.Get("report.page"),
 	}
 	current := r.periodRows()
+	prev := previousValues(r.KPIs, r.PeriodStart)
+	v := newView(r, loc, tx, nf)
+	kpis := kpiSection(current, prev, tx, nf)
+	kpis.newPage = true
 	c.sections = []section{
-		kpiSection(current, previousValues(r.KPIs, r.PeriodStart), tx, nf),
+		v.summarySection(),
+		v.trendsSection(),
+		v.channelMixSection(),
+		v.npsSection(),
+		v.timesSection(),
+		v.cohortSection(r.Cohorts),
+		v.clvSection(r.CLV, r.AtRisk),
+		kpis,
 		channelSection(current, tx, nf),
 		qualitySection(r.Quality, tx, nf),
 	}
@@ -192,112 +235,4 @@ func change(r kpi.Row, prev map[series]kpi.Num) kpi.Num {
 		return kpi.Num{}
 	}
 	return kpi.Some(r.Value.V - p.V)
-}
-
-// kpiSection lists every metric of dimension "all" of the period.
-func kpiSection(rows []kpi.Row, prev map[series]kpi.Num, tx *templates.Text, nf numbers) section {
-	s := section{
-		heading: tx.Get("report.section_kpis"),
-		cols:    []column{{5, false}, {2, true}, {2, true}, {2.5, true}},
-		header:  []string{tx.Get("column.metric"), tx.Get("column.value"), tx.Get("column.n"), tx.Get("column.change")},
-		empty:   tx.Get("report.empty_kpis"),
-	}
-	for _, r := range rows {
-		if r.Dimension != "all" {
-			continue
-		}
-		ch := tx.Get("report.no_change")
-		if d := change(r, prev); d.Valid {
-			ch = nf.change(d, r.Unit)
-		}
-		s.rows = append(s.rows, []string{tx.Metric(r.Metric), nf.value(r.Value, r.Unit), nf.count(r.N), ch})
-	}
-	return s
-}
-
-// channelSection shows the headline metrics per channel: one row per
-// channel, "unknown" last, one column per headline metric the period has.
-func channelSection(rows []kpi.Row, tx *templates.Text, nf numbers) section {
-	s := section{heading: tx.Get("report.section_channels"), empty: tx.Get("report.empty_channels")}
-	type cell struct{ channel, metric string }
-	cells := map[cell]kpi.Row{}
-	var channels []string
-	present := map[string]bool{}
-	for _, r := range rows {
-		if r.Dimension != "channel" {
-			continue
-		}
-		if !slices.Contains(channels, r.DimensionValue) {
-			channels = append(channels, r.DimensionValue)
-		}
-		cells[cell{r.DimensionValue, r.Metric}] = r
-		present[r.Metric] = true
-	}
-	var metrics []string
-	for _, m := range headline() {
-		if present[m] {
-			metrics = append(metrics, m)
-		}
-	}
-	if len(metrics) == 0 {
-		return s
-	}
-	slices.SortFunc(channels, func(a, b string) int {
-		if (a == "unknown") != (b == "unknown") {
-			if a == "unknown" {
-				return 1
-			}
-			return -1
-		}
-		return cmp.Compare(a, b)
-	})
-	s.cols = []column{{2, false}}
-	s.header = []string{tx.Get("column.channel")}
-	for _, m := range metrics {
-		s.cols = append(s.cols, column{1.5, true})
-		s.header = append(s.header, tx.Or("metric_short."+m, tx.Metric(m)))
-	}
-	for _, ch := range channels {
-		line := []string{tx.Or("channel."+ch, ch)}
-		for _, m := range metrics {
-			r := cells[cell{ch, m}] // a missing row shows as no data
-			line = append(line, nf.value(r.Value, r.Unit))
-		}
-		s.rows = append(s.rows, line)
-	}
-	return s
-}
-
-// qualitySection shows rows read, accepted and rejected per input table,
-// with the most frequent rejection reasons.
-func qualitySection(tables []TableQuality, tx *templates.Text, nf numbers) section {
-	s := section{
-		heading: tx.Get("report.section_quality"),
-		cols:    []column{{2, false}, {1.4, true}, {1.4, true}, {1.4, true}, {5, false}},
-		header: []string{tx.Get("column.table"), tx.Get("column.read"), tx.Get("column.accepted"),
-			tx.Get("column.rejected"), tx.Get("column.reasons")},
-		empty: tx.Get("report.empty_quality"),
-	}
-	for _, t := range tables {
-		reasons := slices.Clone(t.Reasons)
-		slices.SortStableFunc(reasons, func(a, b ReasonCount) int {
-			return cmp.Or(cmp.Compare(b.N, a.N), cmp.Compare(a.Reason, b.Reason))
-		})
-		text := tx.Get("report.no_rejections")
-		if len(reasons) > 0 {
-			text = ""
-			for i, rc := range reasons[:min(len(reasons), topReasons)] {
-				if i > 0 {
-					text += "\n"
-				}
-				text += tx.Fill("report.reason", "reason", rc.Reason, "n", nf.count(rc.N))
-			}
-			if more := len(reasons) - topReasons; more > 0 {
-				text += "\n" + tx.Fill("report.more_reasons", "n", nf.count(int64(more)))
-			}
-		}
-		s.rows = append(s.rows, []string{tx.Or("table."+t.Table, t.Table),
-			nf.count(t.Read), nf.count(t.Accepted), nf.count(t.Rejected), text})
-	}
-	return s
 }

@@ -84,7 +84,7 @@ func TestKPISectionChange(t *testing.T) {
 		{"Customer effort score (CES)", "no data", "0", "–"},
 		{"Tickets created", "10", "10", "-5"},
 	}
-	got := c.sections[0].rows
+	got := tableOf(t, sectionNamed(t, c, "Key metrics, all channels")).rows
 	if !slices.EqualFunc(got, want, slices.Equal) {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
@@ -98,7 +98,7 @@ func TestChannelSectionColumns(t *testing.T) {
 		row(feb, "csat", "%", "channel", "email", kpi.Some(60), 5),
 		row(feb, "csat", "%", "agent", "a1", kpi.Some(70), 5),
 	}
-	s := channelSection(rows, english(t), newNumbers(english(t)))
+	s := tableOf(t, channelSection(rows, english(t), newNumbers(english(t))))
 	if want := []string{"Channel", "CSAT", "NPS"}; !slices.Equal(s.header, want) {
 		t.Errorf("header %q, want %q", s.header, want)
 	}
@@ -115,9 +115,34 @@ func TestChannelSectionColumns(t *testing.T) {
 	}
 
 	// No headline metric per channel: the section is empty.
-	if s := channelSection(rows[1:2], english(t), newNumbers(english(t))); len(s.rows) != 0 {
-		t.Errorf("got rows %q for no headline metric", s.rows)
+	if s := channelSection(rows[1:2], english(t), newNumbers(english(t))); len(s.blocks) != 0 {
+		t.Errorf("got blocks %v for no headline metric", s.blocks)
 	}
+}
+
+// sectionNamed returns the section of c with heading.
+func sectionNamed(t *testing.T, c content, heading string) section {
+	t.Helper()
+	for _, s := range c.sections {
+		if s.heading == heading {
+			return s
+		}
+	}
+	t.Fatalf("no section %q", heading)
+	return section{}
+}
+
+// tableOf returns the table that is the only block of s.
+func tableOf(t *testing.T, s section) *table {
+	t.Helper()
+	if len(s.blocks) != 1 {
+		t.Fatalf("section %q has %d blocks, want 1 table", s.heading, len(s.blocks))
+	}
+	tb, ok := s.blocks[0].(*table)
+	if !ok {
+		t.Fatalf("section %q holds a %T, want a table", s.heading, s.blocks[0])
+	}
+	return tb
 }
 
 // TestTextKeys checks that every key the renderer asks for by name is

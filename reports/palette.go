@@ -1,0 +1,129 @@
+package reports
+
+import "strings"
+
+// rgb is a colour of the report.
+type rgb struct{ r, g, b int }
+
+// palette is every colour the PDF uses, defined once so that tiles,
+// charts and tables agree.
+type palette struct {
+	ink, muted, faint rgb // text: body, secondary, tertiary
+	rule, grid, axis  rgb // lines: table rules, chart grid, chart axes
+	panel, band       rgb // tile background, cover band
+	header            rgb // table header background
+	good, bad, flat   rgb // a change for the better, the worse, neither
+	series            []rgb
+	promoters         rgb // NPS split
+	passives          rgb
+	detractors        rgb
+	atRisk            rgb // CLV segments at risk
+	heatLow, heatHigh rgb // cohort retention, 0 % and 100 %
+}
+
+// newPalette returns the report's colours: a blue-led qualitative scale
+// for series (distinguishable in print and for the common colour-vision
+// deficiencies), green and red reserved for good and bad.
+func newPalette() palette {
+	return palette{
+		ink:    rgb{31, 41, 51},
+		muted:  rgb{82, 96, 109},
+		faint:  rgb{135, 145, 158},
+		rule:   rgb{210, 214, 220},
+		grid:   rgb{228, 231, 235},
+		axis:   rgb{154, 165, 177},
+		panel:  rgb{245, 247, 250},
+		band:   rgb{23, 50, 77},
+		header: rgb{228, 232, 238},
+		good:   rgb{30, 132, 73},
+		bad:    rgb{198, 40, 40},
+		flat:   rgb{123, 135, 148},
+		series: []rgb{
+			{31, 95, 173},   // blue
+			{232, 131, 58},  // orange
+			{42, 157, 143},  // teal
+			{123, 94, 167},  // purple
+			{196, 160, 30},  // ochre
+			{214, 96, 141},  // pink
+			{102, 120, 138}, // slate
+			{150, 85, 40},   // brown
+		},
+		promoters:  rgb{46, 139, 87},
+		passives:   rgb{190, 197, 206},
+		detractors: rgb{205, 62, 62},
+		atRisk:     rgb{232, 131, 58},
+		heatLow:    rgb{236, 243, 251},
+		heatHigh:   rgb{16, 72, 130},
+	}
+}
+
+// seriesColor returns the colour of the i-th series, cycling.
+func (p palette) seriesColor(i int) rgb { return p.series[i%len(p.series)] }
+
+// mix returns the colour at t (0..1) between a and b.
+func mix(a, b rgb, t float64) rgb {
+	t = max(0, min(1, t))
+	lerp := func(x, y int) int { return x + int(float64(y-x)*t+0.5) }
+	return rgb{lerp(a.r, b.r), lerp(a.g, b.g), lerp(a.b, b.b)}
+}
+
+// tone is how a change of a metric reads: better, worse or neither.
+type tone int
+
+const (
+	neutral tone = iota
+	better
+	worse
+)
+
+// color returns the palette colour of the tone, with ink for neutral
+// when plain is set (table text) and grey otherwise (arrows).
+func (p palette) color(t tone, plain bool) rgb {
+	switch t {
+	case better:
+		return p.good
+	case worse:
+		return p.bad
+	}
+	if plain {
+		return p.ink
+	}
+	return p.flat
+}
+
+// direction returns +1 for a metric whose rise is an improvement, -1 for
+// one whose fall is (durations, churn, abandonment, detractors, negative
+// mentions), and 0 for volumes and shares that are neither.
+func direction(metric string) int {
+	switch {
+	case strings.Contains(metric, "_time"), strings.HasPrefix(metric, "wait_time"):
+		return -1
+	}
+	switch metric {
+	case "churn_rate", "abandonment_rate", "nps_detractors", "social_negative_share":
+		return -1
+	case "csat", "csat_mean", "nps", "nps_promoters", "ces", "ces_low_effort",
+		"first_contact_resolution", "iqs", "feedback_response_rate",
+		"social_positive_share", "social_answerable_share", "referral_conversion_rate",
+		"retention_rate", "customers_active", "customers_new", "loyalty_participation",
+		"education_participation", "usage_rate", "engagement_score", "referral_rate",
+		"clv_basic", "revenue", "average_order_value", "orders", "referrals":
+		return 1
+	}
+	return 0
+}
+
+// toneOf returns how a change d of metric reads. A change that is shown
+// as zero (its formatted text has no sign) is neutral.
+func toneOf(metric string, d float64, shown string) tone {
+	if !strings.ContainsAny(shown, "+-") || d == 0 {
+		return neutral
+	}
+	switch s := float64(direction(metric)) * d; {
+	case s > 0:
+		return better
+	case s < 0:
+		return worse
+	}
+	return neutral
+}
