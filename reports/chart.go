@@ -146,9 +146,16 @@ func niceAxis(lo, hi float64, n int) axis {
 			break
 		}
 	}
-	a := axis{lo: first * step, hi: last * step}
+	// k × step, computed so that 24 × 0.2 is 4.8 and not 4.800000000000001.
+	at := func(k float64) float64 {
+		if mag < 1 {
+			return k * (step / mag) / math.Round(1/mag)
+		}
+		return k * step
+	}
+	a := axis{lo: at(first), hi: at(last)}
 	for k := first; k <= last; k++ {
-		a.ticks = append(a.ticks, k*step)
+		a.ticks = append(a.ticks, at(k))
 	}
 	a.dec = max(0, -int(math.Floor(math.Log10(step)+1e-9)))
 	if r := step * math.Pow10(a.dec); math.Abs(r-math.Round(r)) > 1e-9 {

@@ -186,7 +186,13 @@ func (c *barChart) draw(d *doc, box rect) {
 		thick = min(thick, 14)
 	}
 	zero := pos(math.Max(a.lo, math.Min(0, a.hi)))
-	for i := range c.cats {
+	for i, t := range c.cats {
+		if c.horizontal { // the name first, then its bars
+			size := d.fit(t.top, "", 7, 5.5, catLabelW)
+			d.setFont("", size)
+			d.setText(d.pal.ink)
+			d.cell(area.x, p.y+float64(i)*slot, catLabelW, slot, t.top, "R")
+		}
 		c0 := float64(i)*slot + (slot-thick)/2
 		if c.stacked {
 			c.drawStack(d, i, c0, thick, zero, pos, place)
@@ -197,12 +203,6 @@ func (c *barChart) draw(d *doc, box rect) {
 
 	// Category labels.
 	if c.horizontal {
-		for i, t := range c.cats {
-			size := d.fit(t.top, "", 7, 5.5, catLabelW)
-			d.setFont("", size)
-			d.setText(d.pal.ink)
-			d.cell(area.x, p.y+float64(i)*slot, catLabelW, slot, t.top, "R")
-		}
 		d.setDraw(d.pal.axis)
 		d.pdf.SetLineWidth(0.25)
 		d.pdf.Line(p.x+zero, p.y, p.x+zero, p.y+p.h)
