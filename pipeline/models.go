@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sort"
 	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -109,31 +110,43 @@ func (m *models) add(t ingest.Table, rec arrow.Record) error {
 	return nil
 }
 
-// write writes the model tables into dir and returns notes on the models
-// that could not be fitted (too little data is not an error of the run).
-func (m *models) write(ctx context.Context, dir string, mem memory.Allocator, hasOrders, hasCustomers bool) ([]string, error) {
-	var notes []string
+// modelResults is what the report shows of the models, and notes on the
+// models that could not be fitted (too little data is not an error of the
+// run).
+type modelResults struct {
+	cohorts []cohort.Row
+	clv     []reports.CLVSegment
+	atRisk  []reports.AtRiskCustomer
+	notes   []string
+}
+
+// atRiskShown bounds the at-risk customers listed in the report.
+const atRiskShown = 20
+
+// write writes the model tables into dir.
+func (m *models) write(ctx context.Context, dir string, mem memory.Allocator, hasOrders, hasCustomers bool) (modelResults, error) {
+	var res modelResults
 	var fits []FitRow
-	rows := []cohort.Row{}
+	res.cohorts = []cohort.Row{}
 	if hasOrders {
 		g, err := m.orders.Grid(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("cohorts: %w", err)
+			return res, fmt.Errorf("cohorts: %w", err)
 		}
-		rows = g.Rows()
+		res.cohorts = g.Rows()
 	}
-	if err := writeRecord(filepath.Join(dir, CohortFile), cohort.Record(mem, rows)); err != nil {
-		return nil, err
+	if err := writeRecord(filepath.Join(dir, CohortFile), cohort.Record(mem, res.cohorts)); err != nil {
+		return res, err
 	}
 	if hasCustomers {
 		g, err := m.signups.Grid(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("signup cohorts: %w", err)
+			return res, fmt.Errorf("signup cohorts: %w", err)
 		}
 		for i, c := range g.Cohorts {
 			surv, err := g.Survivors(i)
 			if err != nil {
-				return nil, err
+				return res, err
 			}
 			fit, err := cohort.FitSBG(surv)
 			if err != nil {
@@ -148,54 +161,88 @@ func (m *models) write(ctx context.Context, dir string, mem memory.Allocator, ha
 			}
 		}
 	}
-	custRec, modelFits, note, err := m.customers(ctx, mem, hasOrders)
+	p, modelFits, note, err := m.customers(ctx, hasOrders)
 	if err != nil {
-		return nil, err
+		return res, err
 	}
 	if note != "" {
-		notes = append(notes, note)
+		res.notes = append(res.notes, note)
 	}
 	fits = append(modelFits, fits...)
+	custRec := emptyCustomers(mem)
+	if p != nil {
+		custRec.Release()
+		custRec = p.Record(mem)
+		res.clv, res.atRisk = segments(p)
+	}
 	if err := writeRecord(filepath.Join(dir, CustomerFile), custRec); err != nil {
-		return nil, err
+		return res, err
 	}
 	if err := writeRecord(filepath.Join(dir, ModelFitFile), fitRecord(mem, fits)); err != nil {
-		return nil, err
+		return res, err
 	}
-	return notes, nil
+	return res, nil
 }
 
-// customers fits BG/NBD and Gamma-Gamma and returns the per-customer
-// table. When the models cannot be fitted (no repeat buyers, too few
-// customers) the table is empty and note says why.
-func (m *models) customers(ctx context.Context, mem memory.Allocator, hasOrders bool) (arrow.Record, []FitRow, string, error) {
-	empty := func(note string) (arrow.Record, []FitRow, string, error) {
-		p := &clv.Predictions{Summary: &clv.Summary{}}
-		b := array.NewRecordBuilder(mem, p.Schema())
-		defer b.Release()
-		return b.NewRecord(), nil, note, nil
+// segments summarizes the predictions by CLV decile for the report, and
+// lists the most valuable at-risk customers by the margin they brought.
+func segments(p *clv.Predictions) ([]reports.CLVSegment, []reports.AtRiskCustomer) {
+	decile, atRisk := p.Segments()
+	segs := make([]reports.CLVSegment, 10)
+	for i := range segs {
+		segs[i].Label = fmt.Sprintf("D%d", i+1)
 	}
+	var risky []reports.AtRiskCustomer
+	for i, d := range decile {
+		s := &segs[d-1]
+		s.Customers++
+		s.TotalCLV += p.CLV[i]
+		if atRisk[i] {
+			risky = append(risky, reports.AtRiskCustomer{ID: p.Summary.Customers[i], CLV: p.Historical[i], PAlive: p.PAlive[i]})
+		}
+	}
+	for i := range segs {
+		if segs[i].Customers > 0 {
+			segs[i].MeanCLV = segs[i].TotalCLV / float64(segs[i].Customers)
+		}
+	}
+	sort.SliceStable(risky, func(i, j int) bool { return risky[i].CLV > risky[j].CLV })
+	return segs, risky[:min(len(risky), atRiskShown)]
+}
+
+// emptyCustomers is the per-customer table without rows.
+func emptyCustomers(mem memory.Allocator) arrow.Record {
+	p := &clv.Predictions{Summary: &clv.Summary{}}
+	b := array.NewRecordBuilder(mem, p.Schema())
+	defer b.Release()
+	return b.NewRecord()
+}
+
+// customers fits BG/NBD and Gamma-Gamma and predicts every customer. When
+// the models cannot be fitted (no repeat buyers, too few customers) the
+// predictions are nil and note says why.
+func (m *models) customers(ctx context.Context, hasOrders bool) (*clv.Predictions, []FitRow, string, error) {
 	if !hasOrders {
-		return empty("")
+		return nil, nil, "", nil
 	}
 	s, err := m.clv.Summary()
 	if errors.Is(err, clv.ErrNoData) {
-		return empty("clv: no orders in the observation window")
+		return nil, nil, "clv: no orders in the observation window", nil
 	}
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("clv: %w", err)
 	}
 	bg, bgFit, err := clv.FitBGNBD(ctx, s)
 	if err != nil {
-		return empty(fmt.Sprintf("clv: BG/NBD not fitted: %v", err))
+		return nil, nil, fmt.Sprintf("clv: BG/NBD not fitted: %v", err), nil
 	}
 	gg, ggFit, err := clv.FitGammaGamma(ctx, s)
 	if err != nil {
-		return empty(fmt.Sprintf("clv: Gamma-Gamma not fitted: %v", err))
+		return nil, nil, fmt.Sprintf("clv: Gamma-Gamma not fitted: %v", err), nil
 	}
 	p, err := clv.Predict(ctx, s, bg, gg, clv.ValueConfig{Months: clvHorizonMonths, AnnualDiscountRate: clvDiscountRate})
 	if err != nil {
-		return empty(fmt.Sprintf("clv: no predictions: %v", err))
+		return nil, nil, fmt.Sprintf("clv: no predictions: %v", err), nil
 	}
 	fits := []FitRow{
 		{"bgnbd", "all", "r", bg.R, bgFit.LogLikelihood, int64(bgFit.N)},
@@ -206,7 +253,7 @@ func (m *models) customers(ctx context.Context, mem memory.Allocator, hasOrders 
 		{"gamma_gamma", "all", "q", gg.Q, ggFit.LogLikelihood, int64(ggFit.N)},
 		{"gamma_gamma", "all", "gamma", gg.Gamma, ggFit.LogLikelihood, int64(ggFit.N)},
 	}
-	return p.Record(mem), fits, "", nil
+	return p, fits, "", nil
 }
 
 func fitRecord(mem memory.Allocator, rows []FitRow) arrow.Record {

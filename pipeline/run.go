@@ -159,8 +159,9 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 		present[t.Table] = t.Present
 	}
 	at = time.Now()
-	sum.ModelNotes, err = mdl.write(ctx, stage, cfg.Alloc, present[ingest.Orders], present[ingest.Customers])
+	results, err := mdl.write(ctx, stage, cfg.Alloc, present[ingest.Orders], present[ingest.Customers])
 	sw.since("models", at)
+	sum.ModelNotes = results.notes
 	if err != nil {
 		return nil, err
 	}
@@ -181,6 +182,7 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 		Title: cfg.Title, Company: cfg.Company, Locale: cfg.Locale, Grain: string(cfg.KPI.Grain),
 		PeriodStart: sum.PeriodStart, PeriodEnd: sum.PeriodEnd, Location: cfg.KPI.Location,
 		Generated: sum.Started, KPIs: rows, Quality: quality(sum.Tables),
+		Cohorts: results.cohorts, CLV: results.clv, AtRisk: results.atRisk,
 	}
 	if err := reports.WritePDF(filepath.Join(stage, ReportFile), report); err != nil {
 		return nil, fmt.Errorf("write report: %w", err)

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -245,6 +246,7 @@ func TestSampleRunEndToEnd(t *testing.T) {
 		t.Errorf("run_manifest.parquet has %d rows, want one per table", n)
 	}
 	checkFiles(t, sum)
+	checkReportText(t, filepath.Join(sum.Dir, ReportFile))
 	if len(sum.ModelNotes) != 0 {
 		t.Errorf("models not fitted on the sample: %v", sum.ModelNotes)
 	}
@@ -435,6 +437,27 @@ func checkFiles(t *testing.T, m *Manifest) {
 	for _, want := range []string{KPIFile, ReportFile, QuarantineFile, QuarantineParquet, CohortFile, CustomerFile, ModelFitFile, RunManifestFile} {
 		if !names[want] {
 			t.Errorf("manifest outputs lack %s", want)
+		}
+	}
+}
+
+// checkReportText reads the report's text with pdftotext, when installed,
+// and checks that the model sections were filled from the run.
+func checkReportText(t *testing.T, path string) {
+	t.Helper()
+	bin, err := exec.LookPath("pdftotext")
+	if err != nil {
+		t.Log("pdftotext not installed; report text not checked")
+		return
+	}
+	out, err := exec.Command(bin, "-layout", path, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(out)
+	for _, want := range []string{"Executive summary", "Cohort retention", "May 2026", "Customer lifetime value", "Valuable customers at risk", "Data quality"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("report lacks %q", want)
 		}
 	}
 }
