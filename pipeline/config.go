@@ -35,7 +35,7 @@ type Config struct {
 	AsOf time.Time
 
 	OutDir  string // parent of the run directories, default "out"
-	Title   string // report title, default "Customer experience KPIs"
+	Title   string // report title, default the locale's ("Customer experience report")
 	Company string // shown on the report
 	Locale  string // report language, a locale of package templates; default "en"
 
@@ -56,9 +56,6 @@ func (c *Config) EnsureDefaults() {
 	}
 	if c.Locale == "" {
 		c.Locale = "en"
-	}
-	if c.Title == "" {
-		c.Title = "Customer experience KPIs"
 	}
 	if c.InputName == "" {
 		c.InputName = "input"

@@ -165,7 +165,7 @@ func TestRunEmailsTheReport(t *testing.T) {
 		t.Errorf("envelope from %q to %v", got.from, got.rcpt)
 	}
 	subject, p := parts(t, got.data)
-	if subject != "Customer experience KPIs: October 2026" {
+	if subject != "Customer experience report: October 2026" {
 		t.Errorf("subject = %q", subject)
 	}
 	pdf, err := os.ReadFile(filepath.Join(sum.Dir, ReportFile))

@@ -28,6 +28,7 @@ func TestErrors(t *testing.T) {
 		{"bad as-of", []string{"run", "-as-of", "31/10/2026"}, "-as-of"},
 		{"missing mapping", []string{"run", "-mapping", "no-such-mapping.yaml"}, "no-such-mapping.yaml"},
 		{"gen without out", []string{"gen"}, "-out is required"},
+		{"unknown locale", []string{"run", "-locale", "tlh"}, "tlh"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

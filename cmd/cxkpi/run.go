@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/cxkpi/cxkpi"
@@ -14,6 +15,7 @@ import (
 	"github.com/cxkpi/cxkpi/pipeline/ingest"
 	"github.com/cxkpi/cxkpi/pipeline/kpi"
 	"github.com/cxkpi/cxkpi/pipeline/schedule"
+	"github.com/cxkpi/cxkpi/templates"
 )
 
 // sampleName names the embedded sample as the run's input.
@@ -21,10 +23,10 @@ const sampleName = "embedded sample"
 
 // runFlags are the flags of run that override the configuration file.
 type runFlags struct {
-	config, input, mapping, grain, tz, out, asOf, from, to string
-	title, company, logFormat, cpuProfile, memProfile      string
-	strict                                                 bool
-	batch                                                  int
+	config, input, mapping, grain, tz, out, asOf, from, to    string
+	title, company, locale, logFormat, cpuProfile, memProfile string
+	strict                                                    bool
+	batch                                                     int
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
@@ -41,6 +43,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.batch, "batch-size", 0, "rows per Arrow record batch (default 8192)")
 	fs.StringVar(&f.title, "title", "", "report title")
 	fs.StringVar(&f.company, "company", "", "company name shown on the report")
+	fs.StringVar(&f.locale, "locale", "en", "language of the report: "+strings.Join(templates.Locales(), ", "))
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	fs.StringVar(&f.memProfile, "memprofile", "", "write a heap profile at the end of the run to this file")
@@ -183,6 +186,12 @@ func (f *runFlags) build(set map[string]bool) (pipeline.Config, error) {
 	}
 	if set["company"] {
 		cfg.Company = f.company
+	}
+	if set["locale"] || cfg.Locale == "" {
+		if _, err := templates.Load(f.locale); err != nil {
+			return cfg, fmt.Errorf("-locale: %w", err)
+		}
+		cfg.Locale = f.locale
 	}
 	if f.input != "" {
 		st, err := os.Stat(f.input)
