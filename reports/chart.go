@@ -195,10 +195,9 @@ type legendItem struct {
 // chartTop writes the title and legend of a chart at the top of box and
 // returns the box left for the plot.
 func (d *doc) chartTop(box rect, title string, legend []legendItem) rect {
-	size := d.fit(title, "B", chartTitleSize, 7.5, box.w)
-	d.setFont("B", size)
+	d.fit(title, "B", chartTitleSize, 7.5, box.w)
 	d.setText(d.pal.ink)
-	d.cell(box.x, box.y, box.w, 5, title, "L")
+	d.cell(box.x, box.y, box.w, 5, d.clip(title, box.w), "L")
 	y := box.y + 6
 	if len(legend) > 0 {
 		y += d.legend(box.x, y, box.w, legend) + 1

@@ -188,10 +188,9 @@ func (c *barChart) draw(d *doc, box rect) {
 	zero := pos(math.Max(a.lo, math.Min(0, a.hi)))
 	for i, t := range c.cats {
 		if c.horizontal { // the name first, then its bars
-			size := d.fit(t.top, "", 7, 5.5, catLabelW)
-			d.setFont("", size)
+			d.fit(t.top, "", 7, 5.5, catLabelW)
 			d.setText(d.pal.ink)
-			d.cell(area.x, p.y+float64(i)*slot, catLabelW, slot, t.top, "R")
+			d.cell(area.x, p.y+float64(i)*slot, catLabelW, slot, d.clip(t.top, catLabelW), "R")
 		}
 		c0 := float64(i)*slot + (slot-thick)/2
 		if c.stacked {

@@ -13,23 +13,33 @@ const (
 // page of every section, each entry a link to it.
 func (d *doc) cover() {
 	pdf := d.pdf
-	d.setFill(d.pal.band)
-	pdf.Rect(0, 0, pageW, coverBandH, "F")
-	d.setFill(d.pal.seriesColor(0))
-	pdf.Rect(0, coverBandH, pageW, 1.6, "F")
-
 	white := rgb{255, 255, 255}
-	d.setFont("B", 26)
-	lines := d.wrap(d.c.title, contentW)
-	if len(lines) > 2 {
-		d.setFont("B", 20)
-		lines = d.wrap(d.c.title, contentW)
+	// The title in the largest size (26 to 16 pt) that takes at most two
+	// lines; a longer one is cut after three.
+	size := 26.0
+	var lines []string
+	for ; ; size -= 2 {
+		d.setFont("B", size)
+		if lines = d.wrap(d.c.title, contentW); len(lines) <= 2 || size <= 16 {
+			break
+		}
 	}
-	y := 38.0
+	if len(lines) > 3 {
+		lines = append(lines[:2], d.clip(lines[2]+" "+lines[3], contentW))
+	}
+	lh := size * 0.42
+	y := 36.0
+	company := y + float64(len(lines))*lh + 16
+	band := max(coverBandH, company+12)
+	d.setFill(d.pal.band)
+	pdf.Rect(0, 0, pageW, band, "F")
+	d.setFill(d.pal.seriesColor(0))
+	pdf.Rect(0, band, pageW, 1.6, "F")
+
 	d.setText(white)
 	for _, l := range lines {
-		d.cell(margin, y, contentW, 11, l, "L")
-		y += 11
+		d.cell(margin, y, contentW, lh, l, "L")
+		y += lh
 	}
 	d.setFont("", 16)
 	d.setText(rgb{200, 214, 230})
@@ -37,10 +47,10 @@ func (d *doc) cover() {
 	if d.c.company != "" {
 		d.setFont("B", 11)
 		d.setText(white)
-		d.cell(margin, coverBandH-16, contentW, 6, d.c.company, "L")
+		d.cell(margin, max(company, band-16), contentW, 6, d.clip(d.c.company, contentW), "L")
 	}
 
-	y = coverBandH + 10
+	y = band + 10
 	d.setFont("", 9.5)
 	d.setText(d.pal.muted)
 	d.cell(margin, y, contentW, 5, d.c.period, "L")
@@ -73,7 +83,8 @@ func (d *doc) tocEntry(y float64, n int, heading, page string, link int) {
 	d.cell(margin, y, 8, tocRowH, num, "L")
 	d.setFont("", 10)
 	d.setText(d.pal.ink)
-	hw := min(d.width(heading), contentW-30)
+	heading = d.clip(heading, contentW-30)
+	hw := d.width(heading)
 	d.cell(margin+8, y, hw, tocRowH, heading, "L")
 	pw := d.width(page)
 	d.cell(pageW-margin-20, y, 20, tocRowH, page, "R")

@@ -186,8 +186,11 @@ func (d *doc) pageHeader() {
 	}
 	d.setFont("", 7.5)
 	d.setText(d.pal.muted)
-	d.cell(margin, 9, contentW*0.7, 4, d.c.runningHeader, "L")
-	d.cell(margin+contentW*0.3, 9, contentW*0.7, 4, d.c.company, "R")
+	company := d.clip(d.c.company, contentW*0.4)
+	cw := d.width(company)
+	left := contentW - cw - 6
+	d.cell(margin, 9, left, 4, d.clip(d.c.runningHeader, left), "L")
+	d.cell(pageW-margin-cw, 9, cw, 4, company, "R")
 	d.setDraw(d.pal.rule)
 	d.pdf.SetLineWidth(0.2)
 	d.pdf.Line(margin, 14, pageW-margin, 14)
@@ -339,6 +342,18 @@ func (d *doc) fit(s, style string, size, least, w float64) float64 {
 	}
 	d.setFont(style, least)
 	return least
+}
+
+// clip returns s, cut with an ellipsis to fit w in the current font.
+func (d *doc) clip(s string, w float64) string {
+	if d.width(s) <= w {
+		return s
+	}
+	r := []rune(s)
+	for len(r) > 0 && d.width(string(r)+"…") > w {
+		r = r[:len(r)-1]
+	}
+	return strings.TrimRight(string(r), " ") + "…"
 }
 
 // wrap splits s into lines no wider than w in the current font, at

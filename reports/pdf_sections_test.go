@@ -1,10 +1,14 @@
 package reports
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/cxkpi/cxkpi/pipeline/kpi"
 )
 
 // TestRenderPDFCharts checks that every chart section shows its charts,
@@ -214,5 +218,31 @@ func TestRenderPDFSummaryTiles(t *testing.T) {
 	}
 	if !slices.Contains(p, "n = "+strconv.Itoa(150)) {
 		t.Error("CSAT tile lacks its observations")
+	}
+}
+
+// TestRenderPDFOddText checks text the font or gofpdf cannot show as is:
+// invalid UTF-8, runes beyond the Basic Multilingual Plane, and names
+// too long for their place, which are cut with an ellipsis.
+func TestRenderPDFOddText(t *testing.T) {
+	r := sampleReport()
+	r.Company = "Ünïcødé 😀 Holdings International Group of Extremely Long Company Names Worldwide Ltd."
+	r.Title = "Quarterly report \xff " + strings.Repeat("with a title that goes on ", 6)
+	r.KPIs = append(r.KPIs, row(feb, "csat", "%", "channel", "carrier_pigeon_with_a_very_long_name", kpi.Some(50), 2))
+	a := render(t, r, PDFOptions{})
+	if b := render(t, r, PDFOptions{}); !bytes.Equal(a, b) {
+		t.Error("the same report gave different bytes")
+	}
+	all := slices.Concat(pdfPages(t, a)...)
+	var clipped, replaced bool
+	for _, s := range all {
+		clipped = clipped || (strings.HasSuffix(s, "…") && strings.HasPrefix(s, "carrier_pigeon"))
+		replaced = replaced || strings.Contains(s, "Ünïcødé \uFFFD Holdings")
+	}
+	if !clipped {
+		t.Error("long channel name not cut to its label column")
+	}
+	if !replaced {
+		t.Error("rune beyond the BMP not replaced by U+FFFD")
 	}
 }

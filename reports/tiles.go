@@ -125,10 +125,9 @@ func (t tile) draw(d *doc, b rect) {
 		d.setText(d.pal.faint)
 		d.cell(in.x, in.y, in.w, 4.5, t.n, "R")
 	}
-	size := d.fit(t.label, "B", 9, 6.5, in.w-nw)
-	d.setFont("B", size)
+	d.fit(t.label, "B", 9, 6.5, in.w-nw)
 	d.setText(d.pal.muted)
-	d.cell(in.x, in.y, in.w-nw, 4.5, t.label, "L")
+	d.cell(in.x, in.y, in.w-nw, 4.5, d.clip(t.label, in.w-nw), "L")
 
 	// Value.
 	if t.noData {
