@@ -207,3 +207,58 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestFont checks that both weights are embedded TrueType files.
+func TestFont(t *testing.T) {
+	regular, err := Font(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bold, err := Font(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"regular": regular, "bold": bold} {
+		if len(b) < 100_000 || string(b[:4]) != "\x00\x01\x00\x00" {
+			t.Errorf("%s: %d bytes starting %q, want a TrueType file", name, len(b), b[:min(len(b), 4)])
+		}
+	}
+	if string(regular) == string(bold) {
+		t.Error("regular and bold are the same file")
+	}
+	regular[0] = 'x' // a copy: the next call is unaffected
+	if again, _ := Font(false); again[0] != 0 {
+		t.Error("Font returns the embedded bytes, not a copy")
+	}
+}
+
+var localeFormatTests = []struct {
+	locale, decimal, noData, month string
+}{
+	{"en", ".", "no data", "March"},
+	{"pt", ",", "sem dados", "março"},
+	{"es", ",", "sin datos", "marzo"},
+	{"gl", ",", "sen datos", "marzo"},
+	{"el", ",", "χωρίς δεδομένα", "Μάρτιος"},
+}
+
+// TestLocaleFormats checks what each locale must translate rather than
+// copy from English.
+func TestLocaleFormats(t *testing.T) {
+	for _, tc := range localeFormatTests {
+		t.Run(tc.locale, func(t *testing.T) {
+			tx, err := Load(tc.locale)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for key, want := range map[string]string{"format.decimal": tc.decimal, "report.no_data": tc.noData, "month.3": tc.month} {
+				if got := tx.Get(key); got != want {
+					t.Errorf("%s = %q, want %q", key, got, want)
+				}
+			}
+			if tx.Get("format.thousands") == tx.Get("format.decimal") {
+				t.Error("thousands and decimal separators are the same")
+			}
+		})
+	}
+}
