@@ -161,3 +161,19 @@ func loadCDNOW(tb testing.TB) []order {
 	}
 	return rows
 }
+
+// checkGradient compares grad, the analytic gradient of f at theta, with
+// central finite differences.
+func checkGradient(t *testing.T, model any, f func(theta, grad []float64) float64, theta, grad []float64) {
+	t.Helper()
+	for j := range theta {
+		const h = 1e-6
+		up, down := append([]float64(nil), theta...), append([]float64(nil), theta...)
+		up[j] += h
+		down[j] -= h
+		fd := (f(up, nil) - f(down, nil)) / (2 * h)
+		if math.Abs(fd-grad[j]) > 1e-6*math.Max(1, math.Abs(fd)) {
+			t.Errorf("%+v: gradient[%d] got %.9g, want %.9g", model, j, grad[j], fd)
+		}
+	}
+}

@@ -77,16 +77,7 @@ func TestGammaGammaObjective(t *testing.T) {
 		if relErr(got, want) > 1e-11 {
 			t.Errorf("%+v: log-likelihood got %.12g, want %.12g", m, got, want)
 		}
-		for j := range theta {
-			const h = 1e-6
-			up, down := append([]float64(nil), theta...), append([]float64(nil), theta...)
-			up[j] += h
-			down[j] -= h
-			fd := (d.negLL(up, nil) - d.negLL(down, nil)) / (2 * h)
-			if math.Abs(fd-grad[j]) > 1e-6*math.Max(1, math.Abs(fd)) {
-				t.Errorf("%+v: gradient[%d] got %.9g, want %.9g", m, j, grad[j], fd)
-			}
-		}
+		checkGradient(t, m, d.negLL, theta, grad)
 	}
 }
 
