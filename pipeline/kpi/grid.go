@@ -123,9 +123,11 @@ func (g *grid) span() (lo, hi int32, ok bool) {
 	return lo, hi, ok
 }
 
-// quantile returns the q-quantile of vals (sorted in place), type 7.
+// quantile returns the q-quantile of vals (sorted in place, once), type 7.
 func quantile(vals []float64, q float64) float64 {
-	slices.Sort(vals)
+	if !slices.IsSorted(vals) {
+		slices.Sort(vals)
+	}
 	h := q * float64(len(vals)-1)
 	i := int(math.Floor(h))
 	if i+1 >= len(vals) {
