@@ -2,7 +2,10 @@ package kpi
 
 import (
 	"math"
+	"runtime"
+	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -136,6 +139,7 @@ func (e *Engine) Rows() []Row {
 		return nil
 	}
 	e.finishPeriods(lo, hi)
+	sortQuantiles(usable)
 
 	var out []Row
 	for _, s := range usable {
@@ -221,4 +225,37 @@ func (m *Metric) row(r Row, c, total *cell) Row {
 		r.Value = Some(c.x / c.w * scale)
 	}
 	return r
+}
+
+// sortQuantiles sorts the values of every quantile cell, on all cores.
+// Each cell is sorted by one goroutine, so the result does not depend on
+// the scheduling.
+func sortQuantiles(series []metricGrids) {
+	cells := make(chan []float64)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for vals := range cells {
+				slices.Sort(vals)
+			}
+		}()
+	}
+	for _, s := range series {
+		if s.m.Stat != Quantile {
+			continue
+		}
+		for d := range s.grids {
+			for _, row := range s.grids[d].cells {
+				for i := range row {
+					if len(row[i].vals) > 1 {
+						cells <- row[i].vals
+					}
+				}
+			}
+		}
+	}
+	close(cells)
+	wg.Wait()
 }
