@@ -54,10 +54,13 @@ type Engine struct {
 	}
 }
 
-// series is one metric with one grid per dimension.
+// series is one metric with one grid per dimension. The quantiles of one
+// family (a duration's median and p90) share their grids: the same values,
+// kept once; only the first of them observes.
 type series[V any] struct {
 	observer[V]
-	grids [numDims]grid
+	grids   *[numDims]grid
+	follows bool // shares the grids of an earlier series of its family
 }
 
 // Note counts input rows that the KPIs could not use, with the reason.
@@ -116,8 +119,15 @@ func newEngine(opt Options) *Engine {
 
 func newSeries[V any](obs []observer[V]) []series[V] {
 	out := make([]series[V], len(obs))
+	families := map[string]*[numDims]grid{}
 	for i, o := range obs {
 		out[i].observer = o
+		if g, ok := families[o.family]; ok && o.family != "" {
+			out[i].grids, out[i].follows = g, true
+			continue
+		}
+		out[i].grids = new([numDims]grid)
+		families[o.family] = out[i].grids
 	}
 	return out
 }
@@ -199,6 +209,9 @@ func observe[V any](e *Engine, obs []series[V], v *V, r *rows) {
 	r.codes[dimAll] = zeros(r.codes[dimAll], n)
 	for k := range obs {
 		s := &obs[k]
+		if s.follows {
+			continue
+		}
 		s.observe(v, e.x, e.w)
 		for d, codes := range r.codes {
 			if codes != nil {

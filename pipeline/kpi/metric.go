@@ -20,6 +20,8 @@ type Metric struct {
 	Scale float64        // multiplier of a Ratio (100 for a percentage); 0 means 1
 	Needs []ingest.Table // exports the metric cannot be computed without
 	Doc   string         // one-line definition
+
+	family string // quantile metrics of the same observations share a family, and their values
 }
 
 // observer computes a metric's observations for one batch of a view V:

@@ -51,37 +51,37 @@ func (e *Engine) all() []metricGrids {
 	var out []metricGrids
 	add := func(m *Metric, g *[numDims]grid) { out = append(out, metricGrids{m, g}) }
 	for i := range e.surveyObs {
-		add(&e.surveyObs[i].Metric, &e.surveyObs[i].grids)
+		add(&e.surveyObs[i].Metric, e.surveyObs[i].grids)
 	}
 	for i := range e.openedObs {
-		add(&e.openedObs[i].Metric, &e.openedObs[i].grids)
+		add(&e.openedObs[i].Metric, e.openedObs[i].grids)
 	}
 	for i := range e.frtObs {
-		add(&e.frtObs[i].Metric, &e.frtObs[i].grids)
+		add(&e.frtObs[i].Metric, e.frtObs[i].grids)
 	}
 	for i := range e.solvedObs {
-		add(&e.solvedObs[i].Metric, &e.solvedObs[i].grids)
+		add(&e.solvedObs[i].Metric, e.solvedObs[i].grids)
 	}
 	for i := range e.replyObs {
-		add(&e.replyObs[i].Metric, &e.replyObs[i].grids)
+		add(&e.replyObs[i].Metric, e.replyObs[i].grids)
 	}
 	for i := range e.reviewObs {
-		add(&e.reviewObs[i].Metric, &e.reviewObs[i].grids)
+		add(&e.reviewObs[i].Metric, e.reviewObs[i].grids)
 	}
 	for i := range e.callObs {
-		add(&e.callObs[i].Metric, &e.callObs[i].grids)
+		add(&e.callObs[i].Metric, e.callObs[i].grids)
 	}
 	for i := range e.fbObs {
-		add(&e.fbObs[i].Metric, &e.fbObs[i].grids)
+		add(&e.fbObs[i].Metric, e.fbObs[i].grids)
 	}
 	for i := range e.socialObs {
-		add(&e.socialObs[i].Metric, &e.socialObs[i].grids)
+		add(&e.socialObs[i].Metric, e.socialObs[i].grids)
 	}
 	for i := range e.orderObs {
-		add(&e.orderObs[i].Metric, &e.orderObs[i].grids)
+		add(&e.orderObs[i].Metric, e.orderObs[i].grids)
 	}
 	for i := range e.referObs {
-		add(&e.referObs[i].Metric, &e.referObs[i].grids)
+		add(&e.referObs[i].Metric, e.referObs[i].grids)
 	}
 	for i := range e.periodObs {
 		add(&e.periodObs[i].Metric, &e.periodObs[i].grids)
@@ -232,6 +232,7 @@ func (m *Metric) row(r Row, c, total *cell) Row {
 // the scheduling.
 func sortQuantiles(series []metricGrids) {
 	cells := make(chan []float64)
+	seen := map[*[numDims]grid]bool{} // a family's quantiles share grids
 	var wg sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
 		wg.Add(1)
@@ -243,9 +244,10 @@ func sortQuantiles(series []metricGrids) {
 		}()
 	}
 	for _, s := range series {
-		if s.m.Stat != Quantile {
+		if s.m.Stat != Quantile || seen[s.grids] {
 			continue
 		}
+		seen[s.grids] = true
 		for d := range s.grids {
 			for _, row := range s.grids[d].cells {
 				for i := range row {

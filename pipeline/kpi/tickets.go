@@ -89,8 +89,8 @@ func durationMetrics[V any](name, doc string, needs []ingest.Table, in func(v *V
 		d := doc + variant.doc
 		out = append(out,
 			observer[V]{Metric{Name: n, Unit: "seconds", Needs: needs, Doc: "mean " + d}, mean(in, variant.val)},
-			observer[V]{Metric{Name: n + "_median", Unit: "seconds", Stat: Quantile, Q: 0.5, Needs: needs, Doc: "median " + d}, mean(in, variant.val)},
-			observer[V]{Metric{Name: n + "_p90", Unit: "seconds", Stat: Quantile, Q: 0.9, Needs: needs, Doc: "90th percentile of " + d}, mean(in, variant.val)},
+			observer[V]{Metric{Name: n + "_median", Unit: "seconds", Stat: Quantile, Q: 0.5, Needs: needs, Doc: "median " + d, family: n}, mean(in, variant.val)},
+			observer[V]{Metric{Name: n + "_p90", Unit: "seconds", Stat: Quantile, Q: 0.9, Needs: needs, Doc: "90th percentile of " + d, family: n}, mean(in, variant.val)},
 		)
 	}
 	return out
