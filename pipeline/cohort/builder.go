@@ -52,9 +52,13 @@ func NewBuilder(cfg Config) (*Builder, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	cal, err := newCalendar(cfg.Grain, cfg.Location)
+	if err != nil {
+		return nil, err
+	}
 	return &Builder{
 		cfg:     cfg,
-		cal:     newCalendar(cfg.Grain, cfg.Location),
+		cal:     cal,
 		ids:     interner{codes: make(map[string]int32)},
 		latest:  minLatest,
 		batches: make(map[ingest.Table]int),

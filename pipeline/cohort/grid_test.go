@@ -292,7 +292,10 @@ func TestCalendarAssign(t *testing.T) {
 			t.Skipf("no time zone data: %v", err)
 		}
 		for _, g := range []Grain{Week, Month} {
-			cal := newCalendar(g, loc)
+			cal, err := newCalendar(g, loc)
+			if err != nil {
+				t.Fatal(err)
+			}
 			out := make([]int32, len(times))
 			cal.assign(col, out)
 			for i, ts := range times {

@@ -146,7 +146,10 @@ func (c *Calendar) Assign(ts []arrow.Timestamp, valid func(i int) bool, out []in
 		}
 		v := int64(t)
 		if len(c.bound) == 0 || v < c.lo || v >= c.hi {
-			c.cover(v)
+			if !c.cover(v) {
+				out[i] = c.Number(time.UnixMicro(v))
+				continue
+			}
 			k = 0
 		}
 		if v < c.bound[k] || v >= c.bound[k+1] {
@@ -157,13 +160,22 @@ func (c *Calendar) Assign(ts []arrow.Timestamp, valid func(i int) bool, out []in
 	}
 }
 
-// cover extends the known boundaries so that they contain instant v.
-func (c *Calendar) cover(v int64) {
+// maxCached bounds the periods the known boundaries span; an instant
+// further out is numbered directly, so that a stray far-off timestamp does
+// not cost memory.
+const maxCached = 1 << 14
+
+// cover extends the known boundaries so that they contain instant v,
+// unless that would make them span more than maxCached periods.
+func (c *Calendar) cover(v int64) bool {
 	p := c.Number(time.UnixMicro(v))
 	first, last := p, p
 	if len(c.bound) > 0 {
 		first = min(first, c.first)
 		last = max(last, c.first+int32(len(c.bound))-2)
+	}
+	if int(last)-int(first) >= maxCached {
+		return false
 	}
 	bound := make([]int64, 0, last-first+2)
 	for q := first; q <= last+1; q++ {
@@ -171,6 +183,7 @@ func (c *Calendar) cover(v int64) {
 	}
 	c.first, c.bound = first, bound
 	c.lo, c.hi = bound[0], bound[len(bound)-1]
+	return true
 }
 
 func daysSinceEpoch(y int, m time.Month, d int) int {

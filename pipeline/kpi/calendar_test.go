@@ -114,3 +114,22 @@ func mustTime(t testing.TB, s string) time.Time {
 	}
 	return v
 }
+
+// Instants too far apart to cache every period between them are still
+// numbered, directly.
+func TestCalendarFarApart(t *testing.T) {
+	c, err := NewCalendar(Day, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near, far := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), time.Date(2400, 1, 1, 0, 0, 0, 0, time.UTC)
+	ts := []arrow.Timestamp{arrow.Timestamp(near.UnixMicro()), arrow.Timestamp(far.UnixMicro()), arrow.Timestamp(near.UnixMicro())}
+	out := make([]int32, 3)
+	c.Assign(ts, nil, out)
+	if out[0] != c.Number(near) || out[1] != c.Number(far) || out[2] != out[0] {
+		t.Errorf("Assign = %v, want %d %d %d", out, c.Number(near), c.Number(far), c.Number(near))
+	}
+	if len(c.bound) > maxCached+1 {
+		t.Errorf("cached %d boundaries, want at most %d", len(c.bound), maxCached+1)
+	}
+}
