@@ -79,6 +79,15 @@ type TableCounts struct {
 	Reasons  []reports.ReasonCount `json:"reasons,omitempty"`
 }
 
+// Read returns the number of rows read over all tables.
+func (s *Manifest) Read() int64 {
+	var n int64
+	for _, t := range s.Tables {
+		n += t.Read
+	}
+	return n
+}
+
 // Rejected returns the number of rejected rows over all tables.
 func (s *Manifest) Rejected() int64 {
 	var n int64
@@ -173,10 +182,8 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 		return nil, err
 	}
 	at = time.Now()
-	rec := kpi.Record(cfg.Alloc, rows)
-	defer rec.Release()
-	if err := reports.WriteParquetRecord(filepath.Join(stage, KPIFile), rec); err != nil {
-		return nil, fmt.Errorf("write KPIs: %w", err)
+	if err := writeRecord(filepath.Join(stage, KPIFile), kpi.Record(cfg.Alloc, rows)); err != nil {
+		return nil, err
 	}
 	report := reports.Report{
 		Title: cfg.Title, Company: cfg.Company, Locale: cfg.Locale, Grain: string(cfg.KPI.Grain),
@@ -247,8 +254,7 @@ func deliver(ctx context.Context, cfg Config, report reports.Report, sum *Manife
 		sum.Delivery.Error = sendErr.Error()
 		cfg.Logger.Error("report not delivered; it stays in the output directory", "dir", sum.Dir, "err", sendErr)
 	}
-	path := filepath.Join(sum.Dir, ManifestFile)
-	if err := reports.WriteAtomic(path, func(w io.Writer) error { return encodeJSON(w, sum) }); err != nil {
+	if err := writeJSON(filepath.Join(sum.Dir, ManifestFile), sum); err != nil {
 		return fmt.Errorf("record delivery: %w", err)
 	}
 	if sendErr != nil {

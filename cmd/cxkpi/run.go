@@ -117,12 +117,8 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		c.AsOf = asOf
 		sum, err := pipeline.Run(ctx, c)
 		if sum != nil {
-			var read int64
-			for _, t := range sum.Tables {
-				read += t.Read
-			}
 			fmt.Fprintf(stdout, "%s %s %s: %d rows read, %d rejected, %d KPI rows -> %s\n",
-				status(err), sum.Grain, sum.Period, read, sum.Rejected(), sum.KPIRows, sum.Dir)
+				status(err), sum.Grain, sum.Period, sum.Read(), sum.Rejected(), sum.KPIRows, sum.Dir)
 		}
 		return err
 	}
