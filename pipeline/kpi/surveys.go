@@ -166,15 +166,16 @@ func columns(rec arrow.Record, t ingest.Table, names ...string) ([]arrow.Array, 
 	if err != nil {
 		return nil, err
 	}
+	schema := spec.Schema()
 	out := make([]arrow.Array, len(names))
 	for k, name := range names {
 		idx := rec.Schema().FieldIndices(name)
 		if len(idx) != 1 {
 			return nil, fmt.Errorf("kpi: %s batch has no column %q", t, name)
 		}
-		want := spec.Columns[spec.Index(name)].Kind
+		want := schema.Field(spec.Index(name)).Type
 		col := rec.Column(idx[0])
-		if !arrow.TypeEqual(col.DataType(), spec.Schema().Field(spec.Index(name)).Type) {
+		if !arrow.TypeEqual(col.DataType(), want) {
 			return nil, fmt.Errorf("kpi: %s.%s is %s, want %s", t, name, col.DataType(), want)
 		}
 		out[k] = col
