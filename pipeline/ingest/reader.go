@@ -63,7 +63,8 @@ type Reader struct {
 	raws  []rawValue
 	cells []cell
 
-	keys   map[string]keyPos
+	keys   map[KeyHash]keyPos // digests of the keys read so far
+	hasher KeyHasher
 	keyBuf []byte
 
 	counts Counts
@@ -125,7 +126,7 @@ func Open(ctx context.Context, fsys fs.FS, t Table, mem memory.Allocator, opt Op
 		schema: spec.Schema(), files: files,
 		raws:  make([]rawValue, len(spec.Columns)),
 		cells: make([]cell, len(spec.Columns)),
-		keys:  map[string]keyPos{},
+		keys:  map[KeyHash]keyPos{}, hasher: NewKeyHasher(),
 	}
 	r.bld = array.NewRecordBuilder(mem, r.schema)
 	r.out = make([]columnBuilder, len(spec.Columns))
@@ -280,11 +281,12 @@ func (r *Reader) checkKey(line int) *rowError {
 		return nil
 	}
 	r.keyBuf = appendKey(r.keyBuf[:0], r.plan.key, r.cells)
-	if pos, ok := r.keys[string(r.keyBuf)]; ok {
+	h := r.hasher.Bytes(r.keyBuf)
+	if pos, ok := r.keys[h]; ok {
 		return &rowError{col: -1, err: reasonf(ErrDuplicateKey, "duplicate key %s (first at %s:%d)",
-			describeKey(r.plan, r.cells), r.files[pos.file].name, pos.line)}
+			describeKey(r.plan, r.cells), r.files[pos.file()].name, pos.line())}
 	}
-	r.keys[string(r.keyBuf)] = keyPos{file: int32(r.cur), line: line}
+	r.keys[h] = newKeyPos(r.cur, line)
 	return nil
 }
 

@@ -113,12 +113,18 @@ func ruleErr(col int, format string, args ...any) *rowError {
 
 func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 
-// keyPos is where a key was first seen: index into the reader's files and
-// the row's line.
-type keyPos struct {
-	file int32
-	line int
+// keyPos is where a key was first seen, in 8 bytes: the index into the
+// reader's files in the top 24 bits, the row's line in the lower 40.
+type keyPos uint64
+
+const keyPosLineBits = 40
+
+func newKeyPos(file, line int) keyPos {
+	return keyPos(uint64(file)<<keyPosLineBits | uint64(line)&(1<<keyPosLineBits-1))
 }
+
+func (p keyPos) file() int { return int(p >> keyPosLineBits) }
+func (p keyPos) line() int { return int(p & (1<<keyPosLineBits - 1)) }
 
 // appendKey appends the key of a row to b: its values, each preceded by
 // its length, so that no two keys collide.
