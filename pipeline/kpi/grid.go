@@ -3,6 +3,8 @@ package kpi
 import (
 	"math"
 	"slices"
+
+	"github.com/DataDog/sketches-go/ddsketch"
 )
 
 // Stat says how a metric's observations become its value.
@@ -14,9 +16,12 @@ const (
 	// and weighted scores are all ratios; numerator and denominator are
 	// reported.
 	Ratio Stat = iota
-	// Quantile is the Q-quantile of x over the observations with w ≠ 0,
-	// by linear interpolation between the closest ranks (Hyndman and
-	// Fan's type 7, numpy's default).
+	// Quantile is the Q-quantile of x over the observations with w ≠ 0.
+	// Up to [ExactQuantileMax] observations it is exact, by linear
+	// interpolation between the closest ranks (Hyndman and Fan's type 7,
+	// numpy's default). Beyond, the cell keeps a DDSketch instead of the
+	// values, and the quantile is the value of the observation of rank
+	// ⌊Q·(n−1)⌋ within a relative error of [QuantileAccuracy].
 	Quantile
 	// Count is the number of observations with w ≠ 0.
 	Count
@@ -27,20 +32,83 @@ const (
 	Share
 )
 
+// ExactQuantileMax is the number of observations up to which a cell of a
+// [Quantile] metric keeps every value, and its quantile is exact.
+const ExactQuantileMax = 1024
+
+// QuantileAccuracy is the relative accuracy of a [Quantile] over more than
+// [ExactQuantileMax] observations: the reported value v of a true value x
+// satisfies |v − x| ≤ QuantileAccuracy·|x|. The sketch of a cell then takes
+// about 13 KB for values from a second to four months, whatever their
+// number.
+const QuantileAccuracy = 0.005
+
 // cell accumulates one metric for one period and one dimension value. The
-// state is mergeable: sums add and quantile values concatenate, so cells
-// computed on partitions of the input combine into the cell of the whole.
+// state is mergeable: sums add and quantile values concatenate (or sketches
+// merge), so cells computed on partitions of the input combine into the
+// cell of the whole. Whether a cell keeps values or a sketch depends only on
+// how many observations it holds, never on their order or batches.
 type cell struct {
-	x, w float64
-	n    int64
-	vals []float64 // kept for Quantile only
+	x, w   float64
+	n      int64
+	vals   []float64          // for Quantile, up to ExactQuantileMax values
+	sketch *ddsketch.DDSketch // for Quantile, beyond ExactQuantileMax values
+}
+
+// keep adds v to the values of a Quantile cell.
+func (c *cell) keep(v float64) {
+	if c.sketch == nil {
+		c.vals = append(c.vals, v)
+		if len(c.vals) <= ExactQuantileMax {
+			return
+		}
+		c.toSketch()
+		return
+	}
+	// Add fails only for NaN and magnitudes beyond 1e307; durations and
+	// scores are neither.
+	_ = c.sketch.Add(v)
+}
+
+// toSketch moves the cell's values into a sketch.
+func (c *cell) toSketch() {
+	if c.sketch != nil {
+		return
+	}
+	sk, err := ddsketch.LogUnboundedDenseDDSketch(QuantileAccuracy)
+	if err != nil {
+		panic(err) // QuantileAccuracy is a valid constant
+	}
+	for _, v := range c.vals {
+		_ = sk.Add(v)
+	}
+	c.sketch, c.vals = sk, nil
 }
 
 func (c *cell) merge(o *cell) {
 	c.x += o.x
 	c.w += o.w
 	c.n += o.n
-	c.vals = append(c.vals, o.vals...)
+	if o.sketch != nil {
+		c.toSketch()
+		_ = c.sketch.MergeWith(o.sketch) // same mapping: cannot fail
+		return
+	}
+	for _, v := range o.vals {
+		c.keep(v)
+	}
+}
+
+// quantile returns the q-quantile of the cell's values (sorting them in
+// place, once).
+func (c *cell) quantile(q float64) float64 {
+	if c.sketch != nil {
+		v, err := c.sketch.GetValueAtQuantile(q)
+		if err == nil {
+			return v
+		}
+	}
+	return quantile(c.vals, q)
 }
 
 // grid holds the cells of one metric and one dimension, indexed by period
@@ -92,7 +160,7 @@ func (g *grid) add(period, code []int32, x, w []float64, keep bool) {
 		c.w += wi
 		c.n++
 		if keep {
-			c.vals = append(c.vals, x[i])
+			c.keep(x[i])
 		}
 	}
 }

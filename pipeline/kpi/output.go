@@ -213,7 +213,7 @@ func (m *Metric) row(r Row, c, total *cell) Row {
 	case Sum:
 		r.Value = Some(c.x * scale)
 	case Quantile:
-		r.Value = Some(quantile(c.vals, m.Q)) // sorts the cell's values in place: Rows consumes the state
+		r.Value = Some(c.quantile(m.Q)) // sorts the cell's values in place: Rows consumes the state
 	case Share:
 		r.Numerator, r.Denominator = Some(c.w), Some(total.w)
 		r.Value = Some(c.w / total.w * scale)
