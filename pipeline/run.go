@@ -122,7 +122,16 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 	}
 	defer os.RemoveAll(stage) // after a successful rename there is nothing left here
 
-	engine, err := kpi.New(cfg.KPI)
+	// Large inputs spill the messages of their tickets next to the staging
+	// directory, never into it: nothing there is published.
+	spill, err := os.MkdirTemp(cfg.OutDir, ".spill-")
+	if err != nil {
+		return nil, fmt.Errorf("create spill directory: %w", err)
+	}
+	defer os.RemoveAll(spill)
+	kcfg := cfg.KPI
+	kcfg.SpillDir = spill
+	engine, err := kpi.New(kcfg)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +164,10 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 	}
 
 	at := time.Now()
-	rows := engine.Rows()
+	rows, err := engine.Rows()
+	if err != nil {
+		return nil, err
+	}
 	sw.since("kpi", at)
 	sw.count("kpi", int64(len(rows)))
 	sum.Notes = engine.Notes()

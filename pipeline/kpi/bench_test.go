@@ -108,8 +108,9 @@ func benchmarkEngine(b *testing.B, tables []ingest.Table, rows int) {
 				}
 			}
 		}
-		if len(e.Rows()) == 0 {
-			b.Fatal("no rows")
+		rows, err := e.Rows()
+		if err != nil || len(rows) == 0 {
+			b.Fatal("no rows", err)
 		}
 	}
 	b.ReportMetric(float64(rows*len(tables))*float64(b.N)/b.Elapsed().Seconds(), "rows/s")

@@ -1,6 +1,7 @@
 package kpi
 
 import (
+	"cmp"
 	"fmt"
 	"sort"
 	"time"
@@ -97,7 +98,9 @@ func newEngine(opt Options) *Engine {
 		e.dicts[d].codes = map[string]int32{}
 	}
 	e.dicts[dimAll].code("all")
-	e.tickets.index = map[string]int32{}
+	e.tickets.index = map[ingest.KeyHash]int32{}
+	e.tickets.hasher = ingest.NewKeyHasher()
+	e.tickets.msgs = messageStore{dir: opt.SpillDir, perFile: cmp.Or(opt.ticketsPerSpill, ticketsPerSpill)}
 	e.customers.index = map[string]int32{}
 	e.reviews.index = map[string]int32{}
 	e.surveyObs = newSeries(surveyMetrics(opt))

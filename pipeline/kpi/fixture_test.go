@@ -82,7 +82,10 @@ func compute(t testing.TB, in input, opt Options, batch int, inspect func(*Engin
 		t.Fatal(err)
 	}
 	feedBatches(t, mem, e, in, batch)
-	rows := e.Rows()
+	rows, err := e.Rows()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if inspect != nil {
 		inspect(e)
 	}

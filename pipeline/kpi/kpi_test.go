@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"os"
 	"reflect"
 	"strconv"
 	"testing"
@@ -285,6 +286,29 @@ func TestBatchSplitInvariance(t *testing.T) {
 	}
 }
 
+// Spilling the messages of large inputs to files, a range of tickets a
+// file, never changes a result, and leaves no file behind.
+func TestSpillInvariance(t *testing.T) {
+	in := randomFixture(7, 3000)
+	for _, grain := range []Grain{Month} {
+		opt := Options{Grain: grain, Location: mustZone(t, "America/New_York")}
+		ref := compute(t, in, opt, 10000, nil)
+		for _, per := range []int32{1, 37} {
+			dir := t.TempDir()
+			opt := opt
+			opt.SpillDir, opt.ticketsPerSpill = dir, per
+			spilled := false
+			got := compute(t, in, opt, 100, func(e *Engine) { spilled = e.tickets.msgs.spilled > 0 })
+			if !reflect.DeepEqual(got, ref) {
+				t.Errorf("%s: spilling %d tickets a file gives a different table", grain, per)
+			}
+			if left, _ := os.ReadDir(dir); len(left) > 0 || !spilled {
+				t.Errorf("%s: spill files left behind: %d", grain, len(left))
+			}
+		}
+	}
+}
+
 func mustZone(t testing.TB, name string) *time.Location {
 	loc, err := time.LoadLocation(name)
 	if err != nil {
@@ -312,7 +336,9 @@ func TestUntil(t *testing.T) {
 		}
 		e.Until(mustTime(t, tc.end))
 		feed(t, e, mem)
-		rows = e.Rows()
+		if rows, err = e.Rows(); err != nil {
+			t.Fatal(err)
+		}
 		last := rows[len(rows)-1].PeriodStart
 		if !last.Equal(mustTime(t, tc.last)) {
 			t.Errorf("until %s: last period %s, want %s", tc.end, last, tc.last)

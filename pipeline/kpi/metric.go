@@ -56,6 +56,13 @@ type Options struct {
 	// value weighs them equally.
 	Engagement EngagementWeights
 	Logger     *slog.Logger // default slog.Default()
+	// SpillDir is a directory where the engine may keep the messages of
+	// large inputs (more than 262,144 tickets) in temporary files rather
+	// than in memory; it removes them in [Engine.Rows]. Empty keeps
+	// everything in memory.
+	SpillDir string
+
+	ticketsPerSpill int32 // tickets per spill file; 0 means ticketsPerSpill (tests make it small)
 }
 
 // EngagementWeights weighs the components of the engagement score.

@@ -95,9 +95,12 @@ func (e *Engine) all() []metricGrids {
 // every dimension the metric was observed with. A metric with no
 // observations in a period has a null value and n = 0. Each row also
 // carries the previous period's value and the change from it. Rows consumes
-// the engine's state; call it once.
-func (e *Engine) Rows() []Row {
-	e.finishTickets()
+// the engine's state; call it once. It fails only when the messages
+// spilled to [Options.SpillDir] cannot be read back.
+func (e *Engine) Rows() ([]Row, error) {
+	if err := e.finishTickets(); err != nil {
+		return nil, err
+	}
 	e.finishReviews()
 
 	series := e.all()
@@ -132,11 +135,11 @@ func (e *Engine) Rows() []Row {
 		}
 		hi = last
 		if lo > hi {
-			return nil
+			return nil, nil
 		}
 	}
 	if !found {
-		return nil
+		return nil, nil
 	}
 	e.finishPeriods(lo, hi)
 	sortQuantiles(usable)
@@ -166,7 +169,7 @@ func (e *Engine) Rows() []Row {
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].PeriodStart.Before(out[j].PeriodStart) })
-	return out
+	return out, nil
 }
 
 type coded struct {

@@ -1,9 +1,7 @@
 package kpi
 
 import (
-	"cmp"
 	"math"
-	"slices"
 	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -23,12 +21,13 @@ const (
 )
 
 // ticketStore keeps the per-ticket facts the ticket metrics need, in
-// columns indexed by the order tickets were read, and the messages in
-// compact columns (17 bytes each) until the end of the input, when they are
-// sorted by ticket and time to pair every reply with what it answers. Both
-// grow with the input: tickets by about 60 bytes and a map entry each.
+// columns indexed by the order tickets were read (about 34 bytes a ticket
+// and an index entry of about 28), and the messages until the end of the
+// input, when they are sorted by ticket and time to pair every reply with
+// what it answers (see [messageStore]).
 type ticketStore struct {
-	index     map[string]int32
+	hasher    ingest.KeyHasher
+	index     map[ingest.KeyHash]int32 // by digest of the ticket id
 	created   []arrow.Timestamp
 	solved    []arrow.Timestamp // noTime while unsolved
 	channel   []int32
@@ -36,12 +35,15 @@ type ticketStore struct {
 	team      []int32
 	priority  []int32
 	complaint []bool
-	reopens   []int64
+	reopened  []bool
 
-	msgTicket []int32
-	msgAt     []arrow.Timestamp
-	msgAuthor []int8
-	msgAgent  []int32
+	msgs messageStore
+}
+
+// lookup returns the index of the ticket with the given id.
+func (s *ticketStore) lookup(id string) (int32, bool) {
+	t, ok := s.index[s.hasher.String(id)]
+	return t, ok
 }
 
 // ticketView is a chunk of tickets with what their messages tell.
@@ -53,7 +55,7 @@ type ticketView struct {
 	replies    []int32           // public agent replies
 	followUp   []bool            // the customer wrote again after the first reply
 	complaint  []bool
-	reopens    []int64
+	reopened   []bool
 
 	frt, frtBH []float64 // first reply time, seconds
 	res, resBH []float64 // resolution time, seconds
@@ -141,7 +143,7 @@ func solvedMetrics(bh *BusinessHours) []observer[ticketView] {
 	return append(out, observer[ticketView]{
 		Metric{Name: "first_contact_resolution", Unit: "%", Scale: 100, Needs: []ingest.Table{ingest.Tickets, ingest.Messages},
 			Doc: "share of solved tickets solved with at most one agent reply, no reopening and no customer follow-up"},
-		share(solved, func(v *ticketView, i int) bool { return v.replies[i] <= 1 && v.reopens[i] == 0 && !v.followUp[i] }),
+		share(solved, func(v *ticketView, i int) bool { return v.replies[i] <= 1 && !v.reopened[i] && !v.followUp[i] }),
 	})
 }
 
@@ -182,7 +184,7 @@ func (e *Engine) addTickets(rec arrow.Record) error {
 	reopens := cols[8].(*array.Int64)
 	s := &e.tickets
 	for i := range int(rec.NumRows()) {
-		id := ids.Value(i)
+		id := s.hasher.String(ids.Value(i))
 		if _, dup := s.index[id]; dup {
 			e.note(ingest.Tickets, "tickets repeat an id already read; the later copy is ignored")
 			continue
@@ -199,11 +201,7 @@ func (e *Engine) addTickets(rec arrow.Record) error {
 		s.team = append(s.team, e.codeOf(dimTeam, cols[5], i))
 		s.priority = append(s.priority, e.codeOf(dimPriority, cols[6], i))
 		s.complaint = append(s.complaint, complaint.IsValid(i) && complaint.Value(i))
-		var n int64
-		if reopens.IsValid(i) {
-			n = reopens.Value(i)
-		}
-		s.reopens = append(s.reopens, n)
+		s.reopened = append(s.reopened, reopens.IsValid(i) && reopens.Value(i) != 0)
 	}
 	return nil
 }
@@ -229,7 +227,7 @@ func (e *Engine) addMessages(rec arrow.Record) error {
 	at := cols[3].(*array.Timestamp).TimestampValues()
 	s := &e.tickets
 	for i := range int(rec.NumRows()) {
-		t, ok := s.index[ids.Value(i)]
+		t, ok := s.lookup(ids.Value(i))
 		if !ok {
 			e.note(ingest.Messages, "messages refer to a ticket missing from the tickets export; ignored")
 			continue
@@ -247,84 +245,93 @@ func (e *Engine) addMessages(rec arrow.Record) error {
 			e.note(ingest.Messages, "agent replies are dated before their ticket was created; ignored")
 			continue
 		}
-		s.msgTicket = append(s.msgTicket, t)
-		s.msgAt = append(s.msgAt, at[i])
-		s.msgAuthor = append(s.msgAuthor, a)
-		s.msgAgent = append(s.msgAgent, e.codeOf(dimAgent, cols[2], i))
+		if err := s.msgs.add(len(s.created), t, at[i], a, e.codeOf(dimAgent, cols[2], i)); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
 // finishTickets pairs replies with the messages they answer and feeds the
-// ticket, first-reply and reply metrics, a chunk at a time.
+// ticket, first-reply and reply metrics, a range of tickets at a time.
 //
 // Within a ticket, in time order: the ticket's creation opens a request;
 // a customer message opens one when none is open; an agent reply answers
 // the open request (its reply time is measured from the request) and closes
 // it. Agent replies with no open request (a second reply in a row) count as
 // replies but have no reply time. Internal notes are ignored.
-func (e *Engine) finishTickets() {
+func (e *Engine) finishTickets() error {
 	s := &e.tickets
-	n := len(s.created)
-	order := make([]int32, len(s.msgTicket))
-	for i := range order {
-		order[i] = int32(i)
+	if n := s.msgs.spilled; n > 0 {
+		e.opt.Logger.Info("kpi: pairing messages spilled to disk", "files", n, "tickets_per_file", s.msgs.perFile)
 	}
-	slices.SortFunc(order, func(a, b int32) int {
-		if c := cmp.Compare(s.msgTicket[a], s.msgTicket[b]); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(s.msgAt[a], s.msgAt[b]); c != 0 {
-			return c
-		}
-		return cmp.Compare(a, b) // input order breaks ties
-	})
-	firstReply := make([]arrow.Timestamp, n)
-	replies := make([]int32, n)
-	followUp := make([]bool, n)
-	for i := range firstReply {
-		firstReply[i] = noTime
-	}
-	const chunk = 1 << 16
+	var f ticketFacts
 	var rv replyView
+	return s.msgs.ranges(len(s.created), func(lo, hi int32, m *messages) {
+		f.reset(int(hi - lo))
+		e.pairReplies(lo, m, &f, &rv)
+		e.observeTickets(lo, hi, &f)
+	})
+}
+
+// ticketFacts are what the messages of a range of tickets tell about each.
+type ticketFacts struct {
+	firstReply []arrow.Timestamp // noTime if never replied
+	replies    []int32
+	followUp   []bool
+}
+
+func (f *ticketFacts) reset(n int) {
+	f.firstReply, f.replies, f.followUp = grow(f.firstReply, n), zeros(f.replies, n), grow(f.followUp, n)
+	clear(f.followUp)
+	for i := range f.firstReply {
+		f.firstReply[i] = noTime
+	}
+}
+
+// chunk is the number of rows observed at a time when finishing.
+const chunk = 1 << 16
+
+// pairReplies walks the sorted messages of the tickets from lo on, filling
+// f and observing the reply metrics.
+func (e *Engine) pairReplies(lo int32, m *messages, f *ticketFacts, rv *replyView) {
+	s := &e.tickets
 	flush := func() {
 		if len(rv.at) > 0 {
 			rv.rt, rv.rtBH = durations(e.bh, rv.asked, rv.at, rv.rt, rv.rtBH)
-			observe(e, e.replyObs, &rv, &rv.rows)
+			observe(e, e.replyObs, rv, &rv.rows)
 		}
 		rv.at, rv.asked = rv.at[:0], rv.asked[:0]
 		for d := dimChannel; d <= dimPriority; d++ {
-			rv.codes[d] = rv.codes[d][:0:cap(rv.codes[d])]
+			rv.codes[d] = rv.codes[d][:0]
 		}
-	}
-	for d := dimChannel; d <= dimPriority; d++ {
-		rv.codes[d] = make([]int32, 0, chunk)
 	}
 	open := noTime
 	prev := int32(-1)
-	for _, m := range order {
-		t := s.msgTicket[m]
+	for k := range m.len() {
+		t := m.ticket[k]
 		if t != prev {
 			prev, open = t, s.created[t]
 		}
-		at := s.msgAt[m]
-		switch s.msgAuthor[m] {
+		i := t - lo
+		at := m.at[k]
+		switch m.author[k] {
 		case authorCustomer:
-			if firstReply[t] != noTime && at > firstReply[t] {
-				followUp[t] = true
+			if f.firstReply[i] != noTime && at > f.firstReply[i] {
+				f.followUp[i] = true
 			}
 			if open == noTime {
 				open = at
 			}
 		case authorAgent:
-			replies[t]++
-			if firstReply[t] == noTime {
-				firstReply[t] = at
+			f.replies[i]++
+			if f.firstReply[i] == noTime {
+				f.firstReply[i] = at
 			}
 			if open == noTime {
 				continue
 			}
-			agent := s.msgAgent[m]
+			agent := m.agent[k]
 			if agent < 0 {
 				agent = s.agent[t]
 			}
@@ -340,15 +347,21 @@ func (e *Engine) finishTickets() {
 		}
 	}
 	flush()
+}
 
+// observeTickets feeds the tickets lo..hi to the ticket and first-reply
+// metrics, a chunk at a time; f holds what their messages told.
+func (e *Engine) observeTickets(lo, hi int32, f *ticketFacts) {
+	s := &e.tickets
 	var v ticketView
-	for lo := 0; lo < n; lo += chunk {
-		hi := min(lo+chunk, n)
-		v.created, v.solved = s.created[lo:hi], s.solved[lo:hi]
-		v.firstReply, v.replies, v.followUp = firstReply[lo:hi], replies[lo:hi], followUp[lo:hi]
-		v.complaint, v.reopens = s.complaint[lo:hi], s.reopens[lo:hi]
-		v.codes[dimChannel], v.codes[dimAgent] = s.channel[lo:hi], s.agent[lo:hi]
-		v.codes[dimTeam], v.codes[dimPriority] = s.team[lo:hi], s.priority[lo:hi]
+	var solvedAt []arrow.Timestamp
+	for a := lo; a < hi; a += chunk {
+		b := min(a+chunk, hi)
+		v.created, v.solved = s.created[a:b], s.solved[a:b]
+		v.firstReply, v.replies, v.followUp = f.firstReply[a-lo:b-lo], f.replies[a-lo:b-lo], f.followUp[a-lo:b-lo]
+		v.complaint, v.reopened = s.complaint[a:b], s.reopened[a:b]
+		v.codes[dimChannel], v.codes[dimAgent] = s.channel[a:b], s.agent[a:b]
+		v.codes[dimTeam], v.codes[dimPriority] = s.team[a:b], s.priority[a:b]
 		v.frt, v.frtBH = durations(e.bh, v.created, v.firstReply, v.frt, v.frtBH)
 		v.res, v.resBH = durations(e.bh, v.created, v.solved, v.res, v.resBH)
 		v.at = v.created
@@ -356,7 +369,8 @@ func (e *Engine) finishTickets() {
 		observe(e, e.frtObs, &v, &v.rows)
 		// Solved tickets are observed at their solution; unsolved ones get
 		// any instant (their observations have w = 0).
-		v.at = make([]arrow.Timestamp, hi-lo)
+		solvedAt = grow(solvedAt, int(b-a))
+		v.at = solvedAt
 		for i, at := range v.solved {
 			v.at[i] = at
 			if at == noTime {
