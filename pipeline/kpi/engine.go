@@ -98,7 +98,6 @@ func newEngine(opt Options) *Engine {
 		e.dicts[d].codes = map[string]int32{}
 	}
 	e.dicts[dimAll].code("all")
-	e.tickets.index = map[ingest.KeyHash]int32{}
 	e.tickets.hasher = ingest.NewKeyHasher()
 	e.tickets.msgs = messageStore{dir: opt.SpillDir, perFile: cmp.Or(opt.ticketsPerSpill, ticketsPerSpill)}
 	e.customers.index = map[string]int32{}

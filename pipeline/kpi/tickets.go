@@ -27,7 +27,7 @@ const (
 // what it answers (see [messageStore]).
 type ticketStore struct {
 	hasher    ingest.KeyHasher
-	index     map[ingest.KeyHash]int32 // by digest of the ticket id
+	index     ingest.KeyMap[int32] // by digest of the ticket id
 	created   []arrow.Timestamp
 	solved    []arrow.Timestamp // noTime while unsolved
 	channel   []int32
@@ -42,8 +42,7 @@ type ticketStore struct {
 
 // lookup returns the index of the ticket with the given id.
 func (s *ticketStore) lookup(id string) (int32, bool) {
-	t, ok := s.index[s.hasher.String(id)]
-	return t, ok
+	return s.index.Get(s.hasher.String(id))
 }
 
 // ticketView is a chunk of tickets with what their messages tell.
@@ -185,11 +184,11 @@ func (e *Engine) addTickets(rec arrow.Record) error {
 	s := &e.tickets
 	for i := range int(rec.NumRows()) {
 		id := s.hasher.String(ids.Value(i))
-		if _, dup := s.index[id]; dup {
+		if _, dup := s.index.Get(id); dup {
 			e.note(ingest.Tickets, "tickets repeat an id already read; the later copy is ignored")
 			continue
 		}
-		s.index[id] = int32(len(s.created))
+		s.index.Put(id, int32(len(s.created)))
 		s.created = append(s.created, created[i])
 		at := noTime
 		if solved.IsValid(i) {
