@@ -1,11 +1,35 @@
 package main
 
 import (
+	"flag"
 	"fmt"
+	"math"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 )
+
+// defaultMemoryLimitMiB is the default soft limit of the Go heap: the
+// garbage collector works harder as the heap nears it, instead of letting
+// it grow to twice the live data, so that a large run stays within a
+// 2 GiB container (docs/performance.md).
+const defaultMemoryLimitMiB = 1536
+
+// setMemoryLimit applies the -memory-limit flag: an explicit value always,
+// the default only when the environment sets no GOMEMLIMIT.
+func setMemoryLimit(fs *flag.FlagSet, mib int) {
+	explicit := false
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "memory-limit" })
+	if !explicit && os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	limit := int64(math.MaxInt64)
+	if mib > 0 {
+		limit = int64(mib) << 20
+	}
+	debug.SetMemoryLimit(limit)
+}
 
 // startProfiles starts a CPU profile into cpu and arranges a heap profile
 // into mem, when they are not empty; the returned function finishes both.

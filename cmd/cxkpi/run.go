@@ -26,7 +26,7 @@ type runFlags struct {
 	config, input, mapping, grain, tz, out, asOf, from, to    string
 	title, company, locale, logFormat, cpuProfile, memProfile string
 	strict                                                    bool
-	batch                                                     int
+	batch, memLimitMiB                                        int
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
@@ -47,6 +47,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	fs.StringVar(&f.memProfile, "memprofile", "", "write a heap profile at the end of the run to this file")
+	fs.IntVar(&f.memLimitMiB, "memory-limit", defaultMemoryLimitMiB, "soft limit of the Go heap in MiB, 0 for none (GOMEMLIMIT, when set, takes precedence over the default)")
 }
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -96,6 +97,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("%w: a backfill needs both -from and -to, and no -as-of", errUsage)
 	}
 
+	setMemoryLimit(fs, f.memLimitMiB)
 	stopProfiles, err := startProfiles(f.cpuProfile, f.memProfile)
 	if err != nil {
 		return err
