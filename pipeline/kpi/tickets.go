@@ -2,6 +2,8 @@ package kpi
 
 import (
 	"math"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -99,18 +101,37 @@ func durationMetrics[V any](name, doc string, needs []ingest.Table, in func(v *V
 
 // durations computes the calendar and business-hours seconds from a[i] to
 // b[i] for the rows where both are set, into cal and biz (grown to fit).
+// Business hours take a calendar walk per row, so long inputs are split
+// across all cores; each row's result is the same whoever computes it.
 func durations(bh *BusinessHours, a, b []arrow.Timestamp, cal, biz []float64) ([]float64, []float64) {
 	cal, biz = grow(cal, len(a)), grow(biz, len(a))
-	for i := range a {
-		cal[i], biz[i] = 0, 0
-		if a[i] == noTime || b[i] == noTime {
-			continue
-		}
-		cal[i] = seconds(a[i], b[i])
-		if bh != nil {
-			biz[i] = bh.Duration(instant(a[i]), instant(b[i])).Seconds()
+	part := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			cal[i], biz[i] = 0, 0
+			if a[i] == noTime || b[i] == noTime {
+				continue
+			}
+			cal[i] = seconds(a[i], b[i])
+			if bh != nil {
+				biz[i] = bh.Duration(instant(a[i]), instant(b[i])).Seconds()
+			}
 		}
 	}
+	workers := runtime.GOMAXPROCS(0)
+	if bh == nil || workers == 1 || len(a) < 4096 {
+		part(0, len(a))
+		return cal, biz
+	}
+	var wg sync.WaitGroup
+	step := (len(a) + workers - 1) / workers
+	for lo := 0; lo < len(a); lo += step {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			part(lo, min(lo+step, len(a)))
+		}()
+	}
+	wg.Wait()
 	return cal, biz
 }
 
