@@ -5,6 +5,8 @@ import (
 	"slices"
 
 	"github.com/DataDog/sketches-go/ddsketch"
+	"github.com/DataDog/sketches-go/ddsketch/mapping"
+	"github.com/DataDog/sketches-go/ddsketch/store"
 )
 
 // Stat says how a metric's observations become its value.
@@ -75,10 +77,13 @@ func (c *cell) toSketch() {
 	if c.sketch != nil {
 		return
 	}
-	sk, err := ddsketch.LogUnboundedDenseDDSketch(QuantileAccuracy)
+	// The cubically interpolated mapping keeps the accuracy guarantee with
+	// a few more bins than the logarithmic one, and computes no logarithm.
+	m, err := mapping.NewCubicallyInterpolatedMapping(QuantileAccuracy)
 	if err != nil {
 		panic(err) // QuantileAccuracy is a valid constant
 	}
+	sk := ddsketch.NewDDSketch(m, store.NewDenseStore(), store.NewDenseStore())
 	for _, v := range c.vals {
 		_ = sk.Add(v)
 	}
