@@ -1,6 +1,7 @@
 package sample
 
 import (
+	"math"
 	"math/rand/v2"
 	"time"
 )
@@ -14,15 +15,56 @@ const (
 )
 
 // clock answers questions about local time in the business's time zone for
-// instants given as Unix seconds.
+// instants given as Unix seconds. It keeps the zone's offset of every day
+// over a span of time, so that most questions need no lookup in the time
+// package.
 type clock struct {
-	loc *time.Location
+	loc   *time.Location
+	first int64   // Unix seconds of the UTC midnight starting offsets[0]
+	days  []int32 // the offset from UTC, in seconds, of each UTC day; changing for a day with a change
+}
+
+// changing marks a day of clock.days on which the offset changes.
+const changing = math.MinInt32
+
+// newClock returns a clock for loc that knows the offsets of the days from
+// `from` to `to` by heart; others it looks up.
+func newClock(loc *time.Location, from, to int64) clock {
+	c := clock{loc: loc, first: floorDiv(from, day) * day}
+	for t := c.first; t < to; t += day {
+		_, a := time.Unix(t, 0).In(loc).Zone()
+		lt := time.Unix(t+day-1, 0).In(loc)
+		_, b := lt.Zone()
+		start, _ := lt.ZoneBounds()
+		if a != b || start.Unix() > t {
+			a = changing
+		}
+		c.days = append(c.days, int32(a))
+	}
+	return c
+}
+
+// offset returns the zone's offset from UTC at t, in seconds.
+func (c clock) offset(t int64) int64 {
+	if d := uint64(t-c.first) / day; t >= c.first && d < uint64(len(c.days)) && c.days[d] != changing {
+		return int64(c.days[d])
+	}
+	_, off := time.Unix(t, 0).In(c.loc).Zone()
+	return int64(off)
+}
+
+// floorDiv returns a/b rounded down; b > 0.
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
 }
 
 // local returns the weekday (Sunday = 0) and hour of the day at t.
 func (c clock) local(t int64) (weekday, hourOfDay int) {
-	_, off := time.Unix(t, 0).In(c.loc).Zone()
-	lt := t + int64(off)
+	lt := t + c.offset(t)
 	days := lt / day
 	if lt < 0 && lt%day != 0 {
 		days--

@@ -69,7 +69,7 @@ func Generate(ctx context.Context, dir string, cfg Config, progress func(table s
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("sample: %w", err)
 	}
-	g := newGenerator(cfg, clock{loc})
+	g := newGenerator(cfg, loc)
 	outs := make([]*atomicFile, 0, numTables)
 	closed := false
 	defer func() {
@@ -208,12 +208,15 @@ type generator struct {
 	msgs       []message // scratch
 }
 
-func newGenerator(cfg Config, c clock) *generator {
+func newGenerator(cfg Config, loc *time.Location) *generator {
+	start, end := cfg.End.AddDate(0, -cfg.Months, 0).Unix(), cfg.End.Unix()
 	g := &generator{
-		cfg:     cfg,
-		clock:   c,
-		end:     cfg.End.Unix(),
-		start:   cfg.End.AddDate(0, -cfg.Months, 0).Unix(),
+		cfg: cfg,
+		// Signups go back a few years before the window; replies and
+		// responses may fall a little after its end.
+		clock:   newClock(loc, start-5*366*day, end+366*day),
+		end:     end,
+		start:   start,
 		support: supportProfile(),
 		social:  socialProfile(),
 		model:   newModel(),

@@ -211,7 +211,7 @@ func appendCell(b []byte, c *cell) []byte {
 	case cellID:
 		return appendID(b, c)
 	case cellTime:
-		return time.Unix(c.n, 0).UTC().AppendFormat(b, time.RFC3339)
+		return appendTime(b, c.n)
 	case cellFloat:
 		return strconv.AppendFloat(b, c.f, 'f', int(c.prec), 64)
 	case cellInt:
@@ -220,6 +220,39 @@ func appendCell(b []byte, c *cell) []byte {
 		return strconv.AppendBool(b, c.b)
 	}
 	return b
+}
+
+// maxFastTime is the first instant, in Unix seconds, of the year 10000.
+const maxFastTime = 253402300800
+
+// appendTime appends the instant t (Unix seconds) in RFC 3339 and UTC,
+// like time.Time.AppendFormat with time.RFC3339 and with the same bytes,
+// but computing the civil date directly (H. Hinnant's civil_from_days).
+func appendTime(b []byte, t int64) []byte {
+	if t < 0 || t >= maxFastTime {
+		return time.Unix(t, 0).UTC().AppendFormat(b, time.RFC3339)
+	}
+	z := t/day + 719468 // days since 0000-03-01
+	era := z / 146097
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d := doy - (153*mp+2)/5 + 1
+	m := mp + 3
+	if m > 12 {
+		m -= 12
+	}
+	y := yoe + era*400
+	if m <= 2 {
+		y++
+	}
+	s := t % day
+	b = append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d/10), byte('0'+d%10), 'T')
+	h, mi, sec := s/hour, s/minute%60, s%60
+	return append(b, byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10), 'Z')
 }
 
 // appendID appends the identifier held by c.
