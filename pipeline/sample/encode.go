@@ -24,6 +24,94 @@ type encoder interface {
 	close() error
 }
 
+// Batches of rows handed to an [asyncEncoder].
+const (
+	asyncBatchRows = 2048 // rows a batch
+	asyncBatches   = 4    // batches a table, in flight or being filled
+)
+
+// asyncEncoder hands rows, in batches, to an encoder that runs in its own
+// goroutine, so that the tables are encoded while the model draws rows and
+// concurrently with each other. Rows keep their order, so the files are
+// the same as with the encoder alone. An error of the encoder is returned
+// by a later write or by close.
+type asyncEncoder struct {
+	enc     encoder
+	width   int         // cells a row
+	cur     []cell      // the batch being filled
+	todo    chan []cell // full batches, for the goroutine
+	free    chan []cell // batches to fill
+	stopped chan struct{}
+	done    chan struct{}
+	err     error // the encoder's error; read once stopped or done is closed
+}
+
+// newAsyncEncoder starts the goroutine that writes rows of width cells
+// with enc. The caller must call close.
+func newAsyncEncoder(enc encoder, width int) *asyncEncoder {
+	a := &asyncEncoder{
+		enc:     enc,
+		width:   width,
+		todo:    make(chan []cell, asyncBatches),
+		free:    make(chan []cell, asyncBatches),
+		stopped: make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	for range asyncBatches - 1 {
+		a.free <- make([]cell, 0, asyncBatchRows*width)
+	}
+	a.cur = make([]cell, 0, asyncBatchRows*width)
+	go a.loop()
+	return a
+}
+
+func (a *asyncEncoder) loop() {
+	defer close(a.done)
+	for batch := range a.todo {
+		for i := 0; i < len(batch) && a.err == nil; i += a.width {
+			if err := a.enc.write(batch[i : i+a.width]); err != nil {
+				a.err = err
+				close(a.stopped)
+			}
+		}
+		a.free <- batch[:0] // after an error too, so that write never blocks for good
+	}
+}
+
+func (a *asyncEncoder) write(row []cell) error {
+	if len(row) != a.width {
+		return fmt.Errorf("sample: a row of %d cells for an encoder of %d", len(row), a.width)
+	}
+	a.cur = append(a.cur, row...)
+	if len(a.cur) < asyncBatchRows*a.width {
+		return nil
+	}
+	a.todo <- a.cur
+	a.cur = <-a.free
+	select {
+	case <-a.stopped:
+		return a.err
+	default:
+		return nil
+	}
+}
+
+// close writes the rows still in the batch being filled, waits for the
+// goroutine and closes the encoder.
+func (a *asyncEncoder) close() error {
+	if len(a.cur) > 0 {
+		a.todo <- a.cur
+		a.cur = nil
+	}
+	close(a.todo)
+	<-a.done
+	err := a.enc.close()
+	if a.err != nil {
+		err = a.err
+	}
+	return err
+}
+
 // atomicFile is an output file written under a temporary name in its final
 // directory and renamed into place by commit, so that readers never see a
 // partial file.

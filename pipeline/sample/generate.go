@@ -107,6 +107,7 @@ func Generate(ctx context.Context, dir string, cfg Config, progress func(table s
 		if err != nil {
 			return nil, fmt.Errorf("sample: %s: %w", filepath.Base(out.final), err)
 		}
+		enc = newAsyncEncoder(enc, len(spec.Columns))
 		g.tabs[i] = g.newTable(i, spec, filepath.Base(out.final), enc, progress)
 	}
 
