@@ -177,6 +177,10 @@ func formatBadRows(cfg Config, rows []BadRow) []byte {
 	fmt.Fprintf(&b, "# Deliberately malformed rows\n\n")
 	fmt.Fprintf(&b, "Generated with seed %d, %d customers, %d months ending %s, %d bad rows per table, format %s.\n",
 		cfg.Seed, cfg.Customers, cfg.Months, cfg.End.Format("2006-01-02T15:04:05Z07:00"), cfg.BadRows, cfg.Format)
+	if cfg.scaled() {
+		fmt.Fprintf(&b, "Volume targets: %d tickets, %d messages, %d surveys, %d orders (0: as the model gives).\n",
+			cfg.Tickets, cfg.Messages, cfg.Surveys, cfg.Orders)
+	}
 	fmt.Fprintf(&b, "Each row below was added to its file on purpose and has exactly one problem;\n")
 	fmt.Fprintf(&b, "every other row is valid. In a CSV file the header is line 1; in a Parquet\n")
 	fmt.Fprintf(&b, "file the line is the row number, from 1.\n\n")

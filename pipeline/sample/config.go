@@ -17,6 +17,11 @@ const (
 	MaxCustomers = 50_000_000
 	MaxMonths    = 120
 	MaxBadRows   = 10_000
+	// MaxVolume bounds each of the volume targets (Config.Tickets, …).
+	MaxVolume = 10_000_000_000
+	// MaxVolumePerCustomerMonth bounds a volume target by the customers
+	// and months that must hold it.
+	MaxVolumePerCustomerMonth = 100
 )
 
 // Formats of the generated files.
@@ -30,7 +35,11 @@ const (
 type Config struct {
 	// Seed picks the data. The same Seed and Config give byte-identical files.
 	Seed uint64
-	// Customers is the number of customers (rows of customers); default 400.
+	// Customers is the number of customers (rows of customers); default
+	// 400, or, when a volume target is set, as many as the first target
+	// set (in the order Tickets, Messages, Surveys, Orders) needs at the
+	// model's own rates: about 5 tickets, 20 messages, 2.5 survey answers
+	// and 2.5 orders a customer a year.
 	Customers int
 	// Months is the length of the window of activity, ending at End; default 6.
 	Months int
@@ -40,6 +49,20 @@ type Config struct {
 	// BadRows is the number of deliberately malformed rows added to every
 	// table (listed in BAD_ROWS.md); default 0.
 	BadRows int
+	// Tickets, Messages, Surveys and Orders are volume targets: when not
+	// zero, about how many rows of that table to write. The generator
+	// then scales the model's rates — tickets per customer-month, the
+	// further messages of a ticket, the response rates of surveys, the
+	// purchase rate — until a pilot run over a sample of the customers
+	// predicts these volumes, and generates with the rates it found. The
+	// volumes come out within a few percent of the targets (closer the
+	// larger they are) and are, like everything else, the same for the
+	// same Config. Zero, the default, leaves a table to the model; the
+	// other tables (calls, QA reviews, feedback, …) always follow it, so
+	// they grow with the tickets and customers. A target must be at most
+	// [MaxVolume] and [MaxVolumePerCustomerMonth] a customer-month, and a
+	// ticket has between 2 and 50 messages.
+	Tickets, Messages, Surveys, Orders int64
 	// Format is [CSV] (the default) or [Parquet].
 	Format string
 	// Mem allocates the Arrow record batches of Parquet output; default
@@ -52,11 +75,11 @@ func DefaultEnd() time.Time { return time.Date(2026, time.November, 1, 0, 0, 0, 
 
 // withDefaults returns c with its zero fields set to their defaults.
 func (c Config) withDefaults() Config {
-	if c.Customers == 0 {
-		c.Customers = 400
-	}
 	if c.Months == 0 {
 		c.Months = 6
+	}
+	if c.Customers == 0 {
+		c.Customers = c.customersFor()
 	}
 	if c.End.IsZero() {
 		c.End = DefaultEnd()
@@ -85,5 +108,5 @@ func (c Config) validate() error {
 	case c.End.Year() < 1990 || c.End.Year() > 9000:
 		return fmt.Errorf("%w: end %s out of range", ErrConfig, c.End.Format(time.RFC3339))
 	}
-	return nil
+	return c.validateVolumes()
 }

@@ -63,7 +63,7 @@ func (g *generator) orders(i int, a, b int64) {
 	if c.flags&loyal != 0 {
 		lambda *= 1.3
 	}
-	p := betaRand(r, m.dropoutA, m.dropoutB)
+	p := betaRand(r, m.dropoutA, m.dropoutB) * m.dropoutScale
 	nu := gammaRand(r, m.spendQ, 1/m.spendRate)
 	t := c.signup
 	if !chance(r, m.firstOrderAtSignup) {
@@ -71,6 +71,9 @@ func (g *generator) orders(i int, a, b int64) {
 	}
 	for t < b {
 		if t >= a {
+			if t == c.signup {
+				g.signupOrders++ // not scaled by the purchase rate
+			}
 			revenue := max(math.Round(gammaRand(r, m.spendP, 1/nu)*100)/100, 1)
 			cost := math.Round(revenue*clamp(m.costRatio+m.costRatioSD*r.NormFloat64(), 0.2, 0.95)*100) / 100
 			o := g.tabs[tOrders]
@@ -135,6 +138,7 @@ func (g *generator) nps(i int, a, b int64, sat, experience float64) {
 	for t < b {
 		at := g.support.draw(r, g.clock, t, min(t+3*day, b))
 		if chance(r, m.npsResponse) {
+			g.npsAnswers++
 			q := 0.7*sat + 0.4*experience + 0.9*r.NormFloat64()
 			s := g.tabs[tSurveys]
 			s.begin()

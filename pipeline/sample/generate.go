@@ -57,6 +57,8 @@ const (
 // renamed into place. progress, if not nil, is called with a table's row
 // count every million rows and once when its file is complete. Generate
 // returns the number of data rows written per table, bad rows included.
+// With volume targets in cfg, it first calibrates the model's rates by
+// pilot runs that write nothing (see Volumes in the package documentation).
 func Generate(ctx context.Context, dir string, cfg Config, progress func(table string, rows int64)) (map[string]int64, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
@@ -66,10 +68,24 @@ func Generate(ctx context.Context, dir string, cfg Config, progress func(table s
 	if err != nil {
 		return nil, fmt.Errorf("sample: business time zone: %w", err)
 	}
+	if want := tables(); !slices.Equal(ingest.Tables(), want[:]) {
+		return nil, fmt.Errorf("sample: the contract's tables %v are not the generator's %v", ingest.Tables(), want)
+	}
+	var specs [numTables]ingest.Spec
+	for i, name := range tables() {
+		if specs[i], err = ingest.SpecOf(name); err != nil {
+			return nil, err
+		}
+	}
+	g := newGenerator(cfg, loc)
+	if cfg.scaled() {
+		if err := g.calibrate(ctx, specs); err != nil {
+			return nil, err
+		}
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("sample: %w", err)
 	}
-	g := newGenerator(cfg, loc)
 	outs := make([]*atomicFile, 0, numTables)
 	closed := false
 	defer func() {
@@ -85,15 +101,8 @@ func Generate(ctx context.Context, dir string, cfg Config, progress func(table s
 			o.abort()
 		}
 	}()
-	if want := tables(); !slices.Equal(ingest.Tables(), want[:]) {
-		return nil, fmt.Errorf("sample: the contract's tables %v are not the generator's %v", ingest.Tables(), want)
-	}
-	for i, name := range tables() {
-		spec, err := ingest.SpecOf(name)
-		if err != nil {
-			return nil, err
-		}
-		out, err := createAtomic(dir, string(name)+"."+cfg.Format)
+	for i, spec := range specs {
+		out, err := createAtomic(dir, string(spec.Table)+"."+cfg.Format)
 		if err != nil {
 			return nil, fmt.Errorf("sample: %w", err)
 		}
@@ -207,6 +216,13 @@ type generator struct {
 	model      model
 	times      []int64   // scratch
 	msgs       []message // scratch
+	offs       []int64   // scratch
+
+	// For calibrating volumes ([generator.calibrate]): the optional
+	// messages, NPS answers and orders at signup written, and the rows a
+	// pilot run predicts for every table (zero without volume targets).
+	optionalMessages, npsAnswers, signupOrders int64
+	expected                                   [numTables]float64
 }
 
 func newGenerator(cfg Config, loc *time.Location) *generator {
@@ -249,8 +265,11 @@ func (g *generator) newTable(i int, spec ingest.Spec, file string, enc encoder, 
 		t.header = 1
 	}
 	est := g.activeMonths() * g.model.perCustomerMonth(spec.Table)
-	if spec.Table == ingest.Customers {
+	switch {
+	case spec.Table == ingest.Customers:
 		est = float64(g.cfg.Customers)
+	case g.cfg.scaled() && spec.Table != ingest.SocialMentions:
+		est = g.expected[i] // social mentions are not in a pilot run
 	}
 	t.bad = planBad(g.rng(streamBadRows, uint64(i)), spec, g.cfg.Format, g.cfg.BadRows, est)
 	return t

@@ -21,6 +21,7 @@ type model struct {
 	// Orders: BG/NBD purchases, gamma-gamma spend.
 	purchaseShape, purchaseScale float64 // purchase rate λ ~ Gamma
 	dropoutA, dropoutB           float64 // dropout after a purchase p ~ Beta
+	dropoutScale                 float64 // multiplies p
 	firstOrderAtSignup           float64
 	spendP, spendQ, spendRate    float64 // order value ~ Gamma(p, ν), ν ~ Gamma(q, rate)
 	costRatio, costRatioSD       float64 // cost = revenue × ratio
@@ -34,6 +35,7 @@ type model struct {
 	stuckShare               float64 // never solved
 	missingPriority          float64
 	internalNote             float64 // complaints twice as often
+	exchanges                float64 // multiplies the mean number of further exchanges of a ticket
 	channels                 []channel
 	channelCum               []float64
 	priorities               []string
@@ -73,11 +75,11 @@ func newModel() model {
 		existingShare: 0.35, existingYears: 3, signupGrowth: 0.6931, churnHazard: 0.025,
 		loyaltyShare: 0.30, educationShare: 0.15, advocateShare: 0.2,
 
-		purchaseShape: 0.9, purchaseScale: 0.7, dropoutA: 0.7, dropoutB: 3.5, firstOrderAtSignup: 0.7,
+		purchaseShape: 0.9, purchaseScale: 0.7, dropoutA: 0.7, dropoutB: 3.5, dropoutScale: 1, firstOrderAtSignup: 0.7,
 		spendP: 6.25, spendQ: 3.74, spendRate: 26, costRatio: 0.58, costRatioSD: 0.08, missingCost: 0.03,
 
 		ticketShape: 1.2, ticketScale: 0.7, onboardingTickets: 0.5, complaintShare: 0.08,
-		reopenShare: 0.05, stuckShare: 0.015, missingPriority: 0.02, internalNote: 0.2,
+		reopenShare: 0.05, stuckShare: 0.015, missingPriority: 0.02, internalNote: 0.2, exchanges: 1,
 		channels: []channel{
 			{name: "email", weight: 0.34, reply: 2.5 * hour, replyS: 1.0, solve: 22 * hour, solveS: 1.1, async: true},
 			{name: "chat", weight: 0.24, reply: 100, replyS: 0.8, solve: 25 * minute, solveS: 0.9, live: true},

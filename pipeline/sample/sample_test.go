@@ -266,6 +266,7 @@ var edgeConfigTests = []struct {
 	{"ten years", Config{Seed: 3, Customers: 30, Months: MaxMonths}},
 	{"end mid-month, not UTC", Config{Seed: 4, Customers: 40, End: time.Date(2025, 3, 30, 1, 30, 0, 0, time.FixedZone("X", 5*3600)), BadRows: 2}},
 	{"many bad rows", Config{Seed: 5, Customers: 20, Months: 2, BadRows: 40}},
+	{"volume targets", Config{Seed: 6, Months: 2, Tickets: 2000, Messages: 9000, Surveys: 1500, Orders: 2500, BadRows: 3}},
 }
 
 // FuzzReadBadRows checks that ReadBadRows never panics and that what it

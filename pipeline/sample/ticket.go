@@ -8,9 +8,10 @@ import (
 
 // message is one message of a ticket, kept until the ticket is written.
 type message struct {
-	at     int64
-	author string // customer, agent or internal
-	agent  int    // position in g.agents, or -1
+	at       int64
+	author   string // customer, agent or internal
+	agent    int    // position in g.agents, or -1
+	optional bool   // an internal note or a further exchange, scaled by model.exchanges
 }
 
 // ticket writes a ticket that customer i opens at about t0, with its calls,
@@ -57,27 +58,31 @@ func (g *generator) ticket(i int, t0 int64, sat float64) (quality float64, solve
 	}
 	solve = max(solve, reply+sec(expRand(r, 10*minute), 1))
 
-	msgs := append(g.msgs[:0], message{created, "customer", -1})
+	msgs := append(g.msgs[:0], message{created, "customer", -1, false})
 	if chance(r, m.internalNote*[...]float64{1, 2}[ci]) {
-		msgs = append(msgs, message{g.clock.business(r, created+int64(r.Float64()*float64(reply))), "internal", ag})
+		msgs = append(msgs, message{g.clock.business(r, created+int64(r.Float64()*float64(reply))), "internal", ag, true})
 	}
-	msgs = append(msgs, message{created + reply, "agent", g.replier(ag)})
+	msgs = append(msgs, message{created + reply, "agent", g.replier(ag), false})
 	rounds := pick(r, []float64{0.5, 0.8, 0.93, 1}) + ci
-	var offs [8]int64
-	for k := range 2 * rounds {
-		offs[k] = reply + 1 + r.Int64N(max(solve-reply, 2))
+	if m.exchanges != 1 {
+		rounds = scaleCount(r, rounds, m.exchanges)
 	}
-	slices.Sort(offs[:2*rounds])
-	for k := range 2 * rounds {
+	offs := g.offs[:0]
+	for range 2 * rounds {
+		offs = append(offs, reply+1+r.Int64N(max(solve-reply, 2)))
+	}
+	slices.Sort(offs)
+	g.offs = offs
+	for k, off := range offs {
 		if k%2 == 0 {
-			msgs = append(msgs, message{created + offs[k], "customer", -1})
+			msgs = append(msgs, message{created + off, "customer", -1, true})
 			continue
 		}
-		at := created + offs[k]
+		at := created + off
 		if ch.async {
 			at = g.clock.business(r, at)
 		}
-		msgs = append(msgs, message{at, "agent", g.replier(ag)})
+		msgs = append(msgs, message{at, "agent", g.replier(ag), true})
 		solve = max(solve, at-created+sec(expRand(r, 10*minute), 1))
 	}
 	if ch.async {
@@ -93,12 +98,12 @@ func (g *generator) ticket(i int, t0 int64, sat float64) (quality float64, solve
 				break
 			}
 			reopens++
-			msgs = append(msgs, message{again, "customer", -1})
+			msgs = append(msgs, message{again, "customer", -1, false})
 			at := again + sec(lognormal(r, max(ch.reply, 20*minute)*speed, 1), 1)
 			if ch.async {
 				at = g.clock.business(r, at)
 			}
-			msgs = append(msgs, message{at, "agent", g.replier(ag)})
+			msgs = append(msgs, message{at, "agent", g.replier(ag), false})
 			solvedAt = max(at+sec(expRand(r, 15*minute), 1), again+sec(lognormal(r, ch.solve*speed, ch.solveS), 1))
 			if solvedAt >= g.end || reopens == 2 || !chance(r, 0.25) {
 				break
@@ -147,6 +152,9 @@ func (g *generator) ticket(i int, t0 int64, sat float64) (quality float64, solve
 	for _, msg := range msgs {
 		if msg.at >= g.end {
 			break
+		}
+		if msg.optional {
+			g.optionalMessages++
 		}
 		mt := g.tabs[tMessages]
 		mt.begin()
