@@ -83,6 +83,75 @@ func TestGenThenRun(t *testing.T) {
 	}
 }
 
+// TestGenFlags checks how gen's volume flags become targets: -rows in the
+// proportions 1:3:1:2, each table's flag overriding it.
+func TestGenFlags(t *testing.T) {
+	for _, tc := range genFlagTests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			cfg, out, err := genConfig(append(tc.args, "-out", "x"), &stderr)
+			if err != nil {
+				t.Fatalf("genConfig(%q): %v", tc.args, err)
+			}
+			if out != "x" {
+				t.Errorf("out = %q, want x", out)
+			}
+			if got := [...]int64{cfg.Tickets, cfg.Messages, cfg.Surveys, cfg.Orders}; got != tc.want {
+				t.Errorf("tickets, messages, surveys, orders = %v, want %v", got, tc.want)
+			}
+			if cfg.Customers != tc.customers {
+				t.Errorf("customers = %d, want %d", cfg.Customers, tc.customers)
+			}
+		})
+	}
+	var stderr bytes.Buffer
+	if _, _, err := genConfig([]string{"-rows", "-7", "-out", "x"}, &stderr); !errors.Is(err, errUsage) {
+		t.Errorf("-rows -7: err = %v, want a usage error", err)
+	}
+	if err := run(context.Background(), []string{"gen", "-h"}, &stderr, &stderr); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("gen -h: err = %v, want flag.ErrHelp", err)
+	}
+	for _, want := range []string{"-rows", "-tickets", "-messages", "-surveys", "-orders", "within a few percent"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("gen -h does not mention %s", want)
+		}
+	}
+}
+
+var genFlagTests = []struct {
+	name      string
+	args      []string
+	want      [4]int64 // tickets, messages, surveys, orders
+	customers int
+}{
+	{"no targets", nil, [4]int64{}, 0},
+	{"rows", []string{"-rows", "70000000"}, [4]int64{10_000_000, 30_000_000, 10_000_000, 20_000_000}, 0},
+	{"rows not a multiple of 7", []string{"-rows", "1000000"}, [4]int64{142857, 428571, 142857, 285714}, 0},
+	{"tickets override rows", []string{"-rows", "700", "-tickets", "5", "-customers", "30"}, [4]int64{5, 300, 100, 200}, 30},
+	{"zero overrides rows", []string{"-orders", "0", "-rows", "700"}, [4]int64{100, 300, 100, 0}, 0},
+	{"one table", []string{"-surveys", "1234"}, [4]int64{0, 0, 1234, 0}, 0},
+}
+
+// gen with -rows writes about the volumes asked for.
+func TestGenRows(t *testing.T) {
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"gen", "-rows", "14000", "-months", "3", "-out", dir}, &stdout, &stderr); err != nil {
+		t.Fatalf("gen: %v\n%s", err, stderr.String())
+	}
+	for table, want := range map[string]float64{"tickets": 2000, "messages": 6000, "surveys": 2000, "orders": 4000} {
+		var got float64
+		for _, line := range strings.Split(stdout.String(), "\n") {
+			if f := strings.Fields(line); len(f) == 2 && f[0] == table {
+				fmt.Sscan(f[1], &got)
+			}
+		}
+		if got < 0.95*want || got > 1.05*want {
+			t.Errorf("%s: %v rows, want %v ±5%%\n%s", table, got, want, stdout.String())
+		}
+	}
+}
+
 // A backfill of three months writes three period directories, and
 // rerunning one of them gives byte-identical KPI files.
 func TestBackfill(t *testing.T) {
