@@ -285,3 +285,24 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// bench generates data into -data, runs the job and prints every stage;
+// a second bench reuses the data.
+func TestBench(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	for _, want := range []string{"generated ", "reusing "} {
+		var stdout, stderr bytes.Buffer
+		if err := run(context.Background(), []string{"bench", "-rows", "20000", "-data", data, "-memory-limit", "0"}, &stdout, &stderr); err != nil {
+			t.Fatalf("bench: %v\n%s", err, stderr.String())
+		}
+		out := stdout.String()
+		if !strings.HasPrefix(out, want) {
+			t.Errorf("bench output starts %q, want %q", out, want)
+		}
+		for _, stage := range []string{"read", "aggregate", "kpi", "models", "render", "total (wall)", "peak resident memory"} {
+			if !strings.Contains(out, stage) {
+				t.Errorf("bench output lacks %q:\n%s", stage, out)
+			}
+		}
+	}
+}
