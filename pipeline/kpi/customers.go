@@ -12,11 +12,12 @@ import (
 
 // customerStore keeps each customer's relationship dates and programme
 // flags, and which customers bought in which period (one bit per customer
-// and period). It grows with the number of customers.
+// and period). It grows with the number of customers: about 46 bytes each
+// and one bit per period with an order.
 type customerStore struct {
-	index   map[string]int32
-	signup  []arrow.Timestamp // noTime for buyers missing from the customers export
-	churned []arrow.Timestamp // noTime while active
+	index   ingest.KeyMap[int32] // by digest of the customer id
+	signup  []arrow.Timestamp    // noTime for buyers missing from the customers export
+	churned []arrow.Timestamp    // noTime while active
 	loyal   []bool
 	edu     []bool
 	bought  map[int32][]uint64 // period → bitset of customers with an order
@@ -71,11 +72,12 @@ func (e *Engine) addCustomers(rec arrow.Record) error {
 	loyal, edu := cols[3].(*array.Boolean), cols[4].(*array.Boolean)
 	s := &e.customers
 	for i := range int(rec.NumRows()) {
-		if _, dup := s.index[ids.Value(i)]; dup {
+		id := e.hasher.String(ids.Value(i))
+		if _, dup := s.index.Get(id); dup {
 			e.note(ingest.Customers, "customers repeat an id already read; the later copy is ignored")
 			continue
 		}
-		s.index[ids.Value(i)] = int32(len(s.signup))
+		s.index.Put(id, int32(len(s.signup)))
 		s.signup = append(s.signup, signup[i])
 		c := noTime
 		if churned.IsValid(i) {
@@ -105,11 +107,12 @@ func (e *Engine) addOrders(rec arrow.Record) error {
 		s.bought = map[int32][]uint64{}
 	}
 	for i := range int(rec.NumRows()) {
-		c, ok := s.index[ids.Value(i)]
+		id := e.hasher.String(ids.Value(i))
+		c, ok := s.index.Get(id)
 		if !ok {
 			e.note(ingest.Orders, "orders come from a customer missing from the customers export; counted as buyers only")
 			c = int32(len(s.signup))
-			s.index[ids.Value(i)] = c
+			s.index.Put(id, c)
 			s.signup, s.churned = append(s.signup, noTime), append(s.churned, noTime)
 			s.loyal, s.edu = append(s.loyal, false), append(s.edu, false)
 		}

@@ -23,7 +23,8 @@ type Engine struct {
 	present map[ingest.Table]bool
 	dicts   [numDims]dict
 	notes   map[noteKey]int64
-	until   *time.Time // see Until
+	until   *time.Time       // see Until
+	hasher  ingest.KeyHasher // digests of ticket, customer and review ids
 
 	tickets   ticketStore
 	customers customerStore
@@ -98,10 +99,8 @@ func newEngine(opt Options) *Engine {
 		e.dicts[d].codes = map[string]int32{}
 	}
 	e.dicts[dimAll].code("all")
-	e.tickets.hasher = ingest.NewKeyHasher()
+	e.hasher = ingest.NewKeyHasher()
 	e.tickets.msgs = messageStore{dir: opt.SpillDir, perFile: cmp.Or(opt.ticketsPerSpill, ticketsPerSpill)}
-	e.customers.index = map[string]int32{}
-	e.reviews.index = map[string]int32{}
 	e.surveyObs = newSeries(surveyMetrics(opt))
 	e.openedObs = newSeries(openedMetrics())
 	e.frtObs = newSeries(firstReplyMetrics(e.bh))

@@ -10,8 +10,8 @@ import (
 // reviewStore adds up the weighted criteria of each QA review; a review's
 // rows may be spread over batches. It grows with the number of reviews.
 type reviewStore struct {
-	index map[string]int32
-	at    []arrow.Timestamp // reviewed_at of the review's first row
+	index ingest.KeyMap[int32] // by digest of the review id
+	at    []arrow.Timestamp    // reviewed_at of the review's first row
 	agent []int32
 	team  []int32
 	num   []float64 // Σ weight × score / max_score
@@ -51,10 +51,11 @@ func (e *Engine) addReviews(rec arrow.Record) error {
 	maxScore := cols[4].(*array.Float64).Float64Values()
 	s := &e.reviews
 	for i := range int(rec.NumRows()) {
-		r, ok := s.index[ids.Value(i)]
+		id := e.hasher.String(ids.Value(i))
+		r, ok := s.index.Get(id)
 		if !ok {
 			r = int32(len(s.at))
-			s.index[ids.Value(i)] = r
+			s.index.Put(id, r)
 			s.at = append(s.at, at[i])
 			s.agent = append(s.agent, e.codeOf(dimAgent, cols[5], i))
 			s.team = append(s.team, e.codeOf(dimTeam, cols[6], i))

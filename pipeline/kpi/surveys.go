@@ -146,7 +146,7 @@ func (e *Engine) decodeSurveys(rec arrow.Record, v *surveyView) error {
 			v.kind[i] = kindOther
 		}
 		if tickets.IsValid(i) {
-			if t, ok := s.lookup(tickets.Value(i)); ok {
+			if t, ok := e.ticket(tickets.Value(i)); ok {
 				v.codes[dimChannel][i], v.codes[dimAgent][i] = s.channel[t], s.agent[t]
 				v.codes[dimTeam][i], v.codes[dimPriority][i] = s.team[t], s.priority[t]
 				continue

@@ -28,7 +28,6 @@ const (
 // input, when they are sorted by ticket and time to pair every reply with
 // what it answers (see [messageStore]).
 type ticketStore struct {
-	hasher    ingest.KeyHasher
 	index     ingest.KeyMap[int32] // by digest of the ticket id
 	created   []arrow.Timestamp
 	solved    []arrow.Timestamp // noTime while unsolved
@@ -42,9 +41,9 @@ type ticketStore struct {
 	msgs messageStore
 }
 
-// lookup returns the index of the ticket with the given id.
-func (s *ticketStore) lookup(id string) (int32, bool) {
-	return s.index.Get(s.hasher.String(id))
+// ticket returns the index of the ticket with the given id.
+func (e *Engine) ticket(id string) (int32, bool) {
+	return e.tickets.index.Get(e.hasher.String(id))
 }
 
 // ticketView is a chunk of tickets with what their messages tell.
@@ -204,7 +203,7 @@ func (e *Engine) addTickets(rec arrow.Record) error {
 	reopens := cols[8].(*array.Int64)
 	s := &e.tickets
 	for i := range int(rec.NumRows()) {
-		id := s.hasher.String(ids.Value(i))
+		id := e.hasher.String(ids.Value(i))
 		if _, dup := s.index.Get(id); dup {
 			e.note(ingest.Tickets, "tickets repeat an id already read; the later copy is ignored")
 			continue
@@ -247,7 +246,7 @@ func (e *Engine) addMessages(rec arrow.Record) error {
 	at := cols[3].(*array.Timestamp).TimestampValues()
 	s := &e.tickets
 	for i := range int(rec.NumRows()) {
-		t, ok := s.lookup(ids.Value(i))
+		t, ok := e.ticket(ids.Value(i))
 		if !ok {
 			e.note(ingest.Messages, "messages refer to a ticket missing from the tickets export; ignored")
 			continue
