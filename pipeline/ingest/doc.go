@@ -2,4 +2,9 @@
 // Parquet) into Arrow record batches that follow the canonical contract of
 // docs/inputs.md. Malformed rows are never dropped silently: each one is
 // handed to a quarantine with its file, line, column and reason.
+//
+// A [Reader] parses a table's files on all cores: one goroutine cuts the
+// files into chunks of rows, workers convert the chunks into batches, and
+// Read hands them on in order, so batches, rejections and counts are the
+// same as when one goroutine does everything ([Options.Workers] = 1).
 package ingest

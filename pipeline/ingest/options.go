@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -16,9 +17,17 @@ const DefaultBatchSize = 8192
 
 // Options control how a [Reader] reads one table.
 type Options struct {
-	// BatchSize is the number of rows per record batch; 0 means
-	// DefaultBatchSize. A reader holds at most one batch in memory.
+	// BatchSize is the most rows of a record batch; 0 means
+	// DefaultBatchSize. The files are cut into chunks of BatchSize rows,
+	// and each chunk gives one batch of the rows it accepts. A reader
+	// holds up to two chunks per worker in memory.
 	BatchSize int
+	// Workers is the number of goroutines that parse and convert rows;
+	// 0 means runtime.GOMAXPROCS(0), and 1 does all the work on the
+	// goroutine that calls Read. Batches, rejections and counts do not
+	// depend on it. With more than one worker the allocator must be safe
+	// for concurrent use, as Arrow's allocators are.
+	Workers int
 	// Location is the zone of timestamps written without an offset; nil
 	// means UTC. Mapping.TimeZone overrides it.
 	Location *time.Location
@@ -30,7 +39,8 @@ type Options struct {
 	// contract's column names.
 	Mapping TableMapping
 	// Reject receives every rejected row when Strict is false; it is
-	// required then. An error it returns ends the read.
+	// required then. It is called by Read, on the caller's goroutine, in
+	// file and row order. An error it returns ends the read.
 	Reject func(Rejection) error
 	// Logger receives one line per file read; nil discards them.
 	Logger *slog.Logger
@@ -49,6 +59,12 @@ func (o *Options) ensureDefaults() error {
 		return fmt.Errorf("ingest: batch size %d is negative", o.BatchSize)
 	case o.BatchSize == 0:
 		o.BatchSize = DefaultBatchSize
+	}
+	switch {
+	case o.Workers < 0:
+		return fmt.Errorf("ingest: %d workers is negative", o.Workers)
+	case o.Workers == 0:
+		o.Workers = runtime.GOMAXPROCS(0)
 	}
 	if !o.Strict && o.Reject == nil {
 		return errors.New("ingest: options need a Reject function unless Strict")

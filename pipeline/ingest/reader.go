@@ -6,38 +6,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"sync"
 
 	"github.com/apache/arrow/go/v17/arrow"
-	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 )
-
-// source reads the rows of one file.
-type source interface {
-	// next reads the next row into raws, one value per contract column,
-	// and returns the line (Parquet: row number) where the row starts.
-	// A *rowError means the row cannot be read: it is rejected and
-	// reading goes on. io.EOF ends the file; any other error ends the
-	// read.
-	next(raws []rawValue) (line int, err error)
-	// raw renders the row last returned by next, for the quarantine.
-	raw() string
-	close() error
-}
-
-// openSource opens one file of a table and checks its header against the
-// plan.
-func openSource(ctx context.Context, fsys fs.FS, in inputFile, p *plan, mem memory.Allocator) (source, error) {
-	switch in.format {
-	case FormatCSV:
-		return newCSVSource(fsys, in.name, p)
-	case FormatJSONL:
-		return newJSONLSource(fsys, in.name, p)
-	case FormatParquet:
-		return newParquetSource(ctx, fsys, in.name, p, mem)
-	}
-	return nil, fmt.Errorf("ingest: %s: unknown format %q", in.name, in.format)
-}
 
 // Reader streams the rows of one table's exports as Arrow record batches
 // that follow the table's contract. Rows that break the contract are
@@ -45,40 +18,35 @@ func openSource(ctx context.Context, fsys fs.FS, in inputFile, p *plan, mem memo
 // the shape of arrio.Reader.
 type Reader struct {
 	ctx    context.Context
-	fsys   fs.FS
 	table  Table
 	mem    memory.Allocator
 	opt    Options
 	plan   *plan
 	schema *arrow.Schema
 	files  []inputFile
-
-	next   int    // index of the next file to open
-	cur    int    // index of the open file
-	src    source // nil between files
-	atFile Counts // counts when the open file started
-
-	bld   *array.RecordBuilder
-	out   []columnBuilder
-	raws  []rawValue
-	cells []cell
-
-	keys   map[KeyHash]keyPos // digests of the keys read so far
 	hasher KeyHasher
-	keyBuf []byte
 
+	rows chunker // cuts the files into chunks
+
+	// With one worker, Read cuts and converts one chunk at a time.
+	conv  *converter
+	chunk *chunk
+	last  bool // the chunker has nothing more
+
+	// With more, a goroutine cuts the chunks and workers convert them
+	// (parallel.go).
+	cancel context.CancelFunc // nil until they start
+	wg     sync.WaitGroup
+	order  chan *chunk // chunks in file order, as cut
+	free   chan *chunk // chunks Read is done with
+
+	// What Read keeps, on the caller's goroutine.
+	keys   map[KeyHash]keyPos // digests of the keys read so far
+	src    source             // the source dec decodes, for rejected rows
+	dec    decoder
+	atFile Counts // counts when the current file started
 	counts Counts
 	err    error // sticky: io.EOF or the error that ended the read
-}
-
-// columnBuilder is the typed builder of one contract column.
-type columnBuilder struct {
-	kind Kind
-	str  *array.StringBuilder
-	i64  *array.Int64Builder
-	ts   *array.TimestampBuilder
-	f64  *array.Float64Builder
-	bool *array.BooleanBuilder
 }
 
 // Open prepares to read table t from fsys. It resolves the table's files,
@@ -122,32 +90,16 @@ func Open(ctx context.Context, fsys fs.FS, t Table, mem memory.Allocator, opt Op
 		}
 	}
 	r := &Reader{
-		ctx: ctx, fsys: fsys, table: t, mem: mem, opt: opt, plan: p,
-		schema: spec.Schema(), files: files,
-		raws:  make([]rawValue, len(spec.Columns)),
-		cells: make([]cell, len(spec.Columns)),
-		keys:  map[KeyHash]keyPos{}, hasher: NewKeyHasher(),
+		ctx: ctx, table: t, mem: mem, opt: opt, plan: p,
+		schema: spec.Schema(), files: files, hasher: NewKeyHasher(),
+		rows: chunker{ctx: ctx, fsys: fsys, files: files, plan: p, mem: mem, size: opt.BatchSize},
+		keys: map[KeyHash]keyPos{},
 	}
-	r.bld = array.NewRecordBuilder(mem, r.schema)
-	r.out = make([]columnBuilder, len(spec.Columns))
-	for i, c := range spec.Columns {
-		cb := columnBuilder{kind: c.Kind}
-		switch b := r.bld.Field(i).(type) {
-		case *array.StringBuilder:
-			cb.str = b
-		case *array.Int64Builder:
-			cb.i64 = b
-		case *array.TimestampBuilder:
-			cb.ts = b
-		case *array.Float64Builder:
-			cb.f64 = b
-		case *array.BooleanBuilder:
-			cb.bool = b
-		default:
-			r.bld.Release()
-			return nil, fmt.Errorf("ingest: column %s has unexpected builder %T", c.Name, b)
+	if opt.Workers == 1 {
+		if r.conv, err = newConverter(p, r.schema, mem, r.hasher); err != nil {
+			return nil, err
 		}
-		r.out[i] = cb
+		r.chunk = newChunk()
 	}
 	return r, nil
 }
@@ -159,82 +111,87 @@ func (r *Reader) Schema() *arrow.Schema { return r.schema }
 // Counts returns the rows read, accepted and rejected so far.
 func (r *Reader) Counts() Counts { return r.counts }
 
-// cancelEvery is how many rows a batch may read between checks of the
-// context, for batches that take long because most rows are rejected.
-const cancelEvery = 1 << 16
-
-// Read returns the next record batch, which the caller releases. It
-// returns io.EOF after the last batch. The context given to [Open] is
-// checked before each batch, and within a batch every 65536 rows read.
+// Read returns the next record batch, which the caller releases, or
+// io.EOF after the last one. A batch holds the accepted rows of a chunk
+// of up to [Options.BatchSize] consecutive rows of one file: it may hold
+// fewer rows than BatchSize, never none. How the rows fall into batches
+// changes nothing else: the rows of all batches, the rejections and the
+// counts at the end are the same for any batch size and number of
+// workers.
+//
+// With more than one worker, the first call starts goroutines that parse
+// chunks ahead of Read, up to two chunks per worker; they stop at the end of the
+// read, at an error, or at Close. Rejected rows are handed to
+// [Options.Reject] by Read itself, in order. The context given to [Open]
+// is checked before each chunk.
 func (r *Reader) Read() (arrow.Record, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	if err := r.ctx.Err(); err != nil {
-		return nil, r.fail(err)
+	for {
+		if err := r.ctx.Err(); err != nil {
+			return nil, r.fail(err)
+		}
+		c, err := r.nextChunk()
+		if err != nil {
+			return nil, r.fail(err)
+		}
+		if c == nil {
+			r.stop()
+			r.err = io.EOF
+			return nil, io.EOF
+		}
+		rec, err := r.take(c)
+		r.recycle(c)
+		if err != nil {
+			return nil, r.fail(err)
+		}
+		if rec != nil {
+			return rec, nil
+		}
 	}
-	r.bld.Reserve(r.opt.BatchSize)
-	n := 0
-	for n < r.opt.BatchSize {
-		if r.src == nil {
-			if r.next == len(r.files) {
-				break
-			}
-			if err := r.openNext(); err != nil {
-				return nil, r.fail(err)
-			}
-		}
-		line, err := r.src.next(r.raws)
-		if err == io.EOF {
-			if err := r.closeFile(); err != nil {
-				return nil, r.fail(err)
-			}
-			continue
-		}
-		var re *rowError
-		if err != nil && !errors.As(err, &re) {
-			return nil, r.fail(fmt.Errorf("ingest: read %s: %w", r.files[r.cur].name, err))
-		}
-		r.counts.Read++
-		if r.counts.Read%cancelEvery == 0 {
-			if err := r.ctx.Err(); err != nil {
-				return nil, r.fail(err)
-			}
-		}
-		if re == nil {
-			re = r.plan.convert(r.raws, r.cells)
-		}
-		if re == nil {
-			re = r.checkKey(line)
-		}
-		if re != nil {
-			if err := r.reject(line, re); err != nil {
-				return nil, r.fail(err)
-			}
-			continue
-		}
-		r.appendRow()
-		r.counts.Accepted++
-		n++
-	}
-	if n == 0 {
-		r.err = io.EOF
-		return nil, io.EOF
-	}
-	return r.bld.NewRecord(), nil
 }
 
-// Close releases the reader's resources. It does not release batches
-// already returned.
-func (r *Reader) Close() error {
-	var err error
-	if r.src != nil {
-		err = r.src.close()
-		r.src = nil
+// nextChunk returns the next converted chunk, or nil after the last.
+func (r *Reader) nextChunk() (*chunk, error) {
+	if r.conv != nil {
+		if r.last {
+			return nil, nil
+		}
+		r.last = !r.rows.fill(r.chunk)
+		r.conv.convert(r.chunk)
+		return r.chunk, nil
 	}
-	if r.bld != nil {
-		r.bld.Release()
-		r.bld = nil
+	if r.cancel == nil {
+		if err := r.start(); err != nil {
+			return nil, err
+		}
+	}
+	c, ok := <-r.order
+	if !ok {
+		// The goroutine that cuts chunks stops without a last one only
+		// when cancelled.
+		return nil, r.ctx.Err()
+	}
+	<-c.done
+	return c, nil
+}
+
+// recycle hands back a chunk Read is done with.
+func (r *Reader) recycle(c *chunk) {
+	c.reset()
+	if r.free != nil {
+		r.free <- c // never blocks: it has room for every chunk
+	}
+}
+
+// Close releases the reader's resources and stops its goroutines. It does
+// not release batches already returned.
+func (r *Reader) Close() error {
+	err := r.stop()
+	if r.conv != nil {
+		r.conv.release()
+		r.conv = nil
 	}
 	if r.err == nil {
 		r.err = errors.New("ingest: reader closed")
@@ -244,113 +201,98 @@ func (r *Reader) Close() error {
 
 func (r *Reader) fail(err error) error {
 	r.err = err
-	if r.src != nil {
-		r.src.close()
-		r.src = nil
-	}
+	r.stop()
 	return err
 }
 
-func (r *Reader) openNext() error {
-	f := r.files[r.next]
-	src, err := openSource(r.ctx, r.fsys, f, r.plan, r.mem)
-	if err != nil {
-		return err
+// take goes through the rows of a converted chunk in order: it checks the
+// keys of the accepted rows, reports the rejected ones and counts them. It
+// returns the chunk's batch, less the rows with duplicate keys; nil if no
+// row is left.
+func (r *Reader) take(c *chunk) (rec arrow.Record, err error) {
+	rec, c.batch = c.batch, nil
+	defer func() {
+		if err != nil && rec != nil {
+			rec.Release()
+			rec = nil
+		}
+	}()
+	keyed := len(r.plan.key) > 0
+	rejs := c.rejs
+	var dups []int // accepted rows whose keys were seen before
+	j := 0         // index of the next accepted row in rec
+	for i := range c.rows {
+		r.counts.Read++
+		if len(rejs) > 0 && rejs[0].row == i {
+			if err := r.reject(c, rejs[0]); err != nil {
+				return rec, err
+			}
+			rejs = rejs[1:]
+			continue
+		}
+		if keyed {
+			if re := r.checkKey(c, i, rec, j); re != nil {
+				dups = append(dups, j)
+				j++
+				if err := r.reject(c, pending{row: i, err: re}); err != nil {
+					return rec, err
+				}
+				continue
+			}
+		}
+		r.counts.Accepted++
+		j++
 	}
-	r.src, r.cur, r.atFile = src, r.next, r.counts
-	r.next++
-	return nil
+	if c.eof {
+		f := r.files[c.file]
+		r.opt.Logger.Info("ingest: file read", "table", string(r.table), "file", f.name, "format", f.format,
+			"rows", r.counts.Read-r.atFile.Read, "rejected", r.counts.Rejected-r.atFile.Rejected)
+		r.atFile = r.counts
+	}
+	if c.err != nil {
+		return rec, c.err
+	}
+	if len(dups) > 0 {
+		return dropRows(r.mem, rec, dups)
+	}
+	return rec, nil
 }
 
-func (r *Reader) closeFile() error {
-	err := r.src.close()
-	r.src = nil
-	f := r.files[r.cur]
-	r.opt.Logger.Info("ingest: file read", "table", string(r.table), "file", f.name, "format", f.format,
-		"rows", r.counts.Read-r.atFile.Read, "rejected", r.counts.Rejected-r.atFile.Rejected)
-	if err != nil {
-		return fmt.Errorf("ingest: close %s: %w", f.name, err)
-	}
-	return nil
-}
-
-// checkKey rejects a row whose key was seen before, in any file of the
-// table, and remembers the key of a row that passes.
-func (r *Reader) checkKey(line int) *rowError {
-	if len(r.plan.key) == 0 {
-		return nil
-	}
-	r.keyBuf = appendKey(r.keyBuf[:0], r.plan.key, r.cells)
-	h := r.hasher.Bytes(r.keyBuf)
+// checkKey rejects row i of c, row j of its batch, when its key was seen
+// before, in any file of the table, and remembers the key of a row that
+// passes.
+func (r *Reader) checkKey(c *chunk, i int, batch arrow.Record, j int) *rowError {
+	h := c.hashes[j]
 	if pos, ok := r.keys[h]; ok {
 		return &rowError{col: -1, err: reasonf(ErrDuplicateKey, "duplicate key %s (first at %s:%d)",
-			describeKey(r.plan, r.cells), r.files[pos.file()].name, pos.line())}
+			describeKey(r.plan, batch, j), r.files[pos.file()].name, pos.line())}
 	}
-	r.keys[h] = newKeyPos(r.cur, line)
+	r.keys[h] = newKeyPos(c.file, c.rows[i].line)
 	return nil
 }
 
 // reject quarantines one row, or in strict mode turns it into the
 // *ParseError that ends the read.
-func (r *Reader) reject(line int, re *rowError) error {
+func (r *Reader) reject(c *chunk, p pending) error {
 	r.counts.Rejected++
-	f := r.files[r.cur].name
+	f := r.files[c.file].name
+	line := c.rows[p.row].line
 	var field string
-	col := re.srcCol
-	if re.col >= 0 {
-		field = r.plan.cols[re.col].Name
-		if col == 0 {
-			col = r.raws[re.col].col
-		}
+	if p.err.col >= 0 {
+		field = r.plan.cols[p.err.col].Name
 	}
 	if r.opt.Strict {
-		return &ParseError{File: f, Line: line, Column: col, Field: field, Err: re.err}
+		return &ParseError{File: f, Line: line, Column: p.col, Field: field, Err: p.err.err}
+	}
+	if c.src != r.src {
+		r.src, r.dec = c.src, c.src.decoder()
 	}
 	rej := Rejection{
-		Table: r.table, File: f, Line: line, Column: col, Field: field,
-		Reason: re.err.Error(), Raw: r.src.raw(), Err: re.err,
+		Table: r.table, File: f, Line: line, Column: p.col, Field: field,
+		Reason: p.err.err.Error(), Raw: r.dec.raw(c, p.row), Err: p.err.err,
 	}
 	if err := r.opt.Reject(rej); err != nil {
 		return fmt.Errorf("ingest: quarantine row %s:%d: %w", f, line, err)
 	}
 	return nil
-}
-
-// appendRow appends the converted row to the batch.
-func (r *Reader) appendRow() {
-	for i := range r.out {
-		b, c := &r.out[i], &r.cells[i]
-		switch b.kind {
-		case String, Enum:
-			if c.valid {
-				b.str.Append(c.s)
-			} else {
-				b.str.AppendNull()
-			}
-		case Int:
-			if c.valid {
-				b.i64.Append(c.i)
-			} else {
-				b.i64.AppendNull()
-			}
-		case Time:
-			if c.valid {
-				b.ts.Append(arrow.Timestamp(c.i))
-			} else {
-				b.ts.AppendNull()
-			}
-		case Float:
-			if c.valid {
-				b.f64.Append(c.f)
-			} else {
-				b.f64.AppendNull()
-			}
-		case Bool:
-			if c.valid {
-				b.bool.Append(c.b)
-			} else {
-				b.bool.AppendNull()
-			}
-		}
-	}
 }

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
 )
 
 // rowRule returns the checks that involve several columns of a row of
@@ -138,9 +141,9 @@ func appendKey(b []byte, key []int, cells []cell) []byte {
 	return b
 }
 
-// describeKey renders a key for messages: ticket_id=T9, or
-// review_id=R1, criterion=tone.
-func describeKey(p *plan, cells []cell) string {
+// describeKey renders the key of row j of a batch for messages:
+// ticket_id=T9, or review_id=R1, criterion=tone.
+func describeKey(p *plan, batch arrow.Record, j int) string {
 	var sb strings.Builder
 	for i, k := range p.key {
 		if i > 0 {
@@ -148,7 +151,9 @@ func describeKey(p *plan, cells []cell) string {
 		}
 		sb.WriteString(p.keyName[i])
 		sb.WriteByte('=')
-		sb.WriteString(cells[k].s)
+		if col, ok := batch.Column(k).(*array.String); ok && col.IsValid(j) {
+			sb.WriteString(col.Value(j))
+		}
 	}
 	return sb.String()
 }

@@ -22,7 +22,6 @@ type csvSource struct {
 	delim  rune
 	index  []int // per contract column: field index in a record, or -1
 	fields int   // fields in the header
-	rec    []string
 }
 
 func newCSVSource(fsys fs.FS, name string, p *plan) (_ *csvSource, err error) {
@@ -111,48 +110,74 @@ func decompress(f io.Reader) (io.Reader, *gzip.Reader, error) {
 	return br, nil, nil
 }
 
-func (s *csvSource) next(raws []rawValue) (int, error) {
-	rec, err := s.r.Read()
-	if err != nil {
-		s.rec = nil
-		var pe *csv.ParseError
-		if errors.As(err, &pe) && isCSVSyntax(pe.Err) {
-			return pe.StartLine, &rowError{col: -1, err: reasonf(ErrMalformedRow,
-				"malformed CSV: %v (line %d, byte %d)", pe.Err, pe.Line, pe.Column)}
+// read cuts records with encoding/csv, which also unquotes them: a
+// record's fields are substrings of one string it allocates, so the chunk
+// keeps them as they are.
+func (s *csvSource) read(c *chunk, max int) error {
+	for len(c.rows) < max {
+		rec, err := s.r.Read()
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) && isCSVSyntax(pe.Err) {
+				c.rows = append(c.rows, chunkRow{line: pe.StartLine, end: len(c.fields), err: &rowError{col: -1, err: reasonf(ErrMalformedRow,
+					"malformed CSV: %v (line %d, byte %d)", pe.Err, pe.Line, pe.Column)}})
+				continue
+			}
+			return err
 		}
-		return 0, err
+		line, _ := s.r.FieldPos(0)
+		c.fields = append(c.fields, rec...)
+		c.rows = append(c.rows, chunkRow{line: line, end: len(c.fields)})
 	}
-	s.rec = rec
-	line, _ := s.r.FieldPos(0)
-	if len(rec) != s.fields {
-		return line, &rowError{col: -1, err: reasonf(ErrMalformedRow, "row has %d fields, header has %d", len(rec), s.fields)}
+	return nil
+}
+
+func (s *csvSource) decoder() decoder {
+	return &csvDecoder{index: s.index, fields: s.fields, delim: s.delim}
+}
+
+// csvDecoder picks the contract columns out of a record's fields.
+type csvDecoder struct {
+	index  []int
+	fields int
+	delim  rune
+}
+
+func (d *csvDecoder) decode(c *chunk, i int, raws []rawValue) error {
+	start, end := c.span(i)
+	rec := c.fields[start:end]
+	if len(rec) != d.fields {
+		return &rowError{col: -1, err: reasonf(ErrMalformedRow, "row has %d fields, header has %d", len(rec), d.fields)}
 	}
-	for i, fi := range s.index {
+	for k, fi := range d.index {
 		if fi < 0 {
-			raws[i] = rawValue{}
+			raws[k] = rawValue{}
 		} else {
-			raws[i] = rawValue{kind: rawText, text: rec[fi], col: fi + 1}
+			raws[k] = rawValue{kind: rawText, text: rec[fi], col: fi + 1}
 		}
 	}
-	return line, nil
+	return nil
+}
+
+// raw writes the record again as CSV; "" for a record that could not be
+// read (every record read has a field).
+func (d *csvDecoder) raw(c *chunk, i int) string {
+	start, end := c.span(i)
+	if start == end {
+		return ""
+	}
+	var sb strings.Builder
+	w := csv.NewWriter(&sb)
+	w.Comma = d.delim
+	w.Write(c.fields[start:end])
+	w.Flush()
+	return strings.TrimSuffix(sb.String(), "\n")
 }
 
 // isCSVSyntax reports whether err is one of encoding/csv's syntax errors,
 // after which reading can go on with the next record.
 func isCSVSyntax(err error) bool {
 	return errors.Is(err, csv.ErrBareQuote) || errors.Is(err, csv.ErrQuote) || errors.Is(err, csv.ErrFieldCount)
-}
-
-func (s *csvSource) raw() string {
-	if s.rec == nil {
-		return ""
-	}
-	var sb strings.Builder
-	w := csv.NewWriter(&sb)
-	w.Comma = s.delim
-	w.Write(s.rec)
-	w.Flush()
-	return strings.TrimSuffix(sb.String(), "\n")
 }
 
 func (s *csvSource) close() error {

@@ -29,11 +29,11 @@ type parquetSource struct {
 	tmp  *os.File // spill copy when f cannot seek
 	pf   *file.Reader
 	rr   pqarrow.RecordReader
-	cols []parquetColumn // per contract column
-	rec  arrow.Record    // current batch, owned by rr
-	row  int             // next row of rec
-	num  int             // rows returned so far
-	raws []rawValue      // row last returned, for raw
+	cols []parquetColumn        // per contract column
+	rec  arrow.Record           // current batch, owned by rr
+	get  []func(j int) rawValue // per contract column: reads row j of rec; nil when the file lacks the column
+	row  int                    // next row of rec
+	num  int                    // rows read so far
 }
 
 // parquetColumn locates one contract column in the file.
@@ -41,7 +41,6 @@ type parquetColumn struct {
 	field int    // index in the record reader's schema, or -1
 	col   int    // 1-based field index in the file's schema
 	name  string // field name in the file
-	get   func(j int) rawValue
 }
 
 func newParquetSource(ctx context.Context, fsys fs.FS, name string, p *plan, mem memory.Allocator) (_ *parquetSource, err error) {
@@ -166,35 +165,115 @@ func supportedType(dt arrow.DataType) bool {
 	return false
 }
 
-func (s *parquetSource) next(raws []rawValue) (_ int, err error) {
+// read hands on rows of the batches the record reader decodes; the
+// chunk keeps each batch its rows come from. The decoder reads the values.
+func (s *parquetSource) read(c *chunk, max int) (err error) {
 	defer recoverParquet("", &err) // the reader names the file
-	for s.rec == nil || s.row >= int(s.rec.NumRows()) {
-		rec, err := s.rr.Read()
-		if err != nil {
-			s.rec = nil
-			return 0, err // io.EOF at the end
-		}
-		s.rec, s.row = rec, 0
-		for i := range s.cols {
-			if c := &s.cols[i]; c.field >= 0 {
-				c.get = getter(rec.Column(c.field))
+	for len(c.rows) < max {
+		for s.rec == nil || s.row >= int(s.rec.NumRows()) {
+			rec, err := s.rr.Read()
+			if err != nil {
+				s.rec = nil
+				return err // io.EOF at the end
+			}
+			s.rec, s.row = rec, 0
+			s.get = make([]func(int) rawValue, len(s.cols))
+			for i, c := range s.cols {
+				if c.field >= 0 {
+					s.get[i] = getter(rec.Column(c.field))
+				}
 			}
 		}
+		if n := len(c.batches); n == 0 || c.batches[n-1].rec != s.rec {
+			s.rec.Retain()
+			c.batches = append(c.batches, parquetBatch{first: len(c.rows), row: s.row, rec: s.rec, get: s.get})
+		}
+		n := min(max-len(c.rows), int(s.rec.NumRows())-s.row)
+		for range n {
+			s.num++
+			c.rows = append(c.rows, chunkRow{line: s.num})
+		}
+		s.row += n
 	}
-	j := s.row
-	s.row++
-	s.num++
-	for i, c := range s.cols {
-		if c.field < 0 {
-			raws[i] = rawValue{}
+	return nil
+}
+
+// parquetBatch is the part of a chunk's rows that comes from one batch of
+// a Parquet file.
+type parquetBatch struct {
+	first int                    // index in the chunk of its first row
+	row   int                    // index of that row in rec
+	rec   arrow.Record           // retained by the chunk
+	get   []func(j int) rawValue // per contract column: reads row j of rec; nil when the file lacks the column
+}
+
+func (s *parquetSource) decoder() decoder {
+	return &parquetDecoder{name: s.name, cols: s.cols}
+}
+
+// parquetDecoder reads a row's values from the batch it is in.
+type parquetDecoder struct {
+	name string
+	cols []parquetColumn // read only
+}
+
+// at returns the batch of row i of c and the row's index in it.
+func (d *parquetDecoder) at(c *chunk, i int) (*parquetBatch, int) {
+	k := len(c.batches) - 1
+	for c.batches[k].first > i {
+		k--
+	}
+	b := &c.batches[k]
+	return b, b.row + i - b.first
+}
+
+// decode reads the values of a row. A damaged file can make the Parquet
+// library's arrays panic: that ends the read, with an error naming the
+// file.
+func (d *parquetDecoder) decode(c *chunk, i int, raws []rawValue) (err error) {
+	defer recoverParquet(d.name, &err)
+	b, j := d.at(c, i)
+	for k, col := range d.cols {
+		if b.get[k] == nil {
+			raws[k] = rawValue{}
 			continue
 		}
-		v := c.get(j)
-		v.col = c.col
-		raws[i] = v
+		v := b.get[k](j)
+		v.col = col.col
+		raws[k] = v
 	}
-	s.raws = raws
-	return s.num, nil
+	return nil
+}
+
+// raw renders the fields read as a JSON-like object.
+func (d *parquetDecoder) raw(c *chunk, i int) string {
+	b, j := d.at(c, i)
+	var sb strings.Builder
+	sb.WriteByte('{')
+	first := true
+	for k, col := range d.cols {
+		if b.get[k] == nil {
+			continue
+		}
+		if !first {
+			sb.WriteString(", ")
+		}
+		first = false
+		sb.WriteString(strconv.Quote(col.name))
+		sb.WriteString(": ")
+		switch r := b.get[k](j); r.kind {
+		case rawNull:
+			sb.WriteString("null")
+		case rawInstant:
+			sb.WriteString(formatTime(r.i))
+		case rawWall:
+			sb.WriteString(strings.TrimSuffix(formatTime(r.i), "Z"))
+		default:
+			sb.WriteString(strconv.Quote(r.text))
+		}
+	}
+	sb.WriteByte('}')
+	return sb.String()
 }
 
 // getter returns a function reading row j of arr as a raw value. Strings
@@ -300,35 +379,6 @@ func toMicros(v int64, unit arrow.TimeUnit) (int64, bool) {
 		return q, true
 	}
 	return v, true
-}
-
-func (s *parquetSource) raw() string {
-	var sb strings.Builder
-	sb.WriteByte('{')
-	first := true
-	for i, c := range s.cols {
-		if c.field < 0 {
-			continue
-		}
-		if !first {
-			sb.WriteString(", ")
-		}
-		first = false
-		sb.WriteString(strconv.Quote(c.name))
-		sb.WriteString(": ")
-		switch r := s.raws[i]; r.kind {
-		case rawNull:
-			sb.WriteString("null")
-		case rawInstant:
-			sb.WriteString(formatTime(r.i))
-		case rawWall:
-			sb.WriteString(strings.TrimSuffix(formatTime(r.i), "Z"))
-		default:
-			sb.WriteString(strconv.Quote(r.text))
-		}
-	}
-	sb.WriteByte('}')
-	return sb.String()
 }
 
 func (s *parquetSource) close() error {
