@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -76,6 +77,9 @@ func (cv *converter) convert(c *chunk) {
 	}
 	cv.bld.Reserve(len(c.rows))
 	keyed := len(cv.plan.key) > 0
+	if keyed {
+		c.hashes = slices.Grow(c.hashes, len(c.rows))
+	}
 	n := 0
 	for i := range c.rows {
 		re := c.rows[i].err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"slices"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
@@ -161,6 +162,7 @@ func (k *chunker) fill(c *chunk) (more bool) {
 		k.next++
 	}
 	c.file, c.src = k.next-1, k.src
+	c.rows = slices.Grow(c.rows, k.size)
 	name := k.files[c.file].name
 	switch err := k.src.read(c, k.size); err {
 	case nil:

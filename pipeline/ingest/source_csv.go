@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"slices"
 	"strings"
 )
 
@@ -114,6 +115,7 @@ func decompress(f io.Reader) (io.Reader, *gzip.Reader, error) {
 // record's fields are substrings of one string it allocates, so the chunk
 // keeps them as they are.
 func (s *csvSource) read(c *chunk, max int) error {
+	c.fields = slices.Grow(c.fields, max*s.fields)
 	for len(c.rows) < max {
 		rec, err := s.r.Read()
 		if err != nil {
