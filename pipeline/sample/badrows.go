@@ -118,15 +118,16 @@ func planBad(r *rand.Rand, spec ingest.Spec, format string, n int, est float64) 
 	return plans
 }
 
-// inject writes a bad row made from the row just written and records it.
-func (t *table) inject(k badKind) {
+// inject writes a bad row made from last, the good row just written, and
+// records it.
+func (t *table) inject(last []cell, k badKind) {
 	col := t.spec.Index(k.column)
-	if col < 0 || len(t.cells) == 0 {
+	if col < 0 || len(last) == 0 {
 		t.err = fmt.Errorf("sample: cannot break %s.%s", t.name, k.column)
 		return
 	}
 	templateLine := t.rows + t.header // the row just written
-	t.scratch = append(t.scratch[:0], t.cells...)
+	t.scratch = append(t.scratch[:0], last...)
 	row := t.scratch
 	if k.problem != duplicate && !(k.problem == missing && col == 0) {
 		// A fresh identifier, so that the row has exactly one problem.
@@ -154,20 +155,20 @@ func (t *table) inject(k badKind) {
 		}
 	case outOfScale:
 		lo, hi := row[t.spec.Index("scale_min")].n, row[t.spec.Index("scale_max")].n
-		row[col] = cell{kind: cellFloat, f: float64(hi + 2)}
+		row[col] = floatCell(float64(hi+2), 0)
 		what = fmt.Sprintf("score %d outside scale %d..%d", hi+2, lo, hi)
 	}
 	t.write(row)
 	t.injected = append(t.injected, BadRow{File: t.file, Line: t.rows + t.header, Column: k.column, Problem: what})
 }
 
-// finish writes the bad rows planned beyond the last good row.
+// finish writes the bad rows planned beyond the last good row, t.cells.
 func (t *table) finish() {
 	if len(t.cells) == 0 {
 		return // an empty table has no row to break
 	}
 	for ; t.nextBad < len(t.bad) && t.err == nil; t.nextBad++ {
-		t.inject(t.bad[t.nextBad].kind)
+		t.inject(t.cells, t.bad[t.nextBad].kind)
 	}
 }
 

@@ -68,6 +68,11 @@ type Config struct {
 	// Mem allocates the Arrow record batches of Parquet output; default
 	// memory.DefaultAllocator.
 	Mem memory.Allocator
+
+	// For tests: the goroutines that draw customers' histories (default
+	// GOMAXPROCS) and the customers of a chunk (default: about 8,192
+	// rows' worth). Neither changes the files.
+	workers, chunkCustomers int
 }
 
 // DefaultEnd is the End of a [Config] that leaves it zero.

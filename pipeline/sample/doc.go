@@ -8,12 +8,15 @@
 // (math/rand/v2) seeded from Config.Seed, the samplers are written out in
 // this package, and nothing looks at the clock. Rows are streamed to disk
 // as they are drawn; the model keeps only a small record per customer, so
-// runs of millions of customers fit in memory. One goroutine draws the rows,
-// in a fixed order; each table is encoded (CSV text, Parquet pages) by a
-// goroutine of its own, in batches, so a run uses more than one core and
-// its files do not depend on scheduling. Rows are grouped by customer
-// (a customer's orders, tickets, messages, … in time order), not sorted by
-// time across customers; social mentions are in time order.
+// runs of millions of customers fit in memory. A run uses every core:
+// chunks of consecutive customers are drawn in parallel (each customer's
+// history from a random stream of its own), one goroutine writes them in
+// customer order, numbering the identifiers as a single pass would, and
+// each table is encoded (CSV text, Parquet pages) by a goroutine of its
+// own. The files do not depend on the number of cores or on scheduling.
+// Rows are grouped by customer (a customer's orders, tickets, messages, …
+// in time order), not sorted by time across customers; social mentions are
+// in time order.
 //
 // # The model
 //

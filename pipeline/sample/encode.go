@@ -268,7 +268,7 @@ func (e *parquetEncoder) write(row []cell) error {
 			}
 		case cellFloat:
 			if fb, ok := f.(*array.Float64Builder); ok {
-				fb.Append(c.f)
+				fb.Append(c.float())
 				continue
 			}
 		case cellInt:

@@ -207,6 +207,7 @@ type generator struct {
 	clock      clock
 	start, end int64 // the window of activity, Unix seconds
 	cust       []customer
+	active     float64 // customer-months of activity in the window
 	agents     []agent
 	tabs       [numTables]*table
 	pcg        rand.PCG
@@ -217,6 +218,7 @@ type generator struct {
 	times      []int64   // scratch
 	msgs       []message // scratch
 	offs       []int64   // scratch
+	ticketIDs  []int64   // scratch of the sequencer ([generator.put])
 
 	// For calibrating volumes ([generator.calibrate]): the optional
 	// messages, NPS answers and orders at signup written, and the rows a
@@ -241,6 +243,7 @@ func newGenerator(cfg Config, loc *time.Location) *generator {
 	g.r = rand.New(&g.pcg)
 	g.agents = newAgents(g.rng(streamAgents, 0))
 	g.cust = g.customers()
+	g.active = g.activeMonths()
 	return g
 }
 
@@ -264,15 +267,20 @@ func (g *generator) newTable(i int, spec ingest.Spec, file string, enc encoder, 
 	if g.cfg.Format == CSV {
 		t.header = 1
 	}
-	est := g.activeMonths() * g.model.perCustomerMonth(spec.Table)
+	t.bad = planBad(g.rng(streamBadRows, uint64(i)), spec, g.cfg.Format, g.cfg.BadRows, g.estimate(i, spec))
+	return t
+}
+
+// estimate returns about how many good rows table i, of contract spec,
+// will hold.
+func (g *generator) estimate(i int, spec ingest.Spec) float64 {
 	switch {
 	case spec.Table == ingest.Customers:
-		est = float64(g.cfg.Customers)
+		return float64(g.cfg.Customers)
 	case g.cfg.scaled() && spec.Table != ingest.SocialMentions:
-		est = g.expected[i] // social mentions are not in a pilot run
+		return g.expected[i] // social mentions are not in a pilot run
 	}
-	t.bad = planBad(g.rng(streamBadRows, uint64(i)), spec, g.cfg.Format, g.cfg.BadRows, est)
-	return t
+	return g.active * g.model.perCustomerMonth(spec.Table)
 }
 
 // customers draws every customer's signup, churn and flags, ordered by
@@ -333,26 +341,6 @@ func (g *generator) activeMonths() float64 {
 		}
 	}
 	return total
-}
-
-// run writes the history of every customer, then the social mentions.
-func (g *generator) run(ctx context.Context) error {
-	for i := range g.cust {
-		if i%256 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		g.reseed(i)
-		g.history(i)
-		if err := g.failed(); err != nil {
-			return err
-		}
-	}
-	if err := g.mentions(ctx); err != nil {
-		return err
-	}
-	return g.failed()
 }
 
 // failed returns the first error of any table.

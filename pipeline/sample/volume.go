@@ -294,7 +294,7 @@ func (g *generator) pilot(ctx context.Context, specs [numTables]ingest.Spec, s s
 		go func() {
 			defer wg.Done()
 			part := sample[w*len(sample)/workers : (w+1)*len(sample)/workers]
-			parts[w], errs[w] = g.fork(m, specs).count(ctx, part)
+			parts[w], errs[w] = g.fork(m, specs, func(int) encoder { return discard{} }).count(ctx, part)
 		}()
 	}
 	wg.Wait()
@@ -318,19 +318,6 @@ func (g *generator) pilot(ctx context.Context, specs [numTables]ingest.Spec, s s
 	total.nps *= f
 	total.signup *= f
 	return total, nil
-}
-
-// fork returns a generator for a pilot run: g's window, customers and
-// agents, the model m, and tables that count rows without writing them.
-func (g *generator) fork(m model, specs [numTables]ingest.Spec) *generator {
-	f := &generator{cfg: g.cfg, clock: g.clock, start: g.start, end: g.end, cust: g.cust, agents: g.agents,
-		support: g.support, social: g.social, model: m}
-	f.r = rand.New(&f.pcg)
-	for i, spec := range specs {
-		f.tabs[i] = &table{name: spec.Table, spec: spec, file: string(spec.Table), enc: discard{},
-			cells: make([]cell, 0, len(spec.Columns)), scratch: make([]cell, 0, len(spec.Columns))}
-	}
-	return f
 }
 
 // count draws the histories of the customers in part and returns their

@@ -95,13 +95,13 @@ func TestPilotSplit(t *testing.T) {
 	m := g.model
 	m.scaleBy(scale{1.5, 0.5, 2, 3})
 	sample := pilotSample(len(g.cust), 2000)
-	whole, err := g.fork(m, specs).count(context.Background(), sample)
+	whole, err := g.fork(m, specs, func(int) encoder { return discard{} }).count(context.Background(), sample)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var sum pilotCounts
 	for _, part := range [][]int{sample[:700], sample[700:1500], sample[1500:]} {
-		p, err := g.fork(m, specs).count(context.Background(), part)
+		p, err := g.fork(m, specs, func(int) encoder { return discard{} }).count(context.Background(), part)
 		if err != nil {
 			t.Fatal(err)
 		}
