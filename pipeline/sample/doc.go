@@ -91,18 +91,19 @@
 // about 210,000 tickets, 850,000 messages, 110,000 survey answers and
 // 90,000 orders. With targets (Config.Tickets, Messages, Surveys,
 // Orders), [Generate] first calibrates the model: pilot runs draw the
-// histories of an even sample of up to 25,000 customers, on all cores,
-// counting rows instead of writing them, and the generator scales the
-// ticket rate, the internal notes and further exchanges of a ticket, the
-// response rates of CSAT, CES and NPS surveys, and the purchase rate (with
-// the dropout after a purchase divided by as much) until a pilot predicts
-// every target within 1%, or three pilots ran. Orders at signup and a
-// ticket's first message and reply are not scaled, which bounds the
-// targets: too few orders for the customers, or too many surveys for the
-// tickets, fail with [ErrConfig]. The volumes come out within a few
-// percent of the targets (within 2% for a million rows and more in our
-// runs; a pilot's sample is the main error) and do not depend on the
-// number of cores.
+// histories of an even sample of up to 20,000 customers, on all cores,
+// counting rows instead of writing them. From a first pilot of the model
+// as it is, the generator works out by how much to scale the ticket rate,
+// the internal notes and further exchanges of a ticket, the response rates
+// of CSAT, CES and NPS surveys, and the purchase rate (with the dropout
+// after a purchase divided by as much); a second pilot at those rates
+// corrects them once more, unless it predicts every target within 1%.
+// Orders at signup and a ticket's first message and reply are not scaled,
+// which bounds the targets: too few orders for the customers, or too many
+// surveys for the tickets, fail with [ErrConfig]. The volumes come out
+// within a few percent of the targets (within about 2% in our runs, from
+// 70,000 to 70 million rows; the pilot's sample is the main error) and do
+// not depend on the number of cores.
 //
 // # Bad rows
 //

@@ -130,8 +130,8 @@ func scaleCount(r *rand.Rand, n int, f float64) int {
 
 // Calibration of volumes.
 const (
-	pilotCustomers = 25_000 // customers in a pilot run, at most
-	maxPilots      = 3      // pilot runs, at most
+	pilotCustomers = 20_000 // customers in a pilot run, at most
+	maxPilots      = 2      // pilot runs, at most
 	pilotTolerance = 0.01   // the relative error at which calibration stops
 	reachTolerance = 0.05   // the relative error beyond which a target out of the scale's bounds fails
 )
@@ -156,9 +156,9 @@ func (p pilotCounts) volumes() [numVolumes]float64 {
 // config asks for. Each pilot run draws the full history of an even sample
 // of the customers, the same rows the run will draw for them, and counts
 // them; the scale is corrected from the counts until they predict every
-// target within pilotTolerance, or maxPilots runs. It fails with ErrConfig
-// for a target the model cannot reach. The rows the last pilot predicted
-// go to g.expected.
+// target within pilotTolerance, or maxPilots ran (the last correction is
+// not checked by a pilot). It fails with ErrConfig for a target the model
+// cannot reach. The rows the last pilot predicted go to g.expected.
 func (g *generator) calibrate(ctx context.Context, specs [numTables]ingest.Spec) error {
 	want := g.cfg.volumes()
 	lo, hi := g.model.scaleBounds()
