@@ -41,8 +41,8 @@ type Reader struct {
 	free   chan *chunk // chunks Read is done with
 
 	// What Read keeps, on the caller's goroutine.
-	keys   map[KeyHash]keyPos // digests of the keys read so far
-	src    source             // the source dec decodes, for rejected rows
+	keys   KeyMap[keyPos] // digests of the keys read so far
+	src    source         // the source dec decodes, for rejected rows
 	dec    decoder
 	atFile Counts // counts when the current file started
 	counts Counts
@@ -93,7 +93,6 @@ func Open(ctx context.Context, fsys fs.FS, t Table, mem memory.Allocator, opt Op
 		ctx: ctx, table: t, mem: mem, opt: opt, plan: p,
 		schema: spec.Schema(), files: files, hasher: NewKeyHasher(),
 		rows: chunker{ctx: ctx, fsys: fsys, files: files, plan: p, mem: mem, size: opt.BatchSize},
-		keys: map[KeyHash]keyPos{},
 	}
 	if opt.Workers == 1 {
 		if r.conv, err = newConverter(p, r.schema, mem, r.hasher); err != nil {
@@ -263,11 +262,11 @@ func (r *Reader) take(c *chunk) (rec arrow.Record, err error) {
 // passes.
 func (r *Reader) checkKey(c *chunk, i int, batch arrow.Record, j int) *rowError {
 	h := c.hashes[j]
-	if pos, ok := r.keys[h]; ok {
+	if pos, ok := r.keys.Get(h); ok {
 		return &rowError{col: -1, err: reasonf(ErrDuplicateKey, "duplicate key %s (first at %s:%d)",
 			describeKey(r.plan, batch, j), r.files[pos.file()].name, pos.line())}
 	}
-	r.keys[h] = newKeyPos(c.file, c.rows[i].line)
+	r.keys.Put(h, newKeyPos(c.file, c.rows[i].line))
 	return nil
 }
 
