@@ -92,7 +92,14 @@ func (g *generator) run(ctx context.Context) error {
 
 	free := make(chan *chunk, inflight)
 	for range inflight {
-		free <- &chunk{}
+		c := &chunk{}
+		for i, spec := range g.specs() { // room for a chunk of about the expected rows
+			if i != tSocialMentions {
+				rows := 1.25*g.estimate(i, spec)*float64(size)/float64(len(g.cust)) + 16
+				c.rows[i] = make([]cell, 0, int(rows)*len(spec.Columns))
+			}
+		}
+		free <- c
 	}
 	jobs := make(chan *chunk)
 	order := make(chan *chunk, inflight)

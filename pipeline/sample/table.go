@@ -263,11 +263,14 @@ func appendTime(b []byte, t int64) []byte {
 		y++
 	}
 	s := t % day
-	b = append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
-		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d/10), byte('0'+d%10), 'T')
 	h, mi, sec := s/hour, s/minute%60, s%60
-	return append(b, byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':',
-		byte('0'+sec/10), byte('0'+sec%10), 'Z')
+	text := [20]byte{
+		byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10), '-',
+		byte('0' + m/10), byte('0' + m%10), '-', byte('0' + d/10), byte('0' + d%10), 'T',
+		byte('0' + h/10), byte('0' + h%10), ':', byte('0' + mi/10), byte('0' + mi%10), ':',
+		byte('0' + sec/10), byte('0' + sec%10), 'Z',
+	}
+	return append(b, text[:]...)
 }
 
 // appendID appends the identifier held by c.
