@@ -84,13 +84,14 @@ type Summarizer struct {
 	ids   map[string]int32
 	names []string
 
-	// one cell per (customer, purchase day)
-	cells    map[cell]int32
+	// One cell per order (customer, purchase day, amounts), in input
+	// order, 24 bytes each: Summary groups them by customer and day, so no
+	// map of cells grows with the orders, and a day's amounts add up in
+	// input order whatever the batches.
 	cellCust []int32
 	cellDay  []int32
 	cellRev  []float64
 	cellGM   []float64
-	cellN    []int32
 
 	rows, late int64
 
@@ -98,8 +99,6 @@ type Summarizer struct {
 	cust, day []int32
 	micros    []int64
 }
-
-type cell struct{ cust, day int32 }
 
 // NewSummarizer returns an empty summarizer for cfg.
 func NewSummarizer(cfg Config) (*Summarizer, error) {
@@ -113,7 +112,6 @@ func NewSummarizer(cfg Config) (*Summarizer, error) {
 		end:    end,
 		clock:  dayClock{loc: cfg.Location, utc: cfg.Location == time.UTC},
 		ids:    map[string]int32{},
-		cells:  map[cell]int32{},
 	}, nil
 }
 
@@ -273,36 +271,20 @@ func (s *Summarizer) fold(c orderColumns, n int) {
 		cost = c.cost.Float64Values()
 		costNulls = c.cost.NullN() > 0
 	}
-	last := cell{cust: -1}
-	lastIdx := int32(-1)
 	for i := range n {
 		if s.day[i] > s.end {
 			s.late++
 			continue
-		}
-		k := cell{s.cust[i], s.day[i]}
-		idx := lastIdx
-		if k != last {
-			var ok bool
-			if idx, ok = s.cells[k]; !ok {
-				idx = int32(len(s.cellCust))
-				s.cells[k] = idx
-				s.cellCust = append(s.cellCust, k.cust)
-				s.cellDay = append(s.cellDay, k.day)
-				s.cellRev = append(s.cellRev, 0)
-				s.cellGM = append(s.cellGM, 0)
-				s.cellN = append(s.cellN, 0)
-			}
-			last, lastIdx = k, idx
 		}
 		r := revenue[i]
 		gm := r * s.cfg.AverageMargin
 		if cost != nil && !(costNulls && c.cost.IsNull(i)) {
 			gm = r - cost[i]
 		}
-		s.cellRev[idx] += r
-		s.cellGM[idx] += gm
-		s.cellN[idx]++
+		s.cellCust = append(s.cellCust, s.cust[i])
+		s.cellDay = append(s.cellDay, s.day[i])
+		s.cellRev = append(s.cellRev, r)
+		s.cellGM = append(s.cellGM, gm)
 	}
 }
 
@@ -344,7 +326,13 @@ func (s *Summarizer) Summary() (*Summary, error) {
 		if len(cells) == 0 {
 			continue // only orders after the end day
 		}
-		slices.SortFunc(cells, func(a, b int32) int { return cmp.Compare(s.cellDay[a], s.cellDay[b]) })
+		// By day, then input order: a day's cells add up in input order.
+		slices.SortFunc(cells, func(a, b int32) int {
+			if c := cmp.Compare(s.cellDay[a], s.cellDay[b]); c != 0 {
+				return c
+			}
+			return cmp.Compare(a, b)
+		})
 		first := s.cellDay[cells[0]]
 		if first > s.calEnd {
 			out.HoldoutOnly++
@@ -353,20 +341,31 @@ func (s *Summarizer) Summary() (*Summary, error) {
 		var x, orders, holdout int
 		var lastDay int32
 		var repeat, rev, gm, hrev float64
-		for k, idx := range cells {
-			if s.cellDay[idx] > s.calEnd {
+		for k := 0; k < len(cells); {
+			// One purchase day: its cells k..j-1.
+			day := s.cellDay[cells[k]]
+			var dayRev, dayGM float64
+			j := k
+			for ; j < len(cells) && s.cellDay[cells[j]] == day; j++ {
+				dayRev += s.cellRev[cells[j]]
+				dayGM += s.cellGM[cells[j]]
+			}
+			dayN := j - k
+			isFirst := k == 0
+			k = j
+			if day > s.calEnd {
 				holdout++
-				hrev += s.cellRev[idx]
+				hrev += dayRev
 				continue
 			}
-			if k > 0 {
+			if !isFirst {
 				x++
-				repeat += s.cellRev[idx]
+				repeat += dayRev
 			}
-			lastDay = s.cellDay[idx]
-			orders += int(s.cellN[idx])
-			rev += s.cellRev[idx]
-			gm += s.cellGM[idx]
+			lastDay = day
+			orders += dayN
+			rev += dayRev
+			gm += dayGM
 		}
 		m := 0.0
 		if x > 0 {
