@@ -65,8 +65,9 @@ type models struct {
 }
 
 // newModels prepares the models for a run whose observation ends with
-// the day before end (the exclusive end of the report period).
-func newModels(cfg Config, end time.Time) (*models, error) {
+// the day before end (the exclusive end of the report period). Large
+// inputs spill orders into the directory spill; close removes them.
+func newModels(cfg Config, end time.Time, spill string) (*models, error) {
 	grain := cohort.Month
 	if cfg.KPI.Grain == kpi.Day || cfg.KPI.Grain == kpi.Week {
 		grain = cohort.Week
@@ -87,12 +88,16 @@ func newModels(cfg Config, end time.Time) (*models, error) {
 		Unit:          clv.Weeks,
 		Location:      cfg.KPI.Location,
 		AverageMargin: clvAverageMargin,
+		SpillDir:      spill,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return m, nil
 }
+
+// close removes the files the models spilled.
+func (m *models) close() error { return m.clv.Close() }
 
 func (m *models) add(t ingest.Table, rec arrow.Record) error {
 	switch t {

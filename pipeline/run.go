@@ -143,10 +143,11 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 	sum.AsOf = cfg.AsOf
 	sum.Period, sum.PeriodStart, sum.PeriodEnd = cal.Label(p), cal.Start(p).UTC(), end.UTC()
 	engine.Until(end)
-	mdl, err := newModels(cfg, end)
+	mdl, err := newModels(cfg, end, spill)
 	if err != nil {
 		return nil, err
 	}
+	defer mdl.close()
 	q, err := newQuarantine(filepath.Join(stage, QuarantineFile), filepath.Join(stage, QuarantineParquet), cfg.Alloc)
 	if err != nil {
 		return nil, err

@@ -62,6 +62,13 @@ type Config struct {
 	// means "not configured", and then an order without cost is an error
 	// wrapping [ErrNoCost].
 	AverageMargin float64
+	// SpillDir is a directory where a [Summarizer] may keep the orders of
+	// many customers (more than 262,144) in temporary files rather than
+	// in memory; [Summarizer.Close] removes them. Empty keeps everything
+	// in memory.
+	SpillDir string
+
+	customersPerSpill int32 // customers per spill file; 0 means customersPerSpill (tests make it small)
 }
 
 // validate checks c and returns the calibration and observation end days

@@ -84,14 +84,10 @@ type Summarizer struct {
 	ids   map[string]int32
 	names []string
 
-	// One cell per order (customer, purchase day, amounts), in input
-	// order, 24 bytes each: Summary groups them by customer and day, so no
-	// map of cells grows with the orders, and a day's amounts add up in
-	// input order whatever the batches.
-	cellCust []int32
-	cellDay  []int32
-	cellRev  []float64
-	cellGM   []float64
+	// The orders (customer, purchase day, amounts), in input order, 24
+	// bytes each; Summary groups them by customer and day, so a day's
+	// amounts add up in input order whatever the batches.
+	orders orderStore
 
 	rows, late int64
 
@@ -112,6 +108,7 @@ func NewSummarizer(cfg Config) (*Summarizer, error) {
 		end:    end,
 		clock:  dayClock{loc: cfg.Location, utc: cfg.Location == time.UTC},
 		ids:    map[string]int32{},
+		orders: orderStore{dir: cfg.SpillDir, perFile: cmp.Or(cfg.customersPerSpill, customersPerSpill)},
 	}, nil
 }
 
@@ -187,7 +184,9 @@ func (s *Summarizer) Add(rec arrow.Record) error {
 		s.day[i] = s.clock.day(v)
 	}
 	s.intern(c.customer, n)
-	s.fold(c, n)
+	if err := s.fold(c, n); err != nil {
+		return err
+	}
 	s.rows += int64(n)
 	return nil
 }
@@ -262,8 +261,8 @@ func (s *Summarizer) intern(ids *array.String, n int) {
 	}
 }
 
-// fold adds every row to its (customer, day) cell.
-func (s *Summarizer) fold(c orderColumns, n int) {
+// fold adds every row to the orders.
+func (s *Summarizer) fold(c orderColumns, n int) error {
 	revenue := c.revenue.Float64Values()
 	var cost []float64
 	costNulls := false
@@ -281,11 +280,11 @@ func (s *Summarizer) fold(c orderColumns, n int) {
 		if cost != nil && !(costNulls && c.cost.IsNull(i)) {
 			gm = r - cost[i]
 		}
-		s.cellCust = append(s.cellCust, s.cust[i])
-		s.cellDay = append(s.cellDay, s.day[i])
-		s.cellRev = append(s.cellRev, r)
-		s.cellGM = append(s.cellGM, gm)
+		if err := s.orders.add(len(s.names), s.cust[i], s.day[i], r, gm); err != nil {
+			return err
+		}
 	}
+	return nil
 }
 
 // Summary returns the RFM summary of the orders added so far. It may be
@@ -299,41 +298,71 @@ func (s *Summarizer) Summary() (*Summary, error) {
 		End:            dayTime(s.end, loc),
 		Late:           s.late,
 	}
-	// Group cells by customer (counting sort), then order each group by day.
-	nc := len(s.names)
+	var codes []int32 // the customer of each row of out
+	err := s.orders.ranges(len(s.names), func(lo, hi int32, l *orderLog) {
+		codes = s.summarize(lo, hi, l, out, codes)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("summarize orders: %w", err)
+	}
+	// Rows by customer id.
+	perm := make([]int32, len(codes))
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	slices.SortFunc(perm, func(a, b int32) int { return cmp.Compare(s.names[codes[a]], s.names[codes[b]]) })
+	out.Customers = make([]string, len(perm))
+	for i, p := range perm {
+		out.Customers[i] = s.names[codes[p]]
+	}
+	permute(out.Frequency, perm)
+	permute(out.Recency, perm)
+	permute(out.Age, perm)
+	permute(out.Monetary, perm)
+	permute(out.Orders, perm)
+	permute(out.Revenue, perm)
+	permute(out.GrossMargin, perm)
+	permute(out.Holdout, perm)
+	permute(out.HoldoutRevenue, perm)
+	if out.Len() == 0 {
+		return nil, fmt.Errorf("summarize orders: %w", ErrNoData)
+	}
+	return out, nil
+}
+
+// summarize appends to out the rows of the customers lo..hi, whose orders
+// l holds, in customer code order, and returns codes with their codes
+// appended.
+func (s *Summarizer) summarize(lo, hi int32, l *orderLog, out *Summary, codes []int32) []int32 {
+	// Group orders by customer (counting sort), then order each group by
+	// day, then input order.
+	nc := int(hi - lo)
 	start := make([]int32, nc+1)
-	for _, c := range s.cellCust {
-		start[c+1]++
+	for _, c := range l.cust {
+		start[c-lo+1]++
 	}
 	for i := range nc {
 		start[i+1] += start[i]
 	}
-	order := make([]int32, len(s.cellCust))
+	order := make([]int32, len(l.cust))
 	fill := slices.Clone(start[:nc])
-	for idx, c := range s.cellCust {
-		order[fill[c]] = int32(idx)
-		fill[c]++
+	for idx, c := range l.cust {
+		order[fill[c-lo]] = int32(idx)
+		fill[c-lo]++
 	}
-	byName := make([]int32, nc)
-	for i := range byName {
-		byName[i] = int32(i)
-	}
-	slices.SortFunc(byName, func(a, b int32) int { return cmp.Compare(s.names[a], s.names[b]) })
-
 	perUnit := s.cfg.Unit.days()
-	for _, c := range byName {
+	for c := range int32(nc) {
 		cells := order[start[c]:start[c+1]]
 		if len(cells) == 0 {
 			continue // only orders after the end day
 		}
-		// By day, then input order: a day's cells add up in input order.
 		slices.SortFunc(cells, func(a, b int32) int {
-			if c := cmp.Compare(s.cellDay[a], s.cellDay[b]); c != 0 {
+			if c := cmp.Compare(l.day[a], l.day[b]); c != 0 {
 				return c
 			}
 			return cmp.Compare(a, b)
 		})
-		first := s.cellDay[cells[0]]
+		first := l.day[cells[0]]
 		if first > s.calEnd {
 			out.HoldoutOnly++
 			continue
@@ -342,16 +371,16 @@ func (s *Summarizer) Summary() (*Summary, error) {
 		var lastDay int32
 		var repeat, rev, gm, hrev float64
 		for k := 0; k < len(cells); {
-			// One purchase day: its cells k..j-1.
-			day := s.cellDay[cells[k]]
+			// One purchase day: its orders k..j-1.
+			day := l.day[cells[k]]
 			var dayRev, dayGM float64
 			j := k
-			for ; j < len(cells) && s.cellDay[cells[j]] == day; j++ {
-				dayRev += s.cellRev[cells[j]]
-				dayGM += s.cellGM[cells[j]]
+			for ; j < len(cells) && l.day[cells[j]] == day; j++ {
+				dayRev += l.rev[cells[j]]
+				dayGM += l.gm[cells[j]]
 			}
-			dayN := j - k
 			isFirst := k == 0
+			dayN := j - k
 			k = j
 			if day > s.calEnd {
 				holdout++
@@ -371,7 +400,7 @@ func (s *Summarizer) Summary() (*Summary, error) {
 		if x > 0 {
 			m = repeat / float64(x)
 		}
-		out.Customers = append(out.Customers, s.names[c])
+		codes = append(codes, lo+c)
 		out.Frequency = append(out.Frequency, x)
 		out.Recency = append(out.Recency, float64(lastDay-first)/perUnit)
 		out.Age = append(out.Age, float64(s.calEnd-first)/perUnit)
@@ -382,11 +411,19 @@ func (s *Summarizer) Summary() (*Summary, error) {
 		out.Holdout = append(out.Holdout, holdout)
 		out.HoldoutRevenue = append(out.HoldoutRevenue, hrev)
 	}
-	if out.Len() == 0 {
-		return nil, fmt.Errorf("summarize orders: %w", ErrNoData)
-	}
-	return out, nil
+	return codes
 }
+
+// permute rearranges s so that s[i] becomes the old s[perm[i]].
+func permute[T any](s []T, perm []int32) {
+	old := slices.Clone(s)
+	for i, p := range perm {
+		s[i] = old[p]
+	}
+}
+
+// Close removes the files the summarizer spilled orders to, if any.
+func (s *Summarizer) Close() error { return s.orders.close() }
 
 // Summarize reads every batch of r into a [Summary]. It neither retains nor
 // releases the records r returns (they belong to r, as with
@@ -396,6 +433,7 @@ func Summarize(ctx context.Context, r arrio.Reader, cfg Config) (*Summary, error
 	if err != nil {
 		return nil, err
 	}
+	defer s.Close()
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("summarize orders: %w", err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"reflect"
 	"testing"
 	"time"
@@ -198,6 +199,53 @@ func TestSummaryBatchSplitInvariant(t *testing.T) {
 			if !reflect.DeepEqual(s, first) {
 				t.Errorf("%v: batches of %d give a different summary than batches of 1", loc, size)
 			}
+		}
+	}
+}
+
+// Property: spilling the orders to files, a range of customers a file,
+// does not change the summary, and Summarize removes the files.
+func TestSummarySpillInvariant(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rows := randomOrders(12, 4000, 1500)
+	cfg := Config{End: date("2023-12-31"), CalibrationEnd: date("2023-09-30"), Location: newYork(t), AverageMargin: 0.4}
+	rs := batched(t, mem, rows, 500)
+	defer rs.Release()
+	want, err := Summarize(context.Background(), rs, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, per := range []int32{1, 37, 1000} {
+		dir := t.TempDir()
+		cfg := cfg
+		cfg.SpillDir, cfg.customersPerSpill = dir, per
+		s, err := NewSummarizer(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rec := range rs.recs {
+			if err := s.Add(rec); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if files, _ := os.ReadDir(dir); len(files) == 0 {
+			t.Fatalf("%d customers a file: nothing spilled", per)
+		}
+		for range 2 { // Summary may be called again
+			got, err := s.Summary()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%d customers a file: the summary differs from the one in memory", per)
+			}
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if files, _ := os.ReadDir(dir); len(files) > 0 {
+			t.Errorf("%d customers a file: %d spill files left", per, len(files))
 		}
 	}
 }
