@@ -142,25 +142,19 @@ func (g *grid) ensure(lo, hi int32, maxCode int32) {
 	}
 }
 
-// add folds observations into the grid. period, code, x and w have one
-// entry per row; rows with w == 0 or code < 0 do not apply.
+// add folds observations into the grid, in one pass. period, code, x and
+// w have one entry per row; rows with w == 0 or code < 0 do not apply.
 func (g *grid) add(period, code []int32, x, w []float64, keep bool) {
-	lo, hi, maxCode := int32(math.MaxInt32), int32(math.MinInt32), int32(-1)
 	for i, wi := range w {
 		if wi == 0 || code[i] < 0 {
 			continue
 		}
-		lo, hi, maxCode = min(lo, period[i]), max(hi, period[i]), max(maxCode, code[i])
-	}
-	if maxCode < 0 {
-		return
-	}
-	g.ensure(lo, hi, maxCode)
-	for i, wi := range w {
-		if wi == 0 || code[i] < 0 {
-			continue
+		p := period[i] - g.base
+		if len(g.cells) == 0 || p < 0 || int(p) >= len(g.cells) || int(code[i]) >= len(g.cells[p]) {
+			g.ensure(period[i], period[i], code[i])
+			p = period[i] - g.base
 		}
-		c := &g.cells[period[i]-g.base][code[i]]
+		c := &g.cells[p][code[i]]
 		c.x += x[i]
 		c.w += wi
 		c.n++
