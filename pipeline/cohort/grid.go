@@ -42,6 +42,11 @@ type Cohort struct {
 
 // Grid computes the cohort grid of the batches added so far. It can be
 // called again after adding more batches.
+//
+// It walks the orders twice under [FirstOrder] (acquisition, then cells)
+// and once under [Signup]. Besides the grid, what it allocates grows with
+// the customers: their acquisition period and, under FirstOrder, one bit
+// per customer and observed period to count each customer once a cell.
 func (b *Builder) Grid(ctx context.Context) (*Grid, error) {
 	g := &Grid{Basis: b.cfg.Basis, Grain: b.cfg.Grain, Location: b.cfg.Location, AsOf: b.cfg.AsOf}
 	if g.AsOf.IsZero() {
@@ -61,10 +66,14 @@ func (b *Builder) Grid(ctx context.Context) (*Grid, error) {
 		for i := range acq {
 			acq[i] = noPeriod
 		}
-		for _, ch := range b.orders.chunks {
-			for j, c := range ch.cust {
-				acq[c] = min(acq[c], ch.period[j])
+		err := b.orders.each(func(cust, period []int32, _ []float64) error {
+			for j, c := range cust {
+				acq[c] = min(acq[c], period[j])
 			}
+			return ctx.Err()
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -73,31 +82,26 @@ func (b *Builder) Grid(ctx context.Context) (*Grid, error) {
 	l := b.layout(acq, last)
 	g.Cohorts = l.cohorts
 
-	// Revenue and, for FirstOrder, the cell of every order (-1 for none).
-	var cellOf []int32
-	if b.cfg.Basis == FirstOrder {
-		cellOf = make([]int32, b.orders.n)
+	// Revenue and, for FirstOrder, the distinct customers of each cell:
+	// bit k of a customer's words is set at their first order in period k
+	// after acquisition, and that order counts them in the cell.
+	var seen []uint64
+	words := 0
+	if b.cfg.Basis == FirstOrder && len(l.slots) > 0 {
+		words = int(l.slots[0].n+63) / 64 // the first cohort has the most periods
+		seen = make([]uint64, int(b.ids.n)*words)
 	}
-	base := 0
-	for _, ch := range b.orders.chunks {
+	err := b.orders.each(func(cust, period []int32, rev []float64) error {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
-		var cells []int32
-		if cellOf != nil {
-			cells = cellOf[base : base+len(ch.cust)]
-		}
-		base += len(ch.cust)
-		for j, c := range ch.cust {
-			if cells != nil {
-				cells[j] = -1
-			}
+		for j, c := range cust {
 			a := acq[c]
 			if a == noPeriod {
 				g.Unmatched++
 				continue
 			}
-			k := ch.period[j] - a
+			k := period[j] - a
 			if k < 0 {
 				g.BeforeAcquisition++
 				continue
@@ -110,17 +114,23 @@ func (b *Builder) Grid(ctx context.Context) (*Grid, error) {
 				continue // a period not yet over, or beyond MaxPeriods
 			}
 			cell := s.off + k
-			l.revenue[cell] += ch.rev[j]
-			if cells != nil {
-				cells[j] = cell
+			l.revenue[cell] += rev[j]
+			if seen != nil {
+				w := &seen[int(c)*words+int(uint32(k)>>6)]
+				if bit := uint64(1) << (uint32(k) & 63); *w&bit == 0 {
+					*w |= bit
+					l.retained[cell]++
+				}
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 
 	if b.cfg.Basis == Signup {
 		b.survivors(acq, l)
-	} else if err := b.active(ctx, cellOf, l); err != nil {
-		return nil, err
 	}
 	return g, nil
 }
@@ -219,48 +229,4 @@ func (b *Builder) survivors(acq []int32, l *layout) {
 			cells[k] += cells[k+1] // …summed from the right
 		}
 	}
-}
-
-// active counts, under the FirstOrder basis, the distinct customers with
-// an order in each cell. Orders are grouped by customer with a counting
-// sort; a cell counts a customer when it was last counted for another one.
-func (b *Builder) active(ctx context.Context, cellOf []int32, l *layout) error {
-	start := make([]int32, b.ids.n+1)
-	i := 0
-	for _, ch := range b.orders.chunks {
-		for _, c := range ch.cust {
-			if cellOf[i] >= 0 {
-				start[c+1]++
-			}
-			i++
-		}
-	}
-	for c := 1; c < len(start); c++ {
-		start[c] += start[c-1]
-	}
-	byCustomer := make([]int32, start[len(start)-1]) // cells, grouped by customer
-	next := append([]int32(nil), start[:len(start)-1]...)
-	i = 0
-	for _, ch := range b.orders.chunks {
-		for _, c := range ch.cust {
-			if cell := cellOf[i]; cell >= 0 {
-				byCustomer[next[c]] = cell
-				next[c]++
-			}
-			i++
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	stamp := make([]int32, len(l.retained)) // last customer counted, plus one
-	for c := 0; c+1 < len(start); c++ {
-		for _, cell := range byCustomer[start[c]:start[c+1]] {
-			if stamp[cell] != int32(c)+1 {
-				stamp[cell] = int32(c) + 1
-				l.retained[cell]++
-			}
-		}
-	}
-	return nil
 }

@@ -38,3 +38,14 @@ func (s *orderStore) append(cust, period []int32, rev []float64) {
 		cust, period, rev = cust[k:], period[k:], rev[k:]
 	}
 }
+
+// each calls f with the orders in the order they were added, one chunk at
+// a time. each stops at the first error of f.
+func (s *orderStore) each(f func(cust, period []int32, rev []float64) error) error {
+	for _, c := range s.chunks {
+		if err := f(c.cust, c.period, c.rev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
