@@ -40,41 +40,55 @@ func benchOrders(b *testing.B, mem memory.Allocator, n int) []arrow.Record {
 }
 
 // BenchmarkGrid adds the orders and computes the monthly first-order grid
-// in New York time.
+// in New York time, with the orders in memory and spilled to a file from
+// the first full chunk on.
 func BenchmarkGrid(b *testing.B) {
 	ny, err := time.LoadLocation("America/New_York")
 	if err != nil {
 		b.Skip(err)
 	}
 	for _, n := range []int{1e5, 1e6} {
-		b.Run(fmt.Sprintf("rows=%.0e", float64(n)), func(b *testing.B) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-			defer mem.AssertSize(b, 0)
-			recs := benchOrders(b, mem, n)
-			defer func() {
-				for _, r := range recs {
-					r.Release()
-				}
-			}()
-			cfg := Config{Location: ny, AsOf: time.Date(2025, 1, 1, 0, 0, 0, 0, ny)}
-			ctx := context.Background()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
-				if _, err := benchGrid(cfg, recs, ctx); err != nil {
-					b.Fatal(err)
-				}
+		for _, spill := range []bool{false, true} {
+			name := fmt.Sprintf("rows=%.0e", float64(n))
+			if spill {
+				name += "/spill"
 			}
-			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-		})
+			b.Run(name, func(b *testing.B) {
+				mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+				defer mem.AssertSize(b, 0)
+				recs := benchOrders(b, mem, n)
+				defer func() {
+					for _, r := range recs {
+						r.Release()
+					}
+				}()
+				cfg := Config{Location: ny, AsOf: time.Date(2025, 1, 1, 0, 0, 0, 0, ny)}
+				if spill {
+					cfg.SpillDir = b.TempDir()
+				}
+				ctx := context.Background()
+				b.ReportAllocs()
+				b.ResetTimer()
+				for b.Loop() {
+					if _, err := benchGrid(cfg, recs, ctx); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+			})
+		}
 	}
 }
 
+// benchGrid computes the grid of recs; with a SpillDir, the builder
+// spills from its first full chunk on.
 func benchGrid(cfg Config, recs []arrow.Record, ctx context.Context) (*Grid, error) {
 	bl, err := NewBuilder(cfg)
 	if err != nil {
 		return nil, err
 	}
+	defer bl.Close()
+	bl.orders.after = 1
 	for _, r := range recs {
 		if err := bl.Add(ingest.Orders, r); err != nil {
 			return nil, err

@@ -24,7 +24,15 @@ const minLatest = math.MinInt64
 // Orders are kept as three compact columns (customer code, period, revenue:
 // 16 bytes an order) until [Builder.Grid], because a customer's cohort is
 // known only once every order (or their customers row) has been seen.
-// Customer ids are interned to dense int32 codes.
+// With [Config.SpillDir] set, once about a million orders have been added
+// they go to a temporary file there instead, 64Ki orders at a time, and
+// Grid reads them back; what stays in memory then grows with the
+// customers, not the orders. Customer ids are interned to dense int32
+// codes.
+//
+// Whoever creates a Builder with a SpillDir must call [Builder.Close] once
+// done with it (after the last Grid) to remove the file; Close is harmless
+// without one.
 //
 // A Builder is not safe for concurrent use.
 type Builder struct {
@@ -60,10 +68,16 @@ func NewBuilder(cfg Config) (*Builder, error) {
 		cfg:     cfg,
 		cal:     cal,
 		ids:     interner{codes: make(map[string]int32)},
+		orders:  orderStore{dir: cfg.SpillDir},
 		latest:  minLatest,
 		batches: make(map[ingest.Table]int),
 	}, nil
 }
+
+// Close removes the builder's spill file, if it made one, and drops the
+// orders. Add and Grid return [ErrClosed] afterwards; a second Close
+// returns nil.
+func (b *Builder) Close() error { return b.orders.close() }
 
 // Config returns the builder's configuration, defaults filled in.
 func (b *Builder) Config() Config { return b.cfg }
@@ -76,8 +90,12 @@ func (b *Builder) Config() Config { return b.cfg }
 // releases it, as after [ingest.Reader.Read].
 //
 // A batch that gives an error adds nothing to the grid; it still counts
-// in the batch numbers of later errors.
+// in the batch numbers of later errors. The exception is an error writing
+// the spill file: orders were lost, so Add and Grid keep returning it.
 func (b *Builder) Add(t ingest.Table, rec arrow.Record) error {
+	if err := b.orders.err; err != nil {
+		return err // closed, or orders lost
+	}
 	switch t {
 	case ingest.Orders:
 		b.batches[t]++
@@ -118,7 +136,9 @@ func (b *Builder) addOrders(rec arrow.Record, batch int) error {
 	b.periods = grow(b.periods, n)
 	b.ids.intern(id, b.codes)
 	b.cal.assign(at, b.periods)
-	b.orders.append(b.codes, b.periods, rev.Float64Values())
+	if err := b.orders.append(b.codes, b.periods, rev.Float64Values()); err != nil {
+		return err
+	}
 	b.noteLatest(at)
 	return nil
 }

@@ -66,6 +66,12 @@ type Config struct {
 	// MaxPeriods is the largest period index reported (0 is the
 	// acquisition period); 0 means no limit.
 	MaxPeriods int
+	// SpillDir is a directory where the [Builder] may keep the orders in a
+	// temporary file rather than in memory once more than about a million
+	// (16 bytes each) have been added; empty keeps them all in memory.
+	// A builder that may have spilled must be closed ([Builder.Close]) to
+	// remove its file.
+	SpillDir string
 }
 
 // EnsureDefaults fills the empty fields of c with their defaults.

@@ -22,6 +22,8 @@ var (
 	// is not a survival curve: under [FirstOrder] a customer may skip a
 	// period and come back, so the sBG model does not apply.
 	ErrNotContractual = errors.New("cohort: retention is not contractual (basis is not signup)")
+	// ErrClosed means a [Builder] was used after [Builder.Close].
+	ErrClosed = errors.New("cohort: builder is closed")
 
 	// ErrEmptyCohort means an sBG fit was asked of a cohort with no
 	// customers.

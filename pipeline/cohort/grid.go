@@ -48,6 +48,9 @@ type Cohort struct {
 // the customers: their acquisition period and, under FirstOrder, one bit
 // per customer and observed period to count each customer once a cell.
 func (b *Builder) Grid(ctx context.Context) (*Grid, error) {
+	if err := b.orders.err; err != nil {
+		return nil, err // closed, or orders lost
+	}
 	g := &Grid{Basis: b.cfg.Basis, Grain: b.cfg.Grain, Location: b.cfg.Location, AsOf: b.cfg.AsOf}
 	if g.AsOf.IsZero() {
 		if b.latest == minLatest {
