@@ -71,7 +71,7 @@ type chunk struct {
 	// What a source keeps of its rows; each uses one of them.
 	fields  []string       // CSV: the fields of every row, one after another
 	text    []byte         // JSON Lines: the lines, one after another
-	str     string         // JSON Lines: text as a string, made once the chunk is full
+	str     string         // JSON Lines: text as one string, made when read returns
 	batches []parquetBatch // Parquet: the batches the rows are in
 
 	eof bool  // the file ends after these rows
