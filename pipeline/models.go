@@ -74,7 +74,7 @@ func newModels(cfg Config, end time.Time, spill string) (*models, error) {
 	}
 	m := &models{}
 	var err error
-	cc := cohort.Config{Basis: cohort.FirstOrder, Grain: grain, Location: cfg.KPI.Location, AsOf: end}
+	cc := cohort.Config{Basis: cohort.FirstOrder, Grain: grain, Location: cfg.KPI.Location, AsOf: end, SpillDir: spill}
 	if m.orders, err = cohort.NewBuilder(cc); err != nil {
 		return nil, err
 	}
@@ -97,7 +97,9 @@ func newModels(cfg Config, end time.Time, spill string) (*models, error) {
 }
 
 // close removes the files the models spilled.
-func (m *models) close() error { return m.clv.Close() }
+func (m *models) close() error {
+	return errors.Join(m.orders.Close(), m.signups.Close(), m.clv.Close())
+}
 
 func (m *models) add(t ingest.Table, rec arrow.Record) error {
 	switch t {
