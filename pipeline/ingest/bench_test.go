@@ -30,32 +30,38 @@ func benchTickets(n int) (csvData, jsonData string) {
 	return c.String(), j.String()
 }
 
+// readRows reads table t from fsys to the end once, releasing every batch,
+// and fails unless it gives want rows.
+func readRows(tb testing.TB, fsys fs.FS, t Table, mem memory.Allocator, opt Options, want int) {
+	r, err := Open(context.Background(), fsys, t, mem, opt)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer r.Close()
+	var n int64
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		n += rec.NumRows()
+		rec.Release()
+	}
+	if n != int64(want) {
+		tb.Fatalf("read %d rows, want %d", n, want)
+	}
+}
+
 // benchRead reads table t from fsys to the end, b.N times.
 func benchRead(b *testing.B, fsys fs.FS, t Table, rows int) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(b, 0)
 	b.ReportAllocs()
 	for b.Loop() {
-		r, err := Open(context.Background(), fsys, t, mem, Options{Strict: true})
-		if err != nil {
-			b.Fatal(err)
-		}
-		var n int64
-		for {
-			rec, err := r.Read()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			n += rec.NumRows()
-			rec.Release()
-		}
-		r.Close()
-		if n != int64(rows) {
-			b.Fatalf("read %d rows, want %d", n, rows)
-		}
+		readRows(b, fsys, t, mem, Options{Strict: true}, rows)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
 }

@@ -1,10 +1,7 @@
 package ingest
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"runtime"
 	"strconv"
@@ -93,26 +90,7 @@ func benchReadRows(b *testing.B, fsys fs.FS, t Table, rows int) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	for b.Loop() {
-		r, err := Open(context.Background(), fsys, t, mem, Options{Strict: true})
-		if err != nil {
-			b.Fatal(err)
-		}
-		var n int64
-		for {
-			rec, err := r.Read()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			n += rec.NumRows()
-			rec.Release()
-		}
-		r.Close()
-		if n != int64(rows) {
-			b.Fatalf("read %d rows, want %d", n, rows)
-		}
+		readRows(b, fsys, t, mem, Options{Strict: true}, rows)
 	}
 	runtime.ReadMemStats(&after)
 	reportPerRow(b, float64(b.N)*float64(rows), &before, &after)

@@ -43,26 +43,7 @@ func benchWorkers(b *testing.B, fsys fs.FS, workers, rows int) {
 	defer mem.AssertSize(b, 0)
 	b.ReportAllocs()
 	for b.Loop() {
-		r, err := Open(context.Background(), fsys, Tickets, mem, Options{Strict: true, Workers: workers})
-		if err != nil {
-			b.Fatal(err)
-		}
-		var n int64
-		for {
-			rec, err := r.Read()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			n += rec.NumRows()
-			rec.Release()
-		}
-		r.Close()
-		if n != int64(rows) {
-			b.Fatalf("read %d rows, want %d", n, rows)
-		}
+		readRows(b, fsys, Tickets, mem, Options{Strict: true, Workers: workers}, rows)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
 }
