@@ -106,13 +106,11 @@ func (m *models) add(t ingest.Table, rec arrow.Record) error {
 	case ingest.Customers:
 		return m.signups.Add(t, rec)
 	case ingest.Orders:
-		if err := m.orders.Add(t, rec); err != nil {
-			return err
-		}
-		if err := m.signups.Add(t, rec); err != nil {
-			return err
-		}
-		return m.clv.Add(rec)
+		return inParallel(
+			func() error { return m.orders.Add(t, rec) },
+			func() error { return m.signups.Add(t, rec) },
+			func() error { return m.clv.Add(rec) },
+		)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/cxkpi/cxkpi/pipeline/ingest"
@@ -277,6 +278,24 @@ func deliver(ctx context.Context, cfg Config, report reports.Report, sum *Manife
 	return nil
 }
 
+// inParallel runs fs on goroutines of their own and returns their errors
+// joined. Each consumer of the batches keeps its own state and sees the
+// batches in order, so running them side by side changes no result.
+func inParallel(fs ...func() error) error {
+	errs := make([]error, len(fs))
+	var wg sync.WaitGroup
+	for i, f := range fs[1:] {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i+1] = f()
+		}()
+	}
+	errs[0] = fs[0]()
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
 // readTable streams table t into the KPI engine and the models,
 // quarantining bad rows.
 func readTable(ctx context.Context, cfg Config, t ingest.Table, engine *kpi.Engine, mdl *models, q *quarantine, sw *stopwatch) (TableCounts, error) {
@@ -316,10 +335,7 @@ func readTable(ctx context.Context, cfg Config, t ingest.Table, engine *kpi.Engi
 			return ts, err
 		}
 		at = time.Now()
-		err = engine.Add(t, rec)
-		if err == nil {
-			err = mdl.add(t, rec)
-		}
+		err = inParallel(func() error { return engine.Add(t, rec) }, func() error { return mdl.add(t, rec) })
 		sw.since("aggregate", at)
 		sw.count("aggregate", rec.NumRows())
 		rec.Release()
