@@ -1,12 +1,10 @@
 package clv
 
 import (
-	"bufio"
 	"encoding/binary"
-	"fmt"
-	"io"
 	"math"
-	"os"
+
+	"github.com/cxkpi/cxkpi/pipeline/spill"
 )
 
 // customersPerSpill is how many customers (by code) share one spill file
@@ -43,12 +41,9 @@ type orderStore struct {
 	perFile int32
 
 	mem   orderLog
-	files []*os.File
-	bufs  []*bufio.Writer
+	files *spill.Files // nil unless spilled
 	rec   [orderRecord]byte
 }
-
-func (s *orderStore) len() int { return len(s.mem.cust) }
 
 // add keeps one order of customer cust; customers is the number of
 // customers known so far.
@@ -62,31 +57,19 @@ func (s *orderStore) add(customers int, cust, day int32, rev, gm float64) error 
 		s.mem.add(cust, day, rev, gm)
 		return nil
 	}
-	i := int(cust / s.perFile)
-	for i >= len(s.files) {
-		f, err := os.CreateTemp(s.dir, fmt.Sprintf("orders-%04d-*.bin", len(s.files)))
-		if err != nil {
-			return fmt.Errorf("spill orders: %w", err)
-		}
-		s.files = append(s.files, f)
-		s.bufs = append(s.bufs, bufio.NewWriterSize(f, 64<<10))
-	}
 	b := s.rec[:]
 	binary.LittleEndian.PutUint32(b[0:], uint32(cust))
 	binary.LittleEndian.PutUint32(b[4:], uint32(day))
 	binary.LittleEndian.PutUint64(b[8:], math.Float64bits(rev))
 	binary.LittleEndian.PutUint64(b[16:], math.Float64bits(gm))
-	if _, err := s.bufs[i].Write(b); err != nil {
-		return fmt.Errorf("spill orders: %w", err)
-	}
-	return nil
+	return s.files.Write(int(cust/s.perFile), b)
 }
 
 // spill moves the orders kept in memory into files.
 func (s *orderStore) spill() error {
 	kept := s.mem
 	s.mem = orderLog{}
-	s.files = []*os.File{}
+	s.files = spill.New(s.dir, "orders", orderRecord)
 	for i := range kept.cust {
 		if err := s.add(0, kept.cust[i], kept.day[i], kept.rev[i], kept.gm[i]); err != nil {
 			return err
@@ -104,52 +87,24 @@ func (s *orderStore) ranges(customers int, f func(lo, hi int32, l *orderLog)) er
 		return nil
 	}
 	var l orderLog
-	for i, file := range s.files {
-		if err := s.bufs[i].Flush(); err != nil {
-			return fmt.Errorf("spill orders: %w", err)
+	for lo := int32(0); lo < int32(customers); lo += s.perFile {
+		l.reset()
+		err := s.files.Read(int(lo/s.perFile), func(b []byte) {
+			l.add(int32(binary.LittleEndian.Uint32(b[0:])), int32(binary.LittleEndian.Uint32(b[4:])),
+				math.Float64frombits(binary.LittleEndian.Uint64(b[8:])), math.Float64frombits(binary.LittleEndian.Uint64(b[16:])))
+		})
+		if err != nil {
+			return err
 		}
-		if err := l.load(file); err != nil {
-			return fmt.Errorf("read spilled orders %s: %w", file.Name(), err)
-		}
-		lo := int32(i) * s.perFile
 		f(lo, min(lo+s.perFile, int32(customers)), &l)
 	}
 	return nil
 }
 
-// load replaces l with the orders of a spill file.
-func (l *orderLog) load(f *os.File) error {
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
-	l.reset()
-	r := bufio.NewReaderSize(f, 1<<20)
-	var b [orderRecord]byte
-	for {
-		_, err := io.ReadFull(r, b[:])
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		l.add(int32(binary.LittleEndian.Uint32(b[0:])), int32(binary.LittleEndian.Uint32(b[4:])),
-			math.Float64frombits(binary.LittleEndian.Uint64(b[8:])), math.Float64frombits(binary.LittleEndian.Uint64(b[16:])))
-	}
-	// Later writes append at the end of the file.
-	_, err := f.Seek(0, io.SeekEnd)
-	return err
-}
-
 // close removes the spill files.
 func (s *orderStore) close() error {
-	var first error
-	for _, f := range s.files {
-		f.Close()
-		if err := os.Remove(f.Name()); err != nil && first == nil {
-			first = err
-		}
+	if s.files == nil {
+		return nil
 	}
-	s.files, s.bufs = nil, nil
-	return first
+	return s.files.Close()
 }

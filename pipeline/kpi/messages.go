@@ -1,15 +1,13 @@
 package kpi
 
 import (
-	"bufio"
 	"cmp"
 	"encoding/binary"
-	"fmt"
-	"io"
-	"os"
 	"slices"
 
 	"github.com/apache/arrow/go/v17/arrow"
+
+	"github.com/cxkpi/cxkpi/pipeline/spill"
 )
 
 // ticketsPerSpill is how many tickets share one spill file of messages:
@@ -36,11 +34,14 @@ func (m *messages) add(ticket int32, at arrow.Timestamp, author int8, agent int3
 	m.agent = append(m.agent, agent)
 }
 
-func (m *messages) len() int { return len(m.ticket) }
+func (m *messages) reset() {
+	m.ticket, m.at, m.author, m.agent = m.ticket[:0], m.at[:0], m.author[:0], m.agent[:0]
+}
 
-// sort orders the messages by ticket, then time, then input order.
-func (m *messages) sort() {
-	order := make([]int32, m.len())
+// order returns the indexes of the messages by ticket, then time, then
+// input order, in buf (grown to fit).
+func (m *messages) order(buf []int32) []int32 {
+	order := grow(buf, len(m.ticket))
 	for i := range order {
 		order[i] = int32(i)
 	}
@@ -53,155 +54,84 @@ func (m *messages) sort() {
 		}
 		return cmp.Compare(a, b)
 	})
-	permute(m.ticket, order)
-	permute(m.at, order)
-	permute(m.author, order)
-	permute(m.agent, order)
-}
-
-// permute rearranges s so that s[i] becomes the old s[order[i]].
-func permute[T any](s []T, order []int32) {
-	old := slices.Clone(s)
-	for i, o := range order {
-		s[i] = old[o]
-	}
+	return order
 }
 
 // messageStore keeps the messages of known tickets until the end of the
 // input. Without a spill directory they stay in memory, 17 bytes each.
-// With one, and once tickets outnumber [ticketsPerSpill], they go to
-// files instead, one per range of ticketsPerSpill tickets, so that memory
-// holds the messages of one range at a time when they are paired.
+// With one, and once tickets outnumber perFile, they go to files instead,
+// one per range of perFile tickets, so that memory holds the messages of
+// one range at a time when they are paired.
 type messageStore struct {
 	dir     string // spill directory; "" keeps messages in memory
 	perFile int32  // tickets per spill file
 
-	mem   messages // messages of the tickets, unless spilled
-	files []*os.File
-	bufs  []*bufio.Writer
-	rec   [messageRecord]byte
-
+	mem     messages     // messages of the tickets, unless spilled
+	files   *spill.Files // nil unless spilled
+	rec     [messageRecord]byte
 	spilled int // spill files made, for the log and tests
 }
 
-// spilling reports whether messages go to files.
-func (s *messageStore) spilling() bool { return s.files != nil }
-
 // add keeps one message of ticket t, of the tickets tickets read.
 func (s *messageStore) add(tickets int, t int32, at arrow.Timestamp, author int8, agent int32) error {
-	if !s.spilling() && s.dir != "" && tickets > int(s.perFile) {
-		if err := s.startSpill(tickets); err != nil {
+	if s.files == nil && s.dir != "" && tickets > int(s.perFile) {
+		if err := s.startSpill(); err != nil {
 			return err
 		}
 	}
-	if !s.spilling() {
+	if s.files == nil {
 		s.mem.add(t, at, author, agent)
 		return nil
-	}
-	i := int(t / s.perFile)
-	for i >= len(s.files) { // tickets read after the spill started
-		if err := s.newFile(); err != nil {
-			return err
-		}
 	}
 	b := s.rec[:]
 	binary.LittleEndian.PutUint32(b[0:], uint32(t))
 	binary.LittleEndian.PutUint64(b[4:], uint64(at))
 	b[12] = byte(author)
 	binary.LittleEndian.PutUint32(b[13:], uint32(agent))
-	if _, err := s.bufs[i].Write(b); err != nil {
-		return fmt.Errorf("kpi: spill messages: %w", err)
+	if err := s.files.Write(int(t/s.perFile), b); err != nil {
+		return err
 	}
+	s.spilled = max(s.spilled, s.files.Parts())
 	return nil
 }
 
-// startSpill creates the spill files for tickets tickets and moves the
-// messages kept so far into them.
-func (s *messageStore) startSpill(tickets int) error {
-	for range (tickets + int(s.perFile) - 1) / int(s.perFile) {
-		if err := s.newFile(); err != nil {
-			return err
-		}
-	}
+// startSpill moves the messages kept so far into spill files.
+func (s *messageStore) startSpill() error {
 	kept := s.mem
 	s.mem = messages{}
+	s.files = spill.New(s.dir, "messages", messageRecord)
 	for i := range kept.ticket {
-		if err := s.add(tickets, kept.ticket[i], kept.at[i], kept.author[i], kept.agent[i]); err != nil {
+		if err := s.add(0, kept.ticket[i], kept.at[i], kept.author[i], kept.agent[i]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// newFile adds the spill file of the next range of tickets.
-func (s *messageStore) newFile() error {
-	f, err := os.CreateTemp(s.dir, fmt.Sprintf("messages-%04d-*.bin", len(s.files)))
-	if err != nil {
-		s.close()
-		return fmt.Errorf("kpi: spill messages: %w", err)
-	}
-	s.files = append(s.files, f)
-	s.bufs = append(s.bufs, bufio.NewWriterSize(f, 64<<10))
-	s.spilled++
-	return nil
-}
-
-// ranges calls f with the messages of each range of tickets, in ticket
-// order, sorted by ticket, time and input order. Without spill files there
-// is one range: all tickets. The messages passed to f are reused for the
-// next range.
-func (s *messageStore) ranges(tickets int, f func(lo, hi int32, m *messages)) error {
-	defer s.close()
-	if !s.spilling() {
-		s.mem.sort()
-		f(0, int32(tickets), &s.mem)
+// ranges calls f with the messages of each range of tickets lo..hi, in
+// ticket order, and their order by ticket, time and input order. Without
+// spill files there is one range: all tickets. The messages and order
+// passed to f are reused for the next range.
+func (s *messageStore) ranges(tickets int, f func(lo, hi int32, m *messages, order []int32)) error {
+	if s.files == nil {
+		f(0, int32(tickets), &s.mem, s.mem.order(nil))
 		s.mem = messages{}
 		return nil
 	}
+	defer s.files.Close()
 	var m messages
-	for i, file := range s.files {
-		if err := s.bufs[i].Flush(); err != nil {
-			return fmt.Errorf("kpi: spill messages: %w", err)
-		}
-		if err := m.load(file); err != nil {
-			return fmt.Errorf("kpi: read spilled messages %s: %w", file.Name(), err)
-		}
-		m.sort()
-		lo := int32(i) * s.perFile
-		f(lo, min(lo+s.perFile, int32(tickets)), &m)
-	}
-	return nil
-}
-
-// load replaces m with the messages of a spill file.
-func (m *messages) load(f *os.File) error {
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
-	n := int(st.Size() / messageRecord)
-	m.ticket, m.at = grow(m.ticket, n)[:0], grow(m.at, n)[:0]
-	m.author, m.agent = grow(m.author, n)[:0], grow(m.agent, n)[:0]
-	r := bufio.NewReaderSize(f, 1<<20)
-	var b [messageRecord]byte
-	for range n {
-		if _, err := io.ReadFull(r, b[:]); err != nil {
+	var order []int32
+	for lo := int32(0); lo < int32(tickets); lo += s.perFile {
+		m.reset()
+		err := s.files.Read(int(lo/s.perFile), func(b []byte) {
+			m.add(int32(binary.LittleEndian.Uint32(b[0:])), arrow.Timestamp(binary.LittleEndian.Uint64(b[4:])),
+				int8(b[12]), int32(binary.LittleEndian.Uint32(b[13:])))
+		})
+		if err != nil {
 			return err
 		}
-		m.add(int32(binary.LittleEndian.Uint32(b[0:])), arrow.Timestamp(binary.LittleEndian.Uint64(b[4:])),
-			int8(b[12]), int32(binary.LittleEndian.Uint32(b[13:])))
+		order = m.order(order)
+		f(lo, min(lo+s.perFile, int32(tickets)), &m, order)
 	}
 	return nil
-}
-
-// close removes the spill files.
-func (s *messageStore) close() {
-	for _, f := range s.files {
-		f.Close()
-		os.Remove(f.Name())
-	}
-	s.files, s.bufs = nil, nil
 }

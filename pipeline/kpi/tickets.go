@@ -286,9 +286,9 @@ func (e *Engine) finishTickets() error {
 	}
 	var f ticketFacts
 	var rv replyView
-	return s.msgs.ranges(len(s.created), func(lo, hi int32, m *messages) {
+	return s.msgs.ranges(len(s.created), func(lo, hi int32, m *messages, order []int32) {
 		f.reset(int(hi - lo))
-		e.pairReplies(lo, m, &f, &rv)
+		e.pairReplies(lo, m, order, &f, &rv)
 		e.observeTickets(lo, hi, &f)
 	})
 }
@@ -311,9 +311,9 @@ func (f *ticketFacts) reset(n int) {
 // chunk is the number of rows observed at a time when finishing.
 const chunk = 1 << 16
 
-// pairReplies walks the sorted messages of the tickets from lo on, filling
-// f and observing the reply metrics.
-func (e *Engine) pairReplies(lo int32, m *messages, f *ticketFacts, rv *replyView) {
+// pairReplies walks the messages of the tickets from lo on in order,
+// filling f and observing the reply metrics.
+func (e *Engine) pairReplies(lo int32, m *messages, order []int32, f *ticketFacts, rv *replyView) {
 	s := &e.tickets
 	flush := func() {
 		if len(rv.at) > 0 {
@@ -327,7 +327,7 @@ func (e *Engine) pairReplies(lo int32, m *messages, f *ticketFacts, rv *replyVie
 	}
 	open := noTime
 	prev := int32(-1)
-	for k := range m.len() {
+	for _, k := range order {
 		t := m.ticket[k]
 		if t != prev {
 			prev, open = t, s.created[t]
