@@ -89,9 +89,10 @@ func (s *orderStore) ranges(customers int, f func(lo, hi int32, l *orderLog)) er
 	var l orderLog
 	for lo := int32(0); lo < int32(customers); lo += s.perFile {
 		l.reset()
-		err := s.files.Read(int(lo/s.perFile), func(b []byte) {
+		err := s.files.Read(int(lo/s.perFile), func(b []byte) error {
 			l.add(int32(binary.LittleEndian.Uint32(b[0:])), int32(binary.LittleEndian.Uint32(b[4:])),
 				math.Float64frombits(binary.LittleEndian.Uint64(b[8:])), math.Float64frombits(binary.LittleEndian.Uint64(b[16:])))
+			return nil
 		})
 		if err != nil {
 			return err

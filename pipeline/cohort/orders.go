@@ -4,7 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"os"
+
+	"github.com/cxkpi/cxkpi/pipeline/spill"
 )
 
 // chunkLen is the capacity of one chunk of the order store.
@@ -38,12 +39,12 @@ type orderStore struct {
 	after int    // orders kept in memory before spilling; 0 means spillAfter
 	size  int    // orders a chunk; 0 means chunkLen
 
-	file    *os.File
-	spilled int        // full chunks in the file
-	spare   orderChunk // storage of a spilled chunk, for the next one
-	read    orderChunk // a chunk read back from the file
-	buf     []byte     // one chunk encoded
-	err     error      // sticky: the store lost orders
+	file    *spill.Files // one partition of encoded chunks; nil until the first spill
+	spilled int          // full chunks in the file
+	spare   orderChunk   // storage of a spilled chunk, for the next one
+	read    orderChunk   // a chunk read back from the file
+	buf     []byte       // one chunk encoded
+	err     error        // sticky: the store lost orders
 }
 
 // orderChunk holds up to one chunk of orders; its three slices have equal
@@ -113,20 +114,17 @@ func (s *orderStore) newChunk(size int) orderChunk {
 // spill appends the chunks in memory, all full, to the spill file and
 // drops them, keeping the storage of one for the next.
 func (s *orderStore) spill() error {
+	n := s.chunkSize() * orderBytes
 	if s.file == nil {
-		f, err := os.CreateTemp(s.dir, "cxkpi-cohort-orders-*")
-		if err != nil {
-			return fmt.Errorf("cohort: spill orders: %w", err)
-		}
-		s.file = f
+		s.file = spill.New(s.dir, "cohort-orders", n)
 	}
-	if n := s.chunkSize() * orderBytes; cap(s.buf) < n {
+	if cap(s.buf) < n {
 		s.buf = make([]byte, 0, n)
 	}
 	for _, c := range s.chunks {
 		s.buf = encodeChunk(s.buf[:0], c)
-		if _, err := s.file.Write(s.buf); err != nil {
-			return fmt.Errorf("cohort: spill orders to %s: %w", s.file.Name(), err)
+		if err := s.file.Write(0, s.buf); err != nil {
+			return fmt.Errorf("cohort: %w", err)
 		}
 		s.spilled++
 	}
@@ -187,15 +185,12 @@ func (s *orderStore) each(f func(cust, period []int32, rev []float64) error) err
 				rev:    make([]float64, size),
 			}
 		}
-		s.buf = grow(s.buf, size*orderBytes)
-		for i := range s.spilled {
-			if _, err := s.file.ReadAt(s.buf, int64(i)*int64(len(s.buf))); err != nil {
-				return fmt.Errorf("cohort: read spilled orders from %s: %w", s.file.Name(), err)
-			}
-			decodeChunk(s.read, s.buf)
-			if err := f(s.read.cust, s.read.period, s.read.rev); err != nil {
-				return err
-			}
+		err := s.file.Read(0, func(buf []byte) error {
+			decodeChunk(s.read, buf)
+			return f(s.read.cust, s.read.period, s.read.rev)
+		})
+		if err != nil {
+			return err
 		}
 	}
 	for _, c := range s.chunks {
@@ -212,18 +207,13 @@ func (s *orderStore) close() error {
 	if s.err == ErrClosed {
 		return nil
 	}
-	*s = orderStore{file: s.file, err: ErrClosed}
-	if s.file == nil {
+	file := s.file
+	*s = orderStore{err: ErrClosed}
+	if file == nil {
 		return nil
 	}
-	name := s.file.Name()
-	err := s.file.Close()
-	s.file = nil
-	if rerr := os.Remove(name); rerr != nil {
-		return fmt.Errorf("cohort: remove spill file: %w", rerr)
-	}
-	if err != nil {
-		return fmt.Errorf("cohort: close spill file %s: %w", name, err)
+	if err := file.Close(); err != nil {
+		return fmt.Errorf("cohort: %w", err)
 	}
 	return nil
 }

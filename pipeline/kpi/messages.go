@@ -123,9 +123,10 @@ func (s *messageStore) ranges(tickets int, f func(lo, hi int32, m *messages, ord
 	var order []int32
 	for lo := int32(0); lo < int32(tickets); lo += s.perFile {
 		m.reset()
-		err := s.files.Read(int(lo/s.perFile), func(b []byte) {
+		err := s.files.Read(int(lo/s.perFile), func(b []byte) error {
 			m.add(int32(binary.LittleEndian.Uint32(b[0:])), arrow.Timestamp(binary.LittleEndian.Uint64(b[4:])),
 				int8(b[12]), int32(binary.LittleEndian.Uint32(b[13:])))
+			return nil
 		})
 		if err != nil {
 			return err

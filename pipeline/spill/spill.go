@@ -50,9 +50,10 @@ func (f *Files) Write(part int, rec []byte) error {
 }
 
 // Read calls each with every record of partition part, in the order they
-// were written; a partition never written has none. The record passed to
-// each is reused for the next one. Writing may go on afterwards.
-func (f *Files) Read(part int, each func(rec []byte)) error {
+// were written, and stops at the first error each returns; a partition
+// never written has none. The record passed to each is reused for the next
+// one. Writing may go on afterwards.
+func (f *Files) Read(part int, each func(rec []byte) error) error {
 	if part >= len(f.files) {
 		return nil
 	}
@@ -73,7 +74,9 @@ func (f *Files) Read(part int, each func(rec []byte)) error {
 		if err != nil {
 			return fmt.Errorf("read spilled %s %s: %w", f.name, file.Name(), err)
 		}
-		each(rec)
+		if err := each(rec); err != nil {
+			return err
+		}
 	}
 	// Later writes append at the end.
 	if _, err := file.Seek(0, io.SeekEnd); err != nil {

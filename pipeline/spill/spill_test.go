@@ -29,7 +29,11 @@ func TestFilesKeepOrderByPartition(t *testing.T) {
 	for round := range 2 { // reading twice, with a write between
 		for part := range 6 { // partition 5 was never written
 			var got []uint32
-			if err := f.Read(part, func(r []byte) { got = append(got, binary.LittleEndian.Uint32(r)) }); err != nil {
+			err := f.Read(part, func(r []byte) error {
+				got = append(got, binary.LittleEndian.Uint32(r))
+				return nil
+			})
+			if err != nil {
 				t.Fatal(err)
 			}
 			if !slices.Equal(got, want[part]) {
