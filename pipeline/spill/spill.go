@@ -1,7 +1,8 @@
 // Package spill keeps fixed-size records in temporary files, one file per
 // partition, for state that would otherwise grow in memory with the input:
 // the KPI engine's messages by range of tickets, the CLV summarizer's
-// orders by range of customers. A partition is written in input order and
+// orders by range of customers, the cohort builders' orders in one
+// partition of whole chunks. A partition is written in input order and
 // read back whole, one at a time.
 package spill
 
