@@ -160,6 +160,13 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 			return nil, err
 		}
 		sum.Tables = append(sum.Tables, ts)
+		// The engine may finish the ticket metrics now and free what it
+		// kept per ticket before the next tables are read.
+		at := time.Now()
+		if err := engine.Done(t); err != nil {
+			return nil, err
+		}
+		sw.since("kpi", at)
 	}
 	if err := q.commit(); err != nil {
 		return nil, err

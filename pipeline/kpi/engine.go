@@ -21,6 +21,7 @@ type Engine struct {
 	cal     *Calendar
 	bh      *BusinessHours
 	present map[ingest.Table]bool
+	done    map[ingest.Table]bool // see Done
 	dicts   [numDims]dict
 	notes   map[noteKey]int64
 	until   *time.Time       // see Until
@@ -93,6 +94,7 @@ func newEngine(opt Options) *Engine {
 		cal:     &Calendar{grain: opt.Grain, loc: opt.Location},
 		bh:      opt.BusinessHours,
 		present: map[ingest.Table]bool{},
+		done:    map[ingest.Table]bool{},
 		notes:   map[noteKey]int64{},
 	}
 	for d := range e.dicts {
@@ -146,9 +148,27 @@ func (e *Engine) Calendar() *Calendar { return e.cal }
 // skipped. [Engine.Add] calls it too.
 func (e *Engine) Begin(t ingest.Table) { e.present[t] = true }
 
+// Done declares that no more batches of table t will come. Once the
+// tickets, their messages and the surveys (which take their dimensions
+// from the tickets) are all done, the engine pairs the messages and
+// observes the ticket metrics at once, and frees the per-ticket state
+// before the tables that follow are read; otherwise [Engine.Rows] does it.
+// The results are the same either way. Adding a batch of a table after
+// its Done is an error.
+func (e *Engine) Done(t ingest.Table) error {
+	e.done[t] = true
+	if e.tickets.finished || !e.done[ingest.Tickets] || !e.done[ingest.Messages] || !e.done[ingest.Surveys] {
+		return nil
+	}
+	return e.finishTickets()
+}
+
 // Add folds one record batch of table t into the KPIs. The batch must
 // follow the table's contract schema.
 func (e *Engine) Add(t ingest.Table, rec arrow.Record) error {
+	if e.done[t] {
+		return fmt.Errorf("kpi: a %s batch after Done(%s)", t, t)
+	}
 	e.Begin(t)
 	if rec.NumRows() == 0 {
 		return nil

@@ -82,12 +82,12 @@ func compute(t testing.TB, in input, opt Options, batch int, inspect func(*Engin
 		t.Fatal(err)
 	}
 	feedBatches(t, mem, e, in, batch)
+	if inspect != nil {
+		inspect(e)
+	}
 	rows, err := e.Rows()
 	if err != nil {
 		t.Fatal(err)
-	}
-	if inspect != nil {
-		inspect(e)
 	}
 	return rows
 }

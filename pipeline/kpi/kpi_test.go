@@ -6,9 +6,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/apache/arrow/go/v17/arrow/memory"
 
 	"github.com/cxkpi/cxkpi/pipeline/ingest"
 )
@@ -306,6 +309,63 @@ func TestSpillInvariance(t *testing.T) {
 				t.Errorf("%s: spill files left behind: %d", grain, len(left))
 			}
 		}
+	}
+}
+
+// Declaring each table done as soon as it is read, which lets the engine
+// observe the ticket metrics before the later tables come and free the
+// tickets, never changes a result; a batch after its table's Done is an
+// error.
+func TestDoneInvariance(t *testing.T) {
+	in := randomFixture(11, 2000)
+	for _, spill := range []bool{false, true} {
+		opt := Options{Grain: Week, Location: mustZone(t, "Europe/Berlin"), Logger: slog.New(slog.DiscardHandler)}
+		if spill {
+			opt.SpillDir, opt.ticketsPerSpill = t.TempDir(), 50
+		}
+		ref := compute(t, in, opt, 64, nil)
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		e, err := New(opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		finished := false
+		for _, table := range ingest.Tables() {
+			if slices.Contains(in.tables, table) {
+				e.Begin(table)
+				rec := record(t, mem, table, in.rows[table])
+				for lo := int64(0); lo < rec.NumRows(); lo += 64 {
+					part := rec.NewSlice(lo, min(lo+64, rec.NumRows()))
+					if err := e.Add(table, part); err != nil {
+						t.Fatal(err)
+					}
+					part.Release()
+				}
+				rec.Release()
+			}
+			if err := e.Done(table); err != nil {
+				t.Fatal(err)
+			}
+			if table == ingest.Surveys {
+				finished = e.tickets.finished && e.tickets.created == nil
+			}
+		}
+		if !finished {
+			t.Errorf("spill %v: the tickets are not finished and freed once tickets, messages and surveys are done", spill)
+		}
+		got, err := e.Rows()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, ref) {
+			t.Errorf("spill %v: Done after each table gives a different table", spill)
+		}
+		rec := record(t, mem, ingest.Messages, in.rows[ingest.Messages])
+		if err := e.Add(ingest.Messages, rec); err == nil {
+			t.Errorf("spill %v: a messages batch after Done(messages) is accepted", spill)
+		}
+		rec.Release()
+		mem.AssertSize(t, 0)
 	}
 }
 

@@ -39,6 +39,8 @@ type ticketStore struct {
 	reopened  []bool
 
 	msgs messageStore
+
+	finished bool // the ticket metrics are observed and the state above freed
 }
 
 // ticket returns the index of the ticket with the given id.
@@ -281,16 +283,22 @@ func (e *Engine) addMessages(rec arrow.Record) error {
 // replies but have no reply time. Internal notes are ignored.
 func (e *Engine) finishTickets() error {
 	s := &e.tickets
+	if s.finished {
+		return nil
+	}
 	if n := s.msgs.spilled; n > 0 {
 		e.opt.Logger.Info("kpi: pairing messages spilled to disk", "files", n, "tickets_per_file", s.msgs.perFile)
 	}
 	var f ticketFacts
 	var rv replyView
-	return s.msgs.ranges(len(s.created), func(lo, hi int32, m *messages, order []int32) {
+	err := s.msgs.ranges(len(s.created), func(lo, hi int32, m *messages, order []int32) {
 		f.reset(int(hi - lo))
 		e.pairReplies(lo, m, order, &f, &rv)
 		e.observeTickets(lo, hi, &f)
 	})
+	// Nothing reads the tickets any more: free them.
+	*s = ticketStore{finished: true}
+	return err
 }
 
 // ticketFacts are what the messages of a range of tickets tell about each.
