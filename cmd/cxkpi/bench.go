@@ -28,7 +28,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		seed      = fs.Uint64("seed", 7, "random seed of the generated data")
 		data      = fs.String("data", "", "data directory: reused when it holds files, else generated into and kept (default: a temporary directory, removed)")
 		cpu       = fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
-		mem       = fs.String("memprofile", "", "write a heap profile at the end of the run to this file")
+		mem       = fs.String("memprofile", "", "write the heap profile taken at the peak of the live heap to this file")
 		memLimMiB = fs.Int("memory-limit", defaultMemoryLimitMiB, "soft limit of the Go heap in MiB, 0 for none")
 	)
 	fs.Usage = func() {

@@ -46,7 +46,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.locale, "locale", "en", "language of the report: "+strings.Join(templates.Locales(), ", "))
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
-	fs.StringVar(&f.memProfile, "memprofile", "", "write a heap profile at the end of the run to this file")
+	fs.StringVar(&f.memProfile, "memprofile", "", "write the heap profile taken at the peak of the live heap to this file")
 	fs.IntVar(&f.memLimitMiB, "memory-limit", defaultMemoryLimitMiB, "soft limit of the Go heap in MiB, 0 for none (GOMEMLIMIT, when set, takes precedence over the default)")
 }
 
