@@ -12,10 +12,11 @@ import (
 
 // customerStore keeps each customer's relationship dates and programme
 // flags, and which customers bought in which period (one bit per customer
-// and period). It grows with the number of customers: about 46 bytes each
+// and period). It grows with the number of customers: about 35 bytes each
 // and one bit per period with an order.
 type customerStore struct {
-	index   ingest.KeyMap[int32] // by digest of the customer id
+	index   ingest.KeyIndex // by digest of the customer id; sealed at the first lookup
+	sealed  bool
 	signup  []arrow.Timestamp    // noTime for buyers missing from the customers export
 	churned []arrow.Timestamp    // noTime while active
 	loyal   []bool
@@ -73,9 +74,12 @@ func (e *Engine) addCustomers(rec arrow.Record) error {
 	s := &e.customers
 	for i := range int(rec.NumRows()) {
 		id := e.hasher.String(ids.Value(i))
-		if _, dup := s.index.Get(id); dup {
-			e.note(ingest.Customers, "customers repeat an id already read; the later copy is ignored")
-			continue
+		if s.sealed {
+			// Customers after the first lookup: check repeats at once.
+			if _, dup := s.index.Get(id); dup {
+				e.note(ingest.Customers, "customers repeat an id already read; the later copy is ignored")
+				continue
+			}
 		}
 		s.index.Put(id, int32(len(s.signup)))
 		s.signup = append(s.signup, signup[i])
@@ -90,6 +94,27 @@ func (e *Engine) addCustomers(rec arrow.Record) error {
 	return nil
 }
 
+// sealCustomers sorts the customer index before its first lookup, and
+// drops the customers whose id an earlier customer already had (the first
+// copy is kept).
+func (e *Engine) sealCustomers() {
+	s := &e.customers
+	if s.sealed {
+		return
+	}
+	s.sealed = true
+	repeated := s.index.Seal()
+	if len(repeated) == 0 {
+		return
+	}
+	for range repeated {
+		e.note(ingest.Customers, "customers repeat an id already read; the later copy is ignored")
+	}
+	s.signup, s.churned = dropRows(s.signup, repeated), dropRows(s.churned, repeated)
+	s.loyal, s.edu = dropRows(s.loyal, repeated), dropRows(s.edu, repeated)
+	s.index.Renumber(renumber(repeated))
+}
+
 func (e *Engine) addOrders(rec arrow.Record) error {
 	cols, err := columns(rec, ingest.Orders, "ordered_at", "revenue", "customer_id")
 	if err != nil {
@@ -102,6 +127,7 @@ func (e *Engine) addOrders(rec arrow.Record) error {
 
 	// e.period now holds each order's period: mark the buyers.
 	ids := cols[2].(*array.String)
+	e.sealCustomers()
 	s := &e.customers
 	if s.bought == nil {
 		s.bought = map[int32][]uint64{}

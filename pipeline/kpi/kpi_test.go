@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -366,6 +367,56 @@ func TestDoneInvariance(t *testing.T) {
 		}
 		rec.Release()
 		mem.AssertSize(t, 0)
+	}
+}
+
+// A ticket or customer whose id an earlier one had is ignored, the first
+// copy kept, whether the repeat comes before the index is first looked up
+// (found when it is sealed) or after (found at once); each is noted.
+func TestRepeatedIDsKeepTheFirstCopy(t *testing.T) {
+	in := randomFixture(5, 2000)
+	opt := Options{Grain: Month, Location: time.UTC, Logger: slog.New(slog.DiscardHandler)}
+	ref := compute(t, in, opt, 50, nil)
+	rng := rand.New(rand.NewPCG(5, 9))
+	dup := input{tables: in.tables, rows: map[ingest.Table][][]string{}}
+	for tb, rows := range in.rows {
+		dup.rows[tb] = rows
+	}
+	repeats := map[ingest.Table]int{}
+	late := time.Date(2026, 12, 30, 0, 0, 0, 0, time.UTC).Format(time.RFC3339)
+	for _, tb := range []ingest.Table{ingest.Tickets, ingest.Customers} {
+		var out [][]string
+		for i, row := range in.rows[tb] {
+			out = append(out, row)
+			if i%7 == 3 {
+				// A copy that would change the results if it were kept,
+				// somewhere after the original.
+				c := slices.Clone(in.rows[tb][rng.IntN(i+1)])
+				c[1] = late // a ticket's customer; a customer's signup
+				if tb == ingest.Tickets {
+					c[2], c[3] = "phone", late
+				}
+				out = append(out, c)
+				repeats[tb]++
+			}
+		}
+		dup.rows[tb] = out
+	}
+	var notes []Note
+	got := compute(t, dup, opt, 50, func(e *Engine) { notes = e.Notes() })
+	if !reflect.DeepEqual(got, ref) {
+		t.Errorf("repeated tickets and customers change the results")
+	}
+	for _, tb := range []ingest.Table{ingest.Tickets, ingest.Customers} {
+		var n int64
+		for _, note := range notes {
+			if note.Table == tb && strings.Contains(note.Text, "repeat an id") {
+				n = note.Rows
+			}
+		}
+		if n != int64(repeats[tb]) {
+			t.Errorf("%s: %d repeats noted, want %d", tb, n, repeats[tb])
+		}
 	}
 }
 

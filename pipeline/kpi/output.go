@@ -102,6 +102,7 @@ func (e *Engine) Rows() ([]Row, error) {
 		return nil, err
 	}
 	e.finishReviews()
+	e.sealCustomers()
 
 	series := e.all()
 	var usable []metricGrids

@@ -3,6 +3,7 @@ package kpi
 import (
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -24,11 +25,12 @@ const (
 
 // ticketStore keeps the per-ticket facts the ticket metrics need, in
 // columns indexed by the order tickets were read (about 34 bytes a ticket
-// and an index entry of about 28), and the messages until the end of the
-// input, when they are sorted by ticket and time to pair every reply with
-// what it answers (see [messageStore]).
+// and an index entry of about 17), and the messages until the tickets are
+// finished, when they are sorted by ticket and time to pair every reply
+// with what it answers (see [messageStore]).
 type ticketStore struct {
-	index     ingest.KeyMap[int32] // by digest of the ticket id
+	index     ingest.KeyIndex // by digest of the ticket id; sealed at the first lookup
+	sealed    bool
 	created   []arrow.Timestamp
 	solved    []arrow.Timestamp // noTime while unsolved
 	channel   []int32
@@ -45,7 +47,53 @@ type ticketStore struct {
 
 // ticket returns the index of the ticket with the given id.
 func (e *Engine) ticket(id string) (int32, bool) {
+	e.sealTickets()
 	return e.tickets.index.Get(e.hasher.String(id))
+}
+
+// sealTickets sorts the ticket index before its first lookup, and drops
+// the tickets whose id an earlier ticket already had (the first copy is
+// kept): they leave the facts, and the tickets after them move up.
+func (e *Engine) sealTickets() {
+	s := &e.tickets
+	if s.sealed {
+		return
+	}
+	s.sealed = true
+	repeated := s.index.Seal()
+	if len(repeated) == 0 {
+		return
+	}
+	for range repeated {
+		e.note(ingest.Tickets, "tickets repeat an id already read; the later copy is ignored")
+	}
+	s.created, s.solved = dropRows(s.created, repeated), dropRows(s.solved, repeated)
+	s.channel, s.agent = dropRows(s.channel, repeated), dropRows(s.agent, repeated)
+	s.team, s.priority = dropRows(s.team, repeated), dropRows(s.priority, repeated)
+	s.complaint, s.reopened = dropRows(s.complaint, repeated), dropRows(s.reopened, repeated)
+	s.index.Renumber(renumber(repeated))
+}
+
+// dropRows removes the rows at the given increasing positions from s.
+func dropRows[T any](s []T, drop []int32) []T {
+	out := s[:0]
+	for i, v := range s {
+		if len(drop) > 0 && int(drop[0]) == i {
+			drop = drop[1:]
+			continue
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// renumber maps a row number to its number once the rows at the given
+// increasing positions are dropped; false for the dropped ones.
+func renumber(drop []int32) func(int32) (int32, bool) {
+	return func(v int32) (int32, bool) {
+		k, found := slices.BinarySearch(drop, v)
+		return v - int32(k), !found
+	}
 }
 
 // ticketView is a chunk of tickets with what their messages tell.
@@ -206,9 +254,12 @@ func (e *Engine) addTickets(rec arrow.Record) error {
 	s := &e.tickets
 	for i := range int(rec.NumRows()) {
 		id := e.hasher.String(ids.Value(i))
-		if _, dup := s.index.Get(id); dup {
-			e.note(ingest.Tickets, "tickets repeat an id already read; the later copy is ignored")
-			continue
+		if s.sealed {
+			// Tickets after the first lookup: check repeats at once.
+			if _, dup := s.index.Get(id); dup {
+				e.note(ingest.Tickets, "tickets repeat an id already read; the later copy is ignored")
+				continue
+			}
 		}
 		s.index.Put(id, int32(len(s.created)))
 		s.created = append(s.created, created[i])
@@ -286,6 +337,7 @@ func (e *Engine) finishTickets() error {
 	if s.finished {
 		return nil
 	}
+	e.sealTickets()
 	if n := s.msgs.spilled; n > 0 {
 		e.opt.Logger.Info("kpi: pairing messages spilled to disk", "files", n, "tickets_per_file", s.msgs.perFile)
 	}
