@@ -17,8 +17,8 @@ import (
 type customerStore struct {
 	index   ingest.KeyIndex // by digest of the customer id; sealed at the first lookup
 	sealed  bool
-	signup  []arrow.Timestamp    // noTime for buyers missing from the customers export
-	churned []arrow.Timestamp    // noTime while active
+	signup  []arrow.Timestamp // noTime for buyers missing from the customers export
+	churned []arrow.Timestamp // noTime while active
 	loyal   []bool
 	edu     []bool
 	bought  map[int32][]uint64 // period → bitset of customers with an order
