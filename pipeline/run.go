@@ -123,8 +123,9 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 	}
 	defer os.RemoveAll(stage) // after a successful rename there is nothing left here
 
-	// Large inputs spill the messages of their tickets next to the staging
-	// directory, never into it: nothing there is published.
+	// Large inputs spill the messages of their tickets, the orders of the
+	// models and the keys of large tables next to the staging directory,
+	// never into it: nothing there is published.
 	spill, err := os.MkdirTemp(cfg.OutDir, ".spill-")
 	if err != nil {
 		return nil, fmt.Errorf("create spill directory: %w", err)
@@ -155,7 +156,7 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 	}
 	defer q.close()
 	for _, t := range ingest.Tables() {
-		ts, err := readTable(ctx, cfg, t, engine, mdl, q, sw)
+		ts, err := readTable(ctx, cfg, t, spill, engine, mdl, q, sw)
 		if err != nil {
 			return nil, err
 		}
@@ -304,8 +305,9 @@ func inParallel(fs ...func() error) error {
 }
 
 // readTable streams table t into the KPI engine and the models,
-// quarantining bad rows.
-func readTable(ctx context.Context, cfg Config, t ingest.Table, engine *kpi.Engine, mdl *models, q *quarantine, sw *stopwatch) (TableCounts, error) {
+// quarantining bad rows. A large table checks its keys for duplicates
+// through temporary files in spill.
+func readTable(ctx context.Context, cfg Config, t ingest.Table, spill string, engine *kpi.Engine, mdl *models, q *quarantine, sw *stopwatch) (TableCounts, error) {
 	ts := TableCounts{Table: t}
 	reasons := map[string]int64{}
 	opt := ingest.Options{
@@ -313,6 +315,7 @@ func readTable(ctx context.Context, cfg Config, t ingest.Table, engine *kpi.Engi
 		Location:  cfg.KPI.Location,
 		Strict:    cfg.Strict,
 		Mapping:   cfg.Mapping.Tables[t],
+		SpillDir:  spill,
 		Reject: func(r ingest.Rejection) error {
 			reasons[reasonClass(r)]++
 			return q.write(r)

@@ -7,4 +7,9 @@
 // files into chunks of rows, workers convert the chunks into batches, and
 // Read hands them on in order, so batches, rejections and counts are the
 // same as when one goroutine does everything ([Options.Workers] = 1).
+//
+// Rows whose key repeats an earlier row's are rejected. The check keeps
+// the keys' digests in memory, or, for a large table and with
+// [Options.SpillDir], in temporary files, at the cost of parsing the
+// table twice; the results are the same.
 package ingest

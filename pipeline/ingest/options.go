@@ -15,6 +15,14 @@ import (
 // [Options.BatchSize] is zero.
 const DefaultBatchSize = 8192
 
+// DefaultExternalKeysAbove is the size of a table's files, in bytes,
+// above which a reader with [Options.SpillDir] checks duplicate keys
+// externally when [Options.ExternalKeysAbove] is zero: 256 MiB, about
+// five million CSV rows, whose digests would take 150–200 MB in memory.
+// Below it the in-memory check costs little memory, and less time than
+// parsing the table twice.
+const DefaultExternalKeysAbove = 256 << 20
+
 // Options control how a [Reader] reads one table.
 type Options struct {
 	// BatchSize is the most rows of a record batch; 0 means
@@ -42,8 +50,23 @@ type Options struct {
 	// required then. It is called by Read, on the caller's goroutine, in
 	// file and row order. An error it returns ends the read.
 	Reject func(Rejection) error
-	// Logger receives one line per file read; nil discards them.
+	// Logger receives one line per file read, and one per external
+	// duplicate check; nil discards them.
 	Logger *slog.Logger
+	// SpillDir is a directory for temporary files; empty means the
+	// duplicate-key check is always in memory, where it takes about 32
+	// bytes per row of the table. With a SpillDir, the check of a table
+	// larger than ExternalKeysAbove is external: the first Read parses
+	// the table once without handing anything on, writes the key digest
+	// and position of every row it accepts to files in SpillDir, finds
+	// the duplicates one hash partition at a time and removes the files;
+	// then the read goes on as usual, keeping 16 bytes per duplicate row
+	// only. Batches, rejections and counts are the same either way.
+	SpillDir string
+	// ExternalKeysAbove is the total size in bytes of a table's files
+	// above which the duplicate check is external, when SpillDir is set; 0
+	// means DefaultExternalKeysAbove, and a negative value means always.
+	ExternalKeysAbove int64
 }
 
 // Counts reconcile a read: Read == Accepted + Rejected.

@@ -40,8 +40,15 @@ type Reader struct {
 	order  chan *chunk // chunks in file order, as cut
 	free   chan *chunk // chunks Read is done with
 
+	// The external duplicate check (dupcheck.go): with external set, the
+	// first Read finds the rows with duplicate keys in a first pass over
+	// the files and keeps them in dups.
+	external bool
+	size     int64 // bytes of the table's files, when external
+	dups     *duplicates
+
 	// What Read keeps, on the caller's goroutine.
-	keys   KeyMap[keyPos] // digests of the keys read so far
+	keys   KeyMap[keyPos] // digests of the keys read so far, unless external
 	src    source         // the source dec decodes, for rejected rows
 	dec    decoder
 	atFile Counts // counts when the current file started
@@ -89,12 +96,27 @@ func Open(ctx context.Context, fsys fs.FS, t Table, mem memory.Allocator, opt Op
 			return nil, fmt.Errorf("ingest: %s: %w", f.name, err)
 		}
 	}
+	r, err := newReader(ctx, fsys, t, mem, opt, p, spec.Schema(), files)
+	if err != nil {
+		return nil, err
+	}
+	if r.external, r.size, err = useExternalKeys(fsys, files, p, opt); err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// newReader returns a reader of files that has read nothing yet. The
+// external duplicate check makes a second one for its first pass.
+func newReader(ctx context.Context, fsys fs.FS, t Table, mem memory.Allocator, opt Options, p *plan, schema *arrow.Schema, files []inputFile) (*Reader, error) {
 	r := &Reader{
 		ctx: ctx, table: t, mem: mem, opt: opt, plan: p,
-		schema: spec.Schema(), files: files, hasher: NewKeyHasher(),
+		schema: schema, files: files, hasher: NewKeyHasher(),
 		rows: chunker{ctx: ctx, fsys: fsys, files: files, plan: p, mem: mem, size: opt.BatchSize},
 	}
 	if opt.Workers == 1 {
+		var err error
 		if r.conv, err = newConverter(p, r.schema, mem, r.hasher); err != nil {
 			return nil, err
 		}
@@ -123,9 +145,18 @@ func (r *Reader) Counts() Counts { return r.counts }
 // read, at an error, or at Close. Rejected rows are handed to
 // [Options.Reject] by Read itself, in order. The context given to [Open]
 // is checked before each chunk.
+//
+// When the duplicate check is external (see [Options.SpillDir]), the
+// first call parses the whole table once, without reporting anything,
+// before it returns the first batch.
 func (r *Reader) Read() (arrow.Record, error) {
 	if r.err != nil {
 		return nil, r.err
+	}
+	if r.external && r.dups == nil {
+		if err := r.findDuplicates(); err != nil {
+			return nil, r.fail(err)
+		}
 	}
 	for {
 		if err := r.ctx.Err(); err != nil {
@@ -139,6 +170,10 @@ func (r *Reader) Read() (arrow.Record, error) {
 			r.stop()
 			r.err = io.EOF
 			return nil, io.EOF
+		}
+		if err := r.dups.beyond(r.counts.Read + int64(len(c.rows))); err != nil {
+			r.recycle(c)
+			return nil, r.fail(err)
 		}
 		rec, err := r.take(c)
 		r.recycle(c)
@@ -258,16 +293,23 @@ func (r *Reader) take(c *chunk) (rec arrow.Record, err error) {
 }
 
 // checkKey rejects row i of c, row j of its batch, when its key was seen
-// before, in any file of the table, and remembers the key of a row that
-// passes.
+// before, in any file of the table. The in-memory check remembers the key
+// of a row that passes; the external one looks the row up among the
+// duplicates its first pass found.
 func (r *Reader) checkKey(c *chunk, i int, batch arrow.Record, j int) *rowError {
-	h := c.hashes[j]
-	if pos, ok := r.keys.Get(h); ok {
-		return &rowError{col: -1, err: reasonf(ErrDuplicateKey, "duplicate key %s (first at %s:%d)",
-			describeKey(r.plan, batch, j), r.files[pos.file()].name, pos.line())}
+	pos := newKeyPos(c.file, c.rows[i].line)
+	var first keyPos
+	var dup bool
+	if r.dups != nil {
+		first, dup = r.dups.firstOf(pos)
+	} else if first, dup = r.keys.Get(c.hashes[j]); !dup {
+		r.keys.Put(c.hashes[j], pos)
 	}
-	r.keys.Put(h, newKeyPos(c.file, c.rows[i].line))
-	return nil
+	if !dup {
+		return nil
+	}
+	return &rowError{col: -1, err: reasonf(ErrDuplicateKey, "duplicate key %s (first at %s:%d)",
+		describeKey(r.plan, batch, j), r.files[first.file()].name, first.line())}
 }
 
 // reject quarantines one row, or in strict mode turns it into the

@@ -2,8 +2,9 @@
 // partition, for state that would otherwise grow in memory with the input:
 // the KPI engine's messages by range of tickets, the CLV summarizer's
 // orders by range of customers, the cohort builders' orders in one
-// partition of whole chunks. A partition is written in input order and
-// read back whole, one at a time.
+// partition of whole chunks, the key digests of a large table's duplicate
+// check by hash. A partition is written in input order and read back
+// whole, one at a time.
 package spill
 
 import (
@@ -62,10 +63,16 @@ func (f *Files) Read(part int, each func(rec []byte) error) error {
 	if err := f.bufs[part].Flush(); err != nil {
 		return fmt.Errorf("spill %s: %w", f.name, err)
 	}
+	// Writes leave the file's offset at its end: its size.
+	size, err := file.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return fmt.Errorf("read spilled %s: %w", f.name, err)
+	}
 	if _, err := file.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("read spilled %s: %w", f.name, err)
 	}
-	r := bufio.NewReaderSize(file, 1<<20)
+	// A small partition needs no 1 MiB buffer.
+	r := bufio.NewReaderSize(file, int(min(size, 1<<20)))
 	rec := make([]byte, f.size)
 	for {
 		_, err := io.ReadFull(r, rec)
