@@ -140,6 +140,11 @@ func (m *models) write(ctx context.Context, dir string, mem memory.Allocator, ha
 		}
 		res.cohorts = g.Rows()
 	}
+	// Each model's state is dropped once its results are made, so that the
+	// next one has the memory.
+	if err := m.orders.Close(); err != nil {
+		return res, err
+	}
 	if err := writeRecord(filepath.Join(dir, CohortFile), cohort.Record(mem, res.cohorts)); err != nil {
 		return res, err
 	}
@@ -165,6 +170,9 @@ func (m *models) write(ctx context.Context, dir string, mem memory.Allocator, ha
 				fits = append(fits, FitRow{"sbg", scope, p.name, p.v, fit.LogLik, fit.N})
 			}
 		}
+	}
+	if err := m.signups.Close(); err != nil {
+		return res, err
 	}
 	p, modelFits, note, err := m.customers(ctx, hasOrders)
 	if err != nil {
@@ -231,6 +239,9 @@ func (m *models) customers(ctx context.Context, hasOrders bool) (*clv.Prediction
 		return nil, nil, "", nil
 	}
 	s, err := m.clv.Summary()
+	if cerr := m.clv.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
 	if errors.Is(err, clv.ErrNoData) {
 		return nil, nil, "clv: no orders in the observation window", nil
 	}

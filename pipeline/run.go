@@ -316,6 +316,7 @@ func readTable(ctx context.Context, cfg Config, t ingest.Table, spill string, en
 		Strict:    cfg.Strict,
 		Mapping:   cfg.Mapping.Tables[t],
 		SpillDir:  spill,
+		Logger:    cfg.Logger,
 		Reject: func(r ingest.Rejection) error {
 			reasons[reasonClass(r)]++
 			return q.write(r)

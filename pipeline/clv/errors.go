@@ -28,6 +28,8 @@ var (
 	// ErrSchema reports a record batch that does not follow the orders
 	// contract.
 	ErrSchema = errors.New("clv: record does not follow the orders schema")
+	// ErrClosed reports a Summarizer used after [Summarizer.Close].
+	ErrClosed = errors.New("clv: summarizer closed")
 )
 
 // InputError reports an order row that cannot be used, with its position:

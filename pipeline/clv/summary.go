@@ -81,8 +81,9 @@ type Summarizer struct {
 	calEnd, end int32
 	clock       dayClock
 
-	ids   map[string]int32
-	names []string
+	ids    map[string]int32
+	names  []string
+	closed bool
 
 	// The orders (customer, purchase day, amounts), in input order, 24
 	// bytes each; Summary groups them by customer and day, so a day's
@@ -170,6 +171,9 @@ var errNull = errors.New("null value")
 // revenue, non-finite amount, missing cost without Config.AverageMargin) is
 // rejected whole with an [*InputError] and leaves the summarizer unchanged.
 func (s *Summarizer) Add(rec arrow.Record) error {
+	if s.closed {
+		return ErrClosed
+	}
 	c, err := lookupColumns(rec)
 	if err != nil {
 		return err
@@ -291,6 +295,9 @@ func (s *Summarizer) fold(c orderColumns, n int) error {
 // called more than once; it returns an error wrapping [ErrNoData] when no
 // customer made a purchase in the calibration period.
 func (s *Summarizer) Summary() (*Summary, error) {
+	if s.closed {
+		return nil, ErrClosed
+	}
 	loc := s.cfg.Location
 	out := &Summary{
 		Unit:           s.cfg.Unit,
@@ -422,8 +429,16 @@ func permute[T any](s []T, perm []int32) {
 	}
 }
 
-// Close removes the files the summarizer spilled orders to, if any.
-func (s *Summarizer) Close() error { return s.orders.close() }
+// Close removes the files the summarizer spilled orders to, if any, and
+// drops its customer ids (a [Summary] it returned keeps its own); Add and
+// Summary return [ErrClosed] afterwards. A second Close returns nil.
+func (s *Summarizer) Close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed, s.ids, s.names = true, nil, nil
+	return s.orders.close()
+}
 
 // Summarize reads every batch of r into a [Summary]. It neither retains nor
 // releases the records r returns (they belong to r, as with

@@ -247,6 +247,16 @@ func TestSummarySpillInvariant(t *testing.T) {
 		if files, _ := os.ReadDir(dir); len(files) > 0 {
 			t.Errorf("%d customers a file: %d spill files left", per, len(files))
 		}
+		// The summarizer refuses work once closed.
+		if _, err := s.Summary(); !errors.Is(err, ErrClosed) {
+			t.Errorf("Summary after Close: %v, want ErrClosed", err)
+		}
+		if err := s.Add(rs.recs[0]); !errors.Is(err, ErrClosed) {
+			t.Errorf("Add after Close: %v, want ErrClosed", err)
+		}
+		if err := s.Close(); err != nil {
+			t.Errorf("second Close: %v", err)
+		}
 	}
 }
 

@@ -75,9 +75,12 @@ func NewBuilder(cfg Config) (*Builder, error) {
 }
 
 // Close removes the builder's spill file, if it made one, and drops the
-// orders. Add and Grid return [ErrClosed] afterwards; a second Close
-// returns nil.
-func (b *Builder) Close() error { return b.orders.close() }
+// orders and the customers. Add and Grid return [ErrClosed] afterwards; a
+// second Close returns nil. A [Grid] made before stays valid.
+func (b *Builder) Close() error {
+	b.ids, b.signup, b.churn = interner{}, nil, nil
+	return b.orders.close()
+}
 
 // Config returns the builder's configuration, defaults filled in.
 func (b *Builder) Config() Config { return b.cfg }
