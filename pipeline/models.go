@@ -34,6 +34,10 @@ const (
 	clvAverageMargin = 0.3 // for orders without cost
 )
 
+// customerBatch is the number of rows of customer_clv.parquet built into
+// one Arrow batch at a time.
+const customerBatch = 1 << 16
+
 // FitRow is one estimated parameter of a model, for model_fit.parquet.
 type FitRow struct {
 	Model     string  // "bgnbd", "gamma_gamma", "sbg"
@@ -182,14 +186,19 @@ func (m *models) write(ctx context.Context, dir string, mem memory.Allocator, ha
 		res.notes = append(res.notes, note)
 	}
 	fits = append(modelFits, fits...)
-	custRec := emptyCustomers(mem)
-	if p != nil {
-		custRec.Release()
-		custRec = p.Record(mem)
+	if p == nil {
+		if err := writeRecord(filepath.Join(dir, CustomerFile), emptyCustomers(mem)); err != nil {
+			return res, err
+		}
+	} else {
 		res.clv, res.atRisk = segments(p)
-	}
-	if err := writeRecord(filepath.Join(dir, CustomerFile), custRec); err != nil {
-		return res, err
+		// One row per customer: written a batch at a time.
+		rr := p.Records(mem, customerBatch)
+		err := reports.WriteParquet(filepath.Join(dir, CustomerFile), rr)
+		rr.Release()
+		if err != nil {
+			return res, fmt.Errorf("write %s: %w", CustomerFile, err)
+		}
 	}
 	if err := writeRecord(filepath.Join(dir, ModelFitFile), fitRecord(mem, fits)); err != nil {
 		return res, err

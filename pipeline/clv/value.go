@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync/atomic"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -183,20 +184,73 @@ func (p *Predictions) Schema() *arrow.Schema {
 // Record returns the predictions as one record batch, one row per customer,
 // allocated from mem; the caller releases it.
 func (p *Predictions) Record(mem memory.Allocator) arrow.Record {
+	decile, atRisk := p.Segments()
+	return p.record(mem, 0, p.Summary.Len(), decile, atRisk)
+}
+
+// Records returns the rows of [Predictions.Record] as a reader of batches
+// of at most rows rows each, built one at a time, so that writing the
+// table of millions of customers holds one batch in Arrow memory rather
+// than the whole table. The caller releases the reader.
+func (p *Predictions) Records(mem memory.Allocator, rows int) array.RecordReader {
+	decile, atRisk := p.Segments()
+	return &recordReader{p: p, mem: mem, rows: max(rows, 1), decile: decile, atRisk: atRisk}
+}
+
+// record builds the rows lo..hi.
+func (p *Predictions) record(mem memory.Allocator, lo, hi int, decile []int64, atRisk []bool) arrow.Record {
 	b := array.NewRecordBuilder(mem, p.Schema())
 	defer b.Release()
 	s := p.Summary
-	b.Field(0).(*array.StringBuilder).AppendValues(s.Customers, nil)
+	b.Field(0).(*array.StringBuilder).AppendValues(s.Customers[lo:hi], nil)
 	freq := b.Field(1).(*array.Int64Builder)
-	freq.Reserve(s.Len())
-	for _, x := range s.Frequency {
+	freq.Reserve(hi - lo)
+	for _, x := range s.Frequency[lo:hi] {
 		freq.UnsafeAppend(int64(x))
 	}
 	for i, col := range [][]float64{s.Recency, s.Age, s.Monetary, p.PAlive, p.ExpectedPurchases, p.ExpectedValue, p.CLV, p.Historical} {
-		b.Field(i+2).(*array.Float64Builder).AppendValues(col, nil)
+		b.Field(i+2).(*array.Float64Builder).AppendValues(col[lo:hi], nil)
 	}
-	decile, atRisk := p.Segments()
-	b.Field(10).(*array.Int64Builder).AppendValues(decile, nil)
-	b.Field(11).(*array.BooleanBuilder).AppendValues(atRisk, nil)
+	b.Field(10).(*array.Int64Builder).AppendValues(decile[lo:hi], nil)
+	b.Field(11).(*array.BooleanBuilder).AppendValues(atRisk[lo:hi], nil)
 	return b.NewRecord()
+}
+
+// recordReader is the reader of [Predictions.Records].
+type recordReader struct {
+	p          *Predictions
+	mem        memory.Allocator
+	rows, next int
+	decile     []int64
+	atRisk     []bool
+	cur        arrow.Record
+	refs       atomic.Int64
+}
+
+func (r *recordReader) Retain()               { r.refs.Add(1) }
+func (r *recordReader) Schema() *arrow.Schema { return r.p.Schema() }
+func (r *recordReader) Record() arrow.Record  { return r.cur }
+func (r *recordReader) Err() error            { return nil }
+
+func (r *recordReader) Release() {
+	if r.refs.Add(-1) == 0 && r.cur != nil {
+		r.cur.Release()
+		r.cur = nil
+	}
+}
+
+// Next builds the next batch, releasing the previous one.
+func (r *recordReader) Next() bool {
+	if r.cur != nil {
+		r.cur.Release()
+		r.cur = nil
+	}
+	n := r.p.Summary.Len()
+	if r.next >= n {
+		return false
+	}
+	hi := min(r.next+r.rows, n)
+	r.cur = r.p.record(r.mem, r.next, hi, r.decile, r.atRisk)
+	r.next = hi
+	return true
 }

@@ -166,6 +166,39 @@ func TestPredictionsRecord(t *testing.T) {
 	}
 }
 
+// Records gives the rows of Record, in batches of the size asked for.
+func TestPredictionsRecords(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	s, bg, gg := predictFixture()
+	p, err := Predict(context.Background(), s, bg, gg, ValueConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := p.Record(mem)
+	defer whole.Release()
+	for _, rows := range []int{1, 2, s.Len(), s.Len() + 5} {
+		rr := p.Records(mem, rows)
+		lo := int64(0)
+		for rr.Next() {
+			rec := rr.Record()
+			if rec.NumRows() > int64(rows) || rec.NumRows() == 0 {
+				t.Errorf("batches of %d: a batch of %d rows", rows, rec.NumRows())
+			}
+			want := whole.NewSlice(lo, lo+rec.NumRows())
+			if !array.RecordEqual(rec, want) {
+				t.Errorf("batches of %d: rows %d.. differ from Record", rows, lo)
+			}
+			want.Release()
+			lo += rec.NumRows()
+		}
+		if lo != whole.NumRows() || rr.Err() != nil {
+			t.Errorf("batches of %d: %d rows (err %v), want %d", rows, lo, rr.Err(), whole.NumRows())
+		}
+		rr.Release()
+	}
+}
+
 func TestSimpleFormulas(t *testing.T) {
 	if got := BasicCLV(50, 4, 3); got != 600 {
 		t.Errorf("BasicCLV: got %v, want 600", got)
