@@ -194,7 +194,7 @@ func (m *models) write(ctx context.Context, dir string, mem memory.Allocator, ha
 		res.clv, res.atRisk = segments(p)
 		// One row per customer: written a batch at a time.
 		rr := p.Records(mem, customerBatch)
-		err := reports.WriteParquet(filepath.Join(dir, CustomerFile), rr)
+		err := reports.WriteParquetUnique(filepath.Join(dir, CustomerFile), rr)
 		rr.Release()
 		if err != nil {
 			return res, fmt.Errorf("write %s: %w", CustomerFile, err)

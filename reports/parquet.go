@@ -21,13 +21,14 @@ const CreatedBy = "cxkpi"
 const parquetRowGroupRows = 1 << 20
 
 // parquetProps returns the writer properties of every file: zstd,
-// statistics, dictionary encoding, a constant created_by.
-func parquetProps(mem memory.Allocator) (*parquet.WriterProperties, pqarrow.ArrowWriterProperties) {
+// statistics, dictionary encoding unless dict is false, a constant
+// created_by.
+func parquetProps(mem memory.Allocator, dict bool) (*parquet.WriterProperties, pqarrow.ArrowWriterProperties) {
 	props := parquet.NewWriterProperties(
 		parquet.WithAllocator(mem),
 		parquet.WithCompression(compress.Codecs.Zstd),
 		parquet.WithStats(true),
-		parquet.WithDictionaryDefault(true),
+		parquet.WithDictionaryDefault(dict),
 		parquet.WithCreatedBy(CreatedBy),
 		parquet.WithVersion(parquet.V2_LATEST),
 		parquet.WithDataPageVersion(parquet.DataPageV1),
@@ -52,7 +53,11 @@ func parquetProps(mem memory.Allocator) (*parquet.WriterProperties, pqarrow.Arro
 // encoder's buffers. The caller keeps ownership of r, and w is not closed
 // even when it is an [io.Closer].
 func EncodeParquet(w io.Writer, r array.RecordReader, mem memory.Allocator) error {
-	props, arrProps := parquetProps(mem)
+	return encodeParquet(w, r, mem, true)
+}
+
+func encodeParquet(w io.Writer, r array.RecordReader, mem memory.Allocator, dict bool) error {
+	props, arrProps := parquetProps(mem, dict)
 	// The Parquet writer closes a sink that is an io.Closer; hide Close so
 	// that an AtomicFile is committed by its owner, not abandoned here.
 	sink := struct{ io.Writer }{w}
@@ -79,8 +84,22 @@ func EncodeParquet(w io.Writer, r array.RecordReader, mem memory.Allocator) erro
 // [EncodeParquet]), atomically: on any error, including r's, nothing is
 // left at path but its previous content.
 func WriteParquet(path string, r array.RecordReader) error {
+	return writeParquet(path, r, true)
+}
+
+// WriteParquetUnique writes like [WriteParquet], without dictionary
+// encoding: for tables of mostly distinct values, such as one row per
+// customer. A dictionary saves nothing there, and its fallback to plain
+// encoding part way through a column would make the file's bytes differ
+// from run to run for the same rows (the Parquet library lists a column
+// chunk's encodings in the footer in map order).
+func WriteParquetUnique(path string, r array.RecordReader) error {
+	return writeParquet(path, r, false)
+}
+
+func writeParquet(path string, r array.RecordReader, dict bool) error {
 	return WriteAtomic(path, func(w io.Writer) error {
-		if err := EncodeParquet(w, r, memory.DefaultAllocator); err != nil {
+		if err := encodeParquet(w, r, memory.DefaultAllocator, dict); err != nil {
 			return fmt.Errorf("write %s: %w", path, err)
 		}
 		return nil

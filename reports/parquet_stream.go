@@ -25,7 +25,7 @@ func CreateParquet(path string, schema *arrow.Schema, mem memory.Allocator) (*Pa
 	if err != nil {
 		return nil, err
 	}
-	props, arrProps := parquetProps(mem)
+	props, arrProps := parquetProps(mem, true)
 	fw, err := pqarrow.NewFileWriter(schema, struct{ io.Writer }{f}, props, arrProps)
 	if err != nil {
 		f.Close()
