@@ -102,7 +102,9 @@ func newEngine(opt Options) *Engine {
 	}
 	e.dicts[dimAll].code("all")
 	e.hasher = ingest.NewKeyHasher()
-	e.tickets.msgs = messageStore{dir: opt.SpillDir, perFile: cmp.Or(opt.ticketsPerSpill, ticketsPerSpill)}
+	perFile := cmp.Or(opt.ticketsPerSpill, ticketsPerSpill)
+	e.tickets.facts = factStore{dir: opt.SpillDir, perFile: perFile}
+	e.tickets.msgs = messageStore{dir: opt.SpillDir, perFile: perFile}
 	e.surveyObs = newSeries(surveyMetrics(opt))
 	e.openedObs = newSeries(openedMetrics())
 	e.frtObs = newSeries(firstReplyMetrics(e.bh))
@@ -249,7 +251,9 @@ func zeros(s []int32, n int) []int32 {
 }
 
 // Notes returns the counts of rows the KPIs could not use, by table and
-// reason, in a stable order.
+// reason, in a stable order. The messages are checked against their
+// ticket when the tickets are finished (see [Engine.Done]): the notes are
+// complete once [Engine.Rows] has run.
 func (e *Engine) Notes() []Note {
 	out := make([]Note, 0, len(e.notes))
 	for k, n := range e.notes {

@@ -129,15 +129,40 @@ func TestNumeratorDenominator(t *testing.T) {
 	}
 }
 
+// The notes are complete once the rows are made, whether or not the
+// tickets spill: the agent reply dated before its ticket, found when the
+// replies are paired, is ignored and noted either way.
 func TestNotes(t *testing.T) {
-	var notes []Note
-	compute(t, handFixture(), Options{}, 3, func(e *Engine) { notes = e.Notes() })
-	wantNotes := []Note{
-		{ingest.Messages, "agent replies are dated before their ticket was created; ignored", 1},
-		{ingest.Messages, "messages refer to a ticket missing from the tickets export; ignored", 1},
-	}
-	if !reflect.DeepEqual(notes, wantNotes) {
-		t.Errorf("notes = %v, want %v", notes, wantNotes)
+	for _, per := range []int32{0, 1, 2} {
+		opt := Options{Logger: slog.New(slog.DiscardHandler)}
+		if per > 0 {
+			opt.SpillDir, opt.ticketsPerSpill = t.TempDir(), per
+		}
+		e, err := New(opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		feedBatches(t, mem, e, handFixture(), 3)
+		if spilled := e.tickets.facts.spilled() && e.tickets.msgs.spilled > 0; spilled != (per > 0) {
+			t.Errorf("%d tickets a file: spilled %v", per, spilled)
+		}
+		rows, err := e.Rows()
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, rows, handCases)
+		wantNotes := []Note{
+			{ingest.Messages, "agent replies are dated before their ticket was created; ignored", 1},
+			{ingest.Messages, "messages refer to a ticket missing from the tickets export; ignored", 1},
+		}
+		if notes := e.Notes(); !reflect.DeepEqual(notes, wantNotes) {
+			t.Errorf("%d tickets a file: notes = %v, want %v", per, notes, wantNotes)
+		}
+		if left, _ := os.ReadDir(opt.SpillDir); per > 0 && len(left) > 0 {
+			t.Errorf("%d tickets a file: spill files left behind: %d", per, len(left))
+		}
+		mem.AssertSize(t, 0)
 	}
 }
 
@@ -302,7 +327,7 @@ func TestSpillInvariance(t *testing.T) {
 			opt := opt
 			opt.SpillDir, opt.ticketsPerSpill = dir, per
 			spilled := false
-			got := compute(t, in, opt, 100, func(e *Engine) { spilled = e.tickets.msgs.spilled > 0 })
+			got := compute(t, in, opt, 100, func(e *Engine) { spilled = e.tickets.msgs.spilled > 0 && e.tickets.facts.spilled() })
 			if !reflect.DeepEqual(got, ref) {
 				t.Errorf("%s: spilling %d tickets a file gives a different table", grain, per)
 			}
@@ -348,7 +373,7 @@ func TestDoneInvariance(t *testing.T) {
 				t.Fatal(err)
 			}
 			if table == ingest.Surveys {
-				finished = e.tickets.finished && e.tickets.created == nil
+				finished = e.tickets.finished && e.tickets.channel == nil && e.tickets.facts.mem.created == nil
 			}
 		}
 		if !finished {
@@ -372,7 +397,8 @@ func TestDoneInvariance(t *testing.T) {
 
 // A ticket or customer whose id an earlier one had is ignored, the first
 // copy kept, whether the repeat comes before the index is first looked up
-// (found when it is sealed) or after (found at once); each is noted.
+// (found when it is sealed) or after (found at once); each is noted. The
+// same holds when the ticket facts are already spilled to files by then.
 func TestRepeatedIDsKeepTheFirstCopy(t *testing.T) {
 	in := randomFixture(5, 2000)
 	opt := Options{Grain: Month, Location: time.UTC, Logger: slog.New(slog.DiscardHandler)}
@@ -402,20 +428,35 @@ func TestRepeatedIDsKeepTheFirstCopy(t *testing.T) {
 		}
 		dup.rows[tb] = out
 	}
-	var notes []Note
-	got := compute(t, dup, opt, 50, func(e *Engine) { notes = e.Notes() })
-	if !reflect.DeepEqual(got, ref) {
-		t.Errorf("repeated tickets and customers change the results")
-	}
-	for _, tb := range []ingest.Table{ingest.Tickets, ingest.Customers} {
-		var n int64
-		for _, note := range notes {
-			if note.Table == tb && strings.Contains(note.Text, "repeat an id") {
-				n = note.Rows
-			}
+	for _, per := range []int32{0, 1, 37} {
+		opt := opt
+		if per > 0 {
+			opt.SpillDir, opt.ticketsPerSpill = t.TempDir(), per
 		}
-		if n != int64(repeats[tb]) {
-			t.Errorf("%s: %d repeats noted, want %d", tb, n, repeats[tb])
+		var notes []Note
+		spilled := false
+		got := compute(t, dup, opt, 50, func(e *Engine) {
+			notes, spilled = e.Notes(), e.tickets.facts.spilled()
+		})
+		if !reflect.DeepEqual(got, ref) {
+			t.Errorf("%d tickets a spill file: repeated tickets and customers change the results", per)
+		}
+		if spilled != (per > 0) {
+			t.Errorf("%d tickets a spill file: facts spilled %v", per, spilled)
+		}
+		if left, _ := os.ReadDir(opt.SpillDir); per > 0 && len(left) > 0 {
+			t.Errorf("%d tickets a spill file: spill files left behind: %d", per, len(left))
+		}
+		for _, tb := range []ingest.Table{ingest.Tickets, ingest.Customers} {
+			var n int64
+			for _, note := range notes {
+				if note.Table == tb && strings.Contains(note.Text, "repeat an id") {
+					n = note.Rows
+				}
+			}
+			if n != int64(repeats[tb]) {
+				t.Errorf("%d tickets a spill file: %s: %d repeats noted, want %d", per, tb, n, repeats[tb])
+			}
 		}
 	}
 }

@@ -10,9 +10,10 @@ import (
 	"github.com/cxkpi/cxkpi/pipeline/spill"
 )
 
-// ticketsPerSpill is how many tickets share one spill file of messages:
-// with about four messages a ticket, a file holds about a million messages
-// (17 MB), and pairing reads one file at a time.
+// ticketsPerSpill is how many tickets share one spill file of messages
+// and one of ticket facts: with about four messages a ticket, a file holds
+// about a million messages (17 MB) and the facts take 4.5 MB, and pairing
+// reads one range of tickets at a time.
 const ticketsPerSpill = 1 << 18
 
 // messageRecord is the size of one spilled message: ticket (4 bytes), at
@@ -59,9 +60,10 @@ func (m *messages) order(buf []int32) []int32 {
 
 // messageStore keeps the messages of known tickets until the end of the
 // input. Without a spill directory they stay in memory, 17 bytes each.
-// With one, and once tickets outnumber perFile, they go to files instead,
-// one per range of perFile tickets, so that memory holds the messages of
-// one range at a time when they are paired.
+// With one, and once tickets outnumber perFile, they go to files instead
+// (when the ticket facts do, see [factStore]), one per range of perFile
+// tickets, so that memory holds the messages of one range at a time when
+// they are paired.
 type messageStore struct {
 	dir     string // spill directory; "" keeps messages in memory
 	perFile int32  // tickets per spill file
@@ -72,13 +74,8 @@ type messageStore struct {
 	spilled int // spill files made, for the log and tests
 }
 
-// add keeps one message of ticket t, of the tickets tickets read.
-func (s *messageStore) add(tickets int, t int32, at arrow.Timestamp, author int8, agent int32) error {
-	if s.files == nil && s.dir != "" && tickets > int(s.perFile) {
-		if err := s.startSpill(); err != nil {
-			return err
-		}
-	}
+// add keeps one message of ticket t.
+func (s *messageStore) add(t int32, at arrow.Timestamp, author int8, agent int32) error {
 	if s.files == nil {
 		s.mem.add(t, at, author, agent)
 		return nil
@@ -101,7 +98,7 @@ func (s *messageStore) startSpill() error {
 	s.mem = messages{}
 	s.files = spill.New(s.dir, "messages", messageRecord)
 	for i := range kept.ticket {
-		if err := s.add(0, kept.ticket[i], kept.at[i], kept.author[i], kept.agent[i]); err != nil {
+		if err := s.add(kept.ticket[i], kept.at[i], kept.author[i], kept.agent[i]); err != nil {
 			return err
 		}
 	}
@@ -109,14 +106,15 @@ func (s *messageStore) startSpill() error {
 }
 
 // ranges calls f with the messages of each range of tickets lo..hi, in
-// ticket order, and their order by ticket, time and input order. Without
-// spill files there is one range: all tickets. The messages and order
-// passed to f are reused for the next range.
-func (s *messageStore) ranges(tickets int, f func(lo, hi int32, m *messages, order []int32)) error {
+// ticket order, and their order by ticket, time and input order, and
+// stops at the first error f returns. Without spill files there is one
+// range: all tickets. The messages and order passed to f are reused for
+// the next range.
+func (s *messageStore) ranges(tickets int, f func(lo, hi int32, m *messages, order []int32) error) error {
 	if s.files == nil {
-		f(0, int32(tickets), &s.mem, s.mem.order(nil))
+		err := f(0, int32(tickets), &s.mem, s.mem.order(nil))
 		s.mem = messages{}
-		return nil
+		return err
 	}
 	defer s.files.Close()
 	var m messages
@@ -132,7 +130,9 @@ func (s *messageStore) ranges(tickets int, f func(lo, hi int32, m *messages, ord
 			return err
 		}
 		order = m.order(order)
-		f(lo, min(lo+s.perFile, int32(tickets)), &m, order)
+		if err := f(lo, min(lo+s.perFile, int32(tickets)), &m, order); err != nil {
+			return err
+		}
 	}
 	return nil
 }

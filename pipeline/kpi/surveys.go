@@ -133,6 +133,9 @@ func (e *Engine) decodeSurveys(rec arrow.Record, v *surveyView) error {
 		v.codes[d] = grow(v.codes[d], n)
 	}
 	s := &e.tickets
+	if err := e.sealTickets(); err != nil {
+		return err
+	}
 	unknown := e.dicts[dimChannel].code(unknownChannel)
 	for i := range n {
 		switch kinds.Value(i) {

@@ -23,55 +23,58 @@ const (
 	authorInternal
 )
 
-// ticketStore keeps the per-ticket facts the ticket metrics need, in
-// columns indexed by the order tickets were read (about 34 bytes a ticket
-// and an index entry of about 17), and the messages until the tickets are
+// ticketStore keeps the per-ticket facts the ticket metrics need, indexed
+// by the order tickets were read, and the messages until the tickets are
 // finished, when they are sorted by ticket and time to pair every reply
-// with what it answers (see [messageStore]).
+// with what it answers (see [messageStore]). The surveys and the replies
+// take their dimensions from their ticket, so the dimension codes stay in
+// memory (16 bytes a ticket, and an index entry of about 17); the
+// creation and solution instants and the flags, which only finishing
+// reads (18 bytes more), go to spill files with the messages when these
+// spill (see [factStore]).
 type ticketStore struct {
-	index     ingest.KeyIndex // by digest of the ticket id; sealed at the first lookup
-	sealed    bool
-	created   []arrow.Timestamp
-	solved    []arrow.Timestamp // noTime while unsolved
-	channel   []int32
-	agent     []int32 // -1 when unassigned
-	team      []int32
-	priority  []int32
-	complaint []bool
-	reopened  []bool
+	index    ingest.KeyIndex // by digest of the ticket id; sealed at the first lookup
+	sealed   bool
+	channel  []int32
+	agent    []int32 // -1 when unassigned
+	team     []int32
+	priority []int32
 
-	msgs messageStore
+	facts factStore
+	msgs  messageStore
 
 	finished bool // the ticket metrics are observed and the state above freed
 }
 
-// ticket returns the index of the ticket with the given id.
+// ticket returns the index of the ticket with the given id. The index
+// must be sealed (see [Engine.sealTickets]).
 func (e *Engine) ticket(id string) (int32, bool) {
-	e.sealTickets()
 	return e.tickets.index.Get(e.hasher.String(id))
 }
 
 // sealTickets sorts the ticket index before its first lookup, and drops
 // the tickets whose id an earlier ticket already had (the first copy is
 // kept): they leave the facts, and the tickets after them move up.
-func (e *Engine) sealTickets() {
+func (e *Engine) sealTickets() error {
 	s := &e.tickets
 	if s.sealed {
-		return
+		return nil
 	}
 	s.sealed = true
 	repeated := s.index.Seal()
 	if len(repeated) == 0 {
-		return
+		return nil
 	}
 	for range repeated {
 		e.note(ingest.Tickets, "tickets repeat an id already read; the later copy is ignored")
 	}
-	s.created, s.solved = dropRows(s.created, repeated), dropRows(s.solved, repeated)
 	s.channel, s.agent = dropRows(s.channel, repeated), dropRows(s.agent, repeated)
 	s.team, s.priority = dropRows(s.team, repeated), dropRows(s.priority, repeated)
-	s.complaint, s.reopened = dropRows(s.complaint, repeated), dropRows(s.reopened, repeated)
+	if err := s.facts.drop(repeated); err != nil {
+		return err
+	}
 	s.index.Renumber(renumber(repeated))
+	return nil
 }
 
 // dropRows removes the rows at the given increasing positions from s.
@@ -261,19 +264,24 @@ func (e *Engine) addTickets(rec arrow.Record) error {
 				continue
 			}
 		}
-		s.index.Put(id, int32(len(s.created)))
-		s.created = append(s.created, created[i])
-		at := noTime
-		if solved.IsValid(i) {
-			at = solved.Value(i)
-		}
-		s.solved = append(s.solved, at)
+		s.index.Put(id, int32(len(s.channel)))
 		s.channel = append(s.channel, e.codeOf(dimChannel, cols[3], i))
 		s.agent = append(s.agent, e.codeOf(dimAgent, cols[4], i))
 		s.team = append(s.team, e.codeOf(dimTeam, cols[5], i))
 		s.priority = append(s.priority, e.codeOf(dimPriority, cols[6], i))
-		s.complaint = append(s.complaint, complaint.IsValid(i) && complaint.Value(i))
-		s.reopened = append(s.reopened, reopens.IsValid(i) && reopens.Value(i) != 0)
+		at := noTime
+		if solved.IsValid(i) {
+			at = solved.Value(i)
+		}
+		if err := s.facts.add(created[i], at, complaint.IsValid(i) && complaint.Value(i), reopens.IsValid(i) && reopens.Value(i) != 0); err != nil {
+			return err
+		}
+		// The messages spill with the facts, by the same ranges of tickets.
+		if s.facts.spilled() && s.msgs.files == nil {
+			if err := s.msgs.startSpill(); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -298,6 +306,9 @@ func (e *Engine) addMessages(rec arrow.Record) error {
 	authors := cols[1].(*array.String)
 	at := cols[3].(*array.Timestamp).TimestampValues()
 	s := &e.tickets
+	if err := e.sealTickets(); err != nil {
+		return err
+	}
 	for i := range int(rec.NumRows()) {
 		t, ok := e.ticket(ids.Value(i))
 		if !ok {
@@ -313,11 +324,7 @@ func (e *Engine) addMessages(rec arrow.Record) error {
 		default:
 			a = authorInternal
 		}
-		if a == authorAgent && at[i] < s.created[t] {
-			e.note(ingest.Messages, "agent replies are dated before their ticket was created; ignored")
-			continue
-		}
-		if err := s.msgs.add(len(s.created), t, at[i], a, e.codeOf(dimAgent, cols[2], i)); err != nil {
+		if err := s.msgs.add(t, at[i], a, e.codeOf(dimAgent, cols[2], i)); err != nil {
 			return err
 		}
 	}
@@ -331,23 +338,34 @@ func (e *Engine) addMessages(rec arrow.Record) error {
 // a customer message opens one when none is open; an agent reply answers
 // the open request (its reply time is measured from the request) and closes
 // it. Agent replies with no open request (a second reply in a row) count as
-// replies but have no reply time. Internal notes are ignored.
+// replies but have no reply time. Agent replies dated before their ticket
+// was created are ignored (and noted). Internal notes are ignored.
 func (e *Engine) finishTickets() error {
 	s := &e.tickets
 	if s.finished {
 		return nil
 	}
-	e.sealTickets()
+	if err := e.sealTickets(); err != nil {
+		return err
+	}
 	if n := s.msgs.spilled; n > 0 {
 		e.opt.Logger.Info("kpi: pairing messages spilled to disk", "files", n, "tickets_per_file", s.msgs.perFile)
 	}
 	var f ticketFacts
 	var rv replyView
-	err := s.msgs.ranges(len(s.created), func(lo, hi int32, m *messages, order []int32) {
+	err := s.msgs.ranges(len(s.channel), func(lo, hi int32, m *messages, order []int32) error {
+		fc, err := s.facts.load(lo, hi)
+		if err != nil {
+			return err
+		}
 		f.reset(int(hi - lo))
-		e.pairReplies(lo, m, order, &f, &rv)
-		e.observeTickets(lo, hi, &f)
+		e.pairReplies(lo, m, order, fc, &f, &rv)
+		e.observeTickets(lo, hi, fc, &f)
+		return nil
 	})
+	if cerr := s.facts.close(); err == nil {
+		err = cerr
+	}
 	// Nothing reads the tickets any more: free them.
 	*s = ticketStore{finished: true}
 	return err
@@ -372,8 +390,8 @@ func (f *ticketFacts) reset(n int) {
 const chunk = 1 << 16
 
 // pairReplies walks the messages of the tickets from lo on in order,
-// filling f and observing the reply metrics.
-func (e *Engine) pairReplies(lo int32, m *messages, order []int32, f *ticketFacts, rv *replyView) {
+// filling f and observing the reply metrics; fc holds the tickets' facts.
+func (e *Engine) pairReplies(lo int32, m *messages, order []int32, fc *factCols, f *ticketFacts, rv *replyView) {
 	s := &e.tickets
 	flush := func() {
 		if len(rv.at) > 0 {
@@ -389,10 +407,10 @@ func (e *Engine) pairReplies(lo int32, m *messages, order []int32, f *ticketFact
 	prev := int32(-1)
 	for _, k := range order {
 		t := m.ticket[k]
-		if t != prev {
-			prev, open = t, s.created[t]
-		}
 		i := t - lo
+		if t != prev {
+			prev, open = t, fc.created[i]
+		}
 		at := m.at[k]
 		switch m.author[k] {
 		case authorCustomer:
@@ -403,6 +421,10 @@ func (e *Engine) pairReplies(lo int32, m *messages, order []int32, f *ticketFact
 				open = at
 			}
 		case authorAgent:
+			if at < fc.created[i] {
+				e.note(ingest.Messages, "agent replies are dated before their ticket was created; ignored")
+				continue
+			}
 			f.replies[i]++
 			if f.firstReply[i] == noTime {
 				f.firstReply[i] = at
@@ -429,16 +451,17 @@ func (e *Engine) pairReplies(lo int32, m *messages, order []int32, f *ticketFact
 }
 
 // observeTickets feeds the tickets lo..hi to the ticket and first-reply
-// metrics, a chunk at a time; f holds what their messages told.
-func (e *Engine) observeTickets(lo, hi int32, f *ticketFacts) {
+// metrics, a chunk at a time; fc holds their facts and f what their
+// messages told.
+func (e *Engine) observeTickets(lo, hi int32, fc *factCols, f *ticketFacts) {
 	s := &e.tickets
 	var v ticketView
 	var solvedAt []arrow.Timestamp
 	for a := lo; a < hi; a += chunk {
 		b := min(a+chunk, hi)
-		v.created, v.solved = s.created[a:b], s.solved[a:b]
+		v.created, v.solved = fc.created[a-lo:b-lo], fc.solved[a-lo:b-lo]
 		v.firstReply, v.replies, v.followUp = f.firstReply[a-lo:b-lo], f.replies[a-lo:b-lo], f.followUp[a-lo:b-lo]
-		v.complaint, v.reopened = s.complaint[a:b], s.reopened[a:b]
+		v.complaint, v.reopened = fc.complaint[a-lo:b-lo], fc.reopened[a-lo:b-lo]
 		v.codes[dimChannel], v.codes[dimAgent] = s.channel[a:b], s.agent[a:b]
 		v.codes[dimTeam], v.codes[dimPriority] = s.team[a:b], s.priority[a:b]
 		v.frt, v.frtBH = durations(e.bh, v.created, v.firstReply, v.frt, v.frtBH)
