@@ -13,7 +13,9 @@ import (
 
 // Engine computes the KPIs of a stream of record batches. Feed it with
 // [Engine.Add] in the order of [ingest.Tables] (customers and tickets
-// before the tables that refer to them), then call [Engine.Rows].
+// before the tables that refer to them), calling [Engine.Done] after each
+// table so that it can free what it keeps per ticket early, then call
+// [Engine.Rows].
 //
 // An Engine is not safe for concurrent use.
 type Engine struct {
