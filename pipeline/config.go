@@ -47,6 +47,11 @@ type Config struct {
 	Now    func() time.Time // clock, default time.Now
 	Logger *slog.Logger     // default slog.Default()
 	Alloc  memory.Allocator // default memory.DefaultAllocator
+
+	// externalKeysAbove is ingest.Options.ExternalKeysAbove for every
+	// table: 0, the default threshold; tests set -1 to check every
+	// table's keys through files.
+	externalKeysAbove int64
 }
 
 // EnsureDefaults fills the unset fields with their defaults.

@@ -317,6 +317,8 @@ func readTable(ctx context.Context, cfg Config, t ingest.Table, spill string, en
 		Mapping:   cfg.Mapping.Tables[t],
 		SpillDir:  spill,
 		Logger:    cfg.Logger,
+
+		ExternalKeysAbove: cfg.externalKeysAbove,
 		Reject: func(r ingest.Rejection) error {
 			reasons[reasonClass(r)]++
 			return q.write(r)

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -305,6 +306,48 @@ func TestRerunIsIdentical(t *testing.T) {
 	}
 	if len(entries) != 1 {
 		t.Errorf("output directory holds %d entries after a rerun, want 1", len(entries))
+	}
+}
+
+// Checking every table's duplicate keys through files, as large tables
+// are, gives the same outputs, rejections and counts as checking them in
+// memory, and leaves no file behind.
+func TestExternalKeyCheckSameOutputs(t *testing.T) {
+	for name, input := range map[string]fstest.MapFS{"bad rows": badInput(), "sample": nil} {
+		var files [2]map[string][]byte
+		var tables [2][]TableCounts
+		for i, above := range []int64{0, -1} {
+			cfg := testConfig(t, input)
+			cfg.externalKeysAbove = above
+			sum, err := Run(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			files[i] = map[string][]byte{}
+			for _, f := range []string{KPIFile, QuarantineFile, CohortFile, CustomerFile} {
+				b, err := os.ReadFile(filepath.Join(sum.Dir, f))
+				if err != nil {
+					t.Fatal(err)
+				}
+				files[i][f] = b
+			}
+			tables[i] = sum.Tables
+			entries, err := os.ReadDir(cfg.OutDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(entries) != 1 {
+				t.Errorf("%s: the output directory holds %d entries, want the run's only", name, len(entries))
+			}
+		}
+		for f, b := range files[0] {
+			if !bytes.Equal(files[1][f], b) {
+				t.Errorf("%s: %s differs with the external key check", name, f)
+			}
+		}
+		if !reflect.DeepEqual(tables[0], tables[1]) {
+			t.Errorf("%s: table counts differ with the external key check:\n%+v\n%+v", name, tables[0], tables[1])
+		}
 	}
 }
 
