@@ -13,7 +13,7 @@ import (
 
 // A Reader reads a table in three stages. A chunker cuts the files, in
 // order, into chunks of rows: the part of parsing that has to be
-// sequential, such as finding where a CSV record ends (encoding/csv, which
+// sequential, such as finding where a CSV record ends (csvReader, which
 // splits and unquotes its fields too), where a JSON line ends, or reading
 // the next batch of a Parquet file. Converters, one per worker, decode
 // and convert each chunk into a record batch and the key digests of its
@@ -69,7 +69,7 @@ type chunk struct {
 	rows []chunkRow
 
 	// What a source keeps of its rows; each uses one of them.
-	fields  []string       // CSV: the fields of every row, one after another
+	fields  []string       // CSV: the fields of every row, one after another, substrings of one string
 	text    []byte         // JSON Lines: the lines, one after another
 	str     string         // JSON Lines: text as one string, made when read returns
 	batches []parquetBatch // Parquet: the batches the rows are in

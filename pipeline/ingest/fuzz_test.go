@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -9,10 +10,12 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -324,6 +327,121 @@ func FuzzParquetSource(f *testing.F) {
 				return
 			}
 			rec.Release()
+		}
+	})
+}
+
+// FuzzCSVRecords checks csvReader against encoding/csv, configured as the
+// CSV source used it: the same records, first lines and syntax errors, up
+// to the end of the input. The delimiter is comma if encoding/csv takes
+// it, else one of a few.
+func FuzzCSVRecords(f *testing.F) {
+	for _, s := range []string{
+		"a,b,c\n1,2,3\n",
+		"a,b\r\n1,2\r\n",
+		"a,b\r\n\r\n\n1,2",
+		"\"a\",\"b\"\"c\",\"\"\n\"\",x\n",
+		"\"multi\nline\r\nfield\",x\n\"\"\"\"\n",
+		"a\"b,c\n1,2\n",
+		"\"a\"b,c\nd,e\n",
+		"\"unterminated,x\ny,z\n",
+		"\"abc\"\"",
+		"\"abc\n",
+		"a,\"b\"\r",
+		"a\rb,c\rd\r\n\r\r\n\r",
+		"x,\"\r\n\r\n\"\n\n",
+		"a,b,\n,\n\",\"\n",
+		"\n\n\na\n\n",
+		"\"a\" ,b\n",
+		"\"a\"\r,b\n",
+		" \"a\",b\n",
+		"\uFEFFid,name\n1,\"é\"\n",
+		"\"a\nb\"c\nd\n",
+	} {
+		for _, comma := range []rune{',', ';', '\t', '|', 'é', '€'} {
+			f.Add([]byte(strings.ReplaceAll(s, ",", string(comma))), comma)
+		}
+	}
+	f.Add([]byte("aé\xc3,b\xc3é\"é\"\xa9\n"), 'é')
+	f.Add([]byte(strings.Repeat("x", 40)+",\""+strings.Repeat("y\n", 30)+"\"\n"), ',')
+	f.Fuzz(func(t *testing.T, data []byte, comma rune) {
+		if comma == 0 || comma == '"' || comma == '\r' || comma == '\n' || !utf8.ValidRune(comma) || comma == utf8.RuneError {
+			commas := []rune{',', ';', '\t', '|', 'é', '€', ' ', 'a'}
+			comma = commas[uint32(comma)%uint32(len(commas))]
+		}
+		type record struct {
+			line   int
+			fields []string
+			err    csv.ParseError // Err nil unless a syntax error
+		}
+		var want []record
+		std := csv.NewReader(bytes.NewReader(data))
+		std.Comma = comma
+		std.FieldsPerRecord = -1
+		std.ReuseRecord = true
+		for {
+			rec, err := std.Read()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			var pe *csv.ParseError
+			switch {
+			case errors.As(err, &pe):
+				want = append(want, record{line: pe.StartLine, err: *pe})
+			case err != nil:
+				t.Fatalf("encoding/csv: %v", err)
+			default:
+				line, _ := std.FieldPos(0)
+				want = append(want, record{line: line, fields: slices.Clone(rec)})
+			}
+		}
+
+		// A small buffer, for lines longer than it; the fields of three
+		// records at a time in one string.
+		var got []record
+		r := newCSVReader(bufio.NewReaderSize(bytes.NewReader(data), 16), comma)
+		var counts []int // fields of each record not taken yet
+		take := func() {
+			fields := r.take(nil)
+			for _, n := range counts {
+				got[len(got)-len(counts)].fields = fields[:n:n]
+				fields = fields[n:]
+				counts = counts[1:]
+			}
+		}
+		for {
+			before := r.fields()
+			line, err := r.next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			var pe *csv.ParseError
+			switch {
+			case errors.As(err, &pe):
+				if r.fields() != before {
+					t.Fatalf("%q: a syntax error kept %d fields", data, r.fields()-before)
+				}
+				got = append(got, record{line: pe.StartLine, err: *pe})
+				counts = append(counts, 0)
+			case err != nil:
+				t.Fatalf("csvReader: %v", err)
+			default:
+				got = append(got, record{line: line})
+				counts = append(counts, r.fields()-before)
+			}
+			if len(counts) == 3 {
+				take()
+			}
+		}
+		take()
+		if len(got) != len(want) {
+			t.Fatalf("%q, delimiter %q: %d records, encoding/csv reads %d:\n%+v\n%+v", data, comma, len(got), len(want), got, want)
+		}
+		for i := range want {
+			g, w := got[i], want[i]
+			if g.line != w.line || !slices.Equal(g.fields, w.fields) || g.err != w.err {
+				t.Fatalf("%q, delimiter %q: record %d is %+v, encoding/csv reads %+v", data, comma, i, g, w)
+			}
 		}
 	})
 }

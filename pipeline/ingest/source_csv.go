@@ -19,7 +19,7 @@ type csvSource struct {
 	name   string
 	f      fs.File
 	zr     *gzip.Reader // nil unless the file is gzip-compressed
-	r      *csv.Reader
+	r      *csvReader
 	delim  rune
 	index  []int // per contract column: field index in a record, or -1
 	fields int   // fields in the header
@@ -41,18 +41,15 @@ func newCSVSource(fsys fs.FS, name string, p *plan) (_ *csvSource, err error) {
 		return nil, fmt.Errorf("ingest: read %s: %w", name, err)
 	}
 	s.zr = zr
-	s.r = csv.NewReader(rd)
-	s.r.Comma = p.delim
-	s.r.FieldsPerRecord = -1
-	s.r.ReuseRecord = true
-	header, err := s.r.Read()
+	s.r = newCSVReader(rd, p.delim)
+	_, err = s.r.next()
 	switch {
 	case errors.Is(err, io.EOF):
 		return nil, fmt.Errorf("ingest: %s: empty file, want a header row", name)
 	case err != nil:
 		return nil, fmt.Errorf("ingest: %s: header: %w", name, err)
 	}
-	header = append([]string(nil), header...)
+	header := s.r.take(nil)
 	header[0] = strings.TrimPrefix(header[0], "\uFEFF")
 	s.fields = len(header)
 	s.index, err = matchColumns(name, p, header)
@@ -111,25 +108,27 @@ func decompress(f io.Reader) (io.Reader, *gzip.Reader, error) {
 	return br, nil, nil
 }
 
-// read cuts records with encoding/csv, which also unquotes them: a
-// record's fields are substrings of one string it allocates, so the chunk
-// keeps them as they are.
+// read cuts records with a csvReader, which reads them as encoding/csv
+// would and unquotes their fields into one buffer; when read returns,
+// the buffer becomes one string and the fields in the chunk substrings of
+// it, so a chunk costs one allocation, not one a row.
 func (s *csvSource) read(c *chunk, max int) error {
 	c.fields = slices.Grow(c.fields, max*s.fields)
+	s.r.ends = slices.Grow(s.r.ends, max*s.fields)
+	base := len(c.fields)
+	defer func() { c.fields = s.r.take(c.fields) }()
 	for len(c.rows) < max {
-		rec, err := s.r.Read()
+		line, err := s.r.next()
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) && isCSVSyntax(pe.Err) {
-				c.rows = append(c.rows, chunkRow{line: pe.StartLine, end: len(c.fields), err: &rowError{col: -1, err: reasonf(ErrMalformedRow,
+				c.rows = append(c.rows, chunkRow{line: pe.StartLine, end: base + s.r.fields(), err: &rowError{col: -1, err: reasonf(ErrMalformedRow,
 					"malformed CSV: %v (line %d, byte %d)", pe.Err, pe.Line, pe.Column)}})
 				continue
 			}
 			return err
 		}
-		line, _ := s.r.FieldPos(0)
-		c.fields = append(c.fields, rec...)
-		c.rows = append(c.rows, chunkRow{line: line, end: len(c.fields)})
+		c.rows = append(c.rows, chunkRow{line: line, end: base + s.r.fields()})
 	}
 	return nil
 }
