@@ -53,22 +53,23 @@ func (e indexEntry) compare(o indexEntry) int {
 	return cmp.Compare(e.v, o.v)
 }
 
-// Put sets the value of h. Before sealing, a digest put again is kept
-// apart and reported by Seal.
-func (x *KeyIndex) Put(h KeyHash, v int32) {
+// Put adds h with the value v, unless h is already known: the first value
+// put stays. After sealing, Put reports false for a known h at once;
+// before, it reports true and [KeyIndex.Seal] reports the repeats.
+func (x *KeyIndex) Put(h KeyHash, v int32) bool {
 	if x.sealed {
-		if i, ok := x.find(h); ok {
-			x.sorted[i].v = v
-			return
+		if _, ok := x.Get(h); ok {
+			return false
 		}
 		x.later.Put(h, v)
-		return
+		return true
 	}
 	if n := len(x.added); n == 0 || len(x.added[n-1]) == indexChunk {
 		x.added = append(x.added, make([]indexEntry, 0, indexChunk))
 	}
 	last := &x.added[len(x.added)-1]
 	*last = append(*last, indexEntry{hi: h[0], lo: uint32(h[1]), v: v})
+	return true
 }
 
 // Get returns the value of h and whether h is in the index. The first Get

@@ -20,7 +20,9 @@ func TestKeyIndexMatchesMap(t *testing.T) {
 		var repeated []int32
 		for v := range int32(n) {
 			k := strconv.Itoa(rng.IntN(n + n/10 + 1)) // about one key in ten repeats
-			x.Put(h.String(k), v)
+			if !x.Put(h.String(k), v) {
+				t.Fatalf("n=%d: Put before sealing reports a repeat", n)
+			}
 			if _, ok := want[k]; ok {
 				repeated = append(repeated, v)
 				continue
@@ -33,11 +35,19 @@ func TestKeyIndexMatchesMap(t *testing.T) {
 		if x.Seal() != nil {
 			t.Fatalf("n=%d: a second Seal reports repeats again", n)
 		}
-		// After sealing, new keys go beside the array.
+		// After sealing, new keys go beside the array, and a known key,
+		// in the array or beside it, keeps its first value.
 		for i := range 50 {
 			k := "late" + strconv.Itoa(i)
 			want[k] = int32(n + i)
-			x.Put(h.String(k), int32(n+i))
+			if !x.Put(h.String(k), int32(n+i)) {
+				t.Fatalf("n=%d: Put(%q) after sealing reports a new key as known", n, k)
+			}
+		}
+		for k := range want {
+			if x.Put(h.String(k), -1) {
+				t.Fatalf("n=%d: Put(%q) after sealing takes a known key again", n, k)
+			}
 		}
 		if x.Len() != len(want) {
 			t.Fatalf("n=%d: Len %d, want %d", n, x.Len(), len(want))

@@ -15,8 +15,7 @@ import (
 // and period). It grows with the number of customers: about 35 bytes each
 // and one bit per period with an order.
 type customerStore struct {
-	index   ingest.KeyIndex // by digest of the customer id; sealed at the first lookup
-	sealed  bool
+	index   ingest.KeyIndex   // by digest of the customer id; sealed at the first lookup
 	signup  []arrow.Timestamp // noTime for buyers missing from the customers export
 	churned []arrow.Timestamp // noTime while active
 	loyal   []bool
@@ -73,15 +72,11 @@ func (e *Engine) addCustomers(rec arrow.Record) error {
 	loyal, edu := cols[3].(*array.Boolean), cols[4].(*array.Boolean)
 	s := &e.customers
 	for i := range int(rec.NumRows()) {
-		id := e.hasher.String(ids.Value(i))
-		if s.sealed {
-			// Customers after the first lookup: check repeats at once.
-			if _, dup := s.index.Get(id); dup {
-				e.note(ingest.Customers, "customers repeat an id already read; the later copy is ignored")
-				continue
-			}
+		if !s.index.Put(e.hasher.String(ids.Value(i)), int32(len(s.signup))) {
+			// A repeat found at once: the index was sealed already.
+			e.note(ingest.Customers, "customers repeat an id already read; the later copy is ignored")
+			continue
 		}
-		s.index.Put(id, int32(len(s.signup)))
 		s.signup = append(s.signup, signup[i])
 		c := noTime
 		if churned.IsValid(i) {
@@ -99,11 +94,7 @@ func (e *Engine) addCustomers(rec arrow.Record) error {
 // copy is kept).
 func (e *Engine) sealCustomers() {
 	s := &e.customers
-	if s.sealed {
-		return
-	}
-	s.sealed = true
-	repeated := s.index.Seal()
+	repeated := s.index.Seal() // nil once sealed
 	if len(repeated) == 0 {
 		return
 	}

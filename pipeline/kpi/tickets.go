@@ -34,7 +34,6 @@ const (
 // spill (see [factStore]).
 type ticketStore struct {
 	index    ingest.KeyIndex // by digest of the ticket id; sealed at the first lookup
-	sealed   bool
 	channel  []int32
 	agent    []int32 // -1 when unassigned
 	team     []int32
@@ -57,11 +56,7 @@ func (e *Engine) ticket(id string) (int32, bool) {
 // kept): they leave the facts, and the tickets after them move up.
 func (e *Engine) sealTickets() error {
 	s := &e.tickets
-	if s.sealed {
-		return nil
-	}
-	s.sealed = true
-	repeated := s.index.Seal()
+	repeated := s.index.Seal() // nil once sealed
 	if len(repeated) == 0 {
 		return nil
 	}
@@ -256,15 +251,11 @@ func (e *Engine) addTickets(rec arrow.Record) error {
 	reopens := cols[8].(*array.Int64)
 	s := &e.tickets
 	for i := range int(rec.NumRows()) {
-		id := e.hasher.String(ids.Value(i))
-		if s.sealed {
-			// Tickets after the first lookup: check repeats at once.
-			if _, dup := s.index.Get(id); dup {
-				e.note(ingest.Tickets, "tickets repeat an id already read; the later copy is ignored")
-				continue
-			}
+		if !s.index.Put(e.hasher.String(ids.Value(i)), int32(len(s.channel))) {
+			// A repeat found at once: the index was sealed already.
+			e.note(ingest.Tickets, "tickets repeat an id already read; the later copy is ignored")
+			continue
 		}
-		s.index.Put(id, int32(len(s.channel)))
 		s.channel = append(s.channel, e.codeOf(dimChannel, cols[3], i))
 		s.agent = append(s.agent, e.codeOf(dimAgent, cols[4], i))
 		s.team = append(s.team, e.codeOf(dimTeam, cols[5], i))
