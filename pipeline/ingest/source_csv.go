@@ -175,10 +175,12 @@ func (d *csvDecoder) raw(c *chunk, i int) string {
 	return strings.TrimSuffix(sb.String(), "\n")
 }
 
-// isCSVSyntax reports whether err is one of encoding/csv's syntax errors,
-// after which reading can go on with the next record.
+// isCSVSyntax reports whether err is one of the syntax errors a csvReader
+// returns, after which reading can go on with the next record. (It never
+// returns csv.ErrFieldCount: records may have any number of fields, and
+// the decoder checks them against the header.)
 func isCSVSyntax(err error) bool {
-	return errors.Is(err, csv.ErrBareQuote) || errors.Is(err, csv.ErrQuote) || errors.Is(err, csv.ErrFieldCount)
+	return errors.Is(err, csv.ErrBareQuote) || errors.Is(err, csv.ErrQuote)
 }
 
 func (s *csvSource) close() error {
