@@ -270,7 +270,11 @@ func deliver(ctx context.Context, cfg Config, report reports.Report, sum *Manife
 		Subject: text.Subject, Text: text.Text, HTML: text.HTML,
 		Attachments: []mail.Attachment{{Name: ReportFile, ContentType: "application/pdf", Data: pdf}},
 	}
-	res, sendErr := mail.Send(ctx, *cfg.Mail, msg, cfg.Logger)
+	mc := *cfg.Mail
+	if mc.Now == nil {
+		mc.Now = cfg.Now
+	}
+	res, sendErr := mail.Send(ctx, mc, msg, cfg.Logger)
 	sum.Delivery = &Delivery{Sent: sendErr == nil, Attempts: res.Attempts, MessageID: res.MessageID}
 	if sendErr != nil {
 		sum.Delivery.Error = sendErr.Error()

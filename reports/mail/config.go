@@ -96,6 +96,10 @@ type Config struct {
 	// TLSConfig, if set, is used for STARTTLS and implicit TLS (for
 	// instance to trust a private CA). ServerName defaults to Host.
 	TLSConfig *tls.Config
+
+	// Now is the clock that dates the message and seeds its Message-ID;
+	// nil selects time.Now.
+	Now func() time.Time
 }
 
 // ConfigError reports an invalid [Config] field. Field names the field as
@@ -228,6 +232,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Backoff == 0 {
 		c.Backoff = DefaultBackoff
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 	return c
 }

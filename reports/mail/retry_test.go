@@ -12,11 +12,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cxkpi/cxkpi/reports/mail/mailtest"
 )
 
 func TestSendUntrustedCertificateIsPermanent(t *testing.T) {
-	serverTLS, _ := selfSigned(t)
-	ts := startServer(t, serverOptions{startTLS: serverTLS})
+	serverTLS, _ := mailtest.SelfSigned(t)
+	ts := mailtest.Start(t, mailtest.Options{StartTLS: serverTLS})
 	cfg := testConfig(ts)
 	cfg.Security = SecurityStartTLS // system roots do not trust the test certificate
 
@@ -31,9 +33,9 @@ func TestSendUntrustedCertificateIsPermanent(t *testing.T) {
 }
 
 func TestSendRetriesTemporaryFailures(t *testing.T) {
-	ts := startServer(t, serverOptions{reject: func(stage string, n int) error {
+	ts := mailtest.Start(t, mailtest.Options{Reject: func(stage string, n int) error {
 		if stage == "rcpt" && n <= 2 {
-			return smtpErr(451, "greylisted, try again later")
+			return mailtest.Reply(451, "greylisted, try again later")
 		}
 		return nil
 	}})
@@ -56,9 +58,9 @@ func TestSendRetriesTemporaryFailures(t *testing.T) {
 }
 
 func TestSendGivesUpAfterRetries(t *testing.T) {
-	ts := startServer(t, serverOptions{reject: func(stage string, _ int) error {
+	ts := mailtest.Start(t, mailtest.Options{Reject: func(stage string, _ int) error {
 		if stage == "data" {
-			return smtpErr(452, "insufficient storage")
+			return mailtest.Reply(452, "insufficient storage")
 		}
 		return nil
 	}})
@@ -91,7 +93,7 @@ func TestSendGivesUpAfterRetries(t *testing.T) {
 }
 
 func TestSendRetriesDisabled(t *testing.T) {
-	ts := startServer(t, serverOptions{reject: func(string, int) error { return smtpErr(421, "busy") }})
+	ts := mailtest.Start(t, mailtest.Options{Reject: func(string, int) error { return mailtest.Reply(421, "busy") }})
 	cfg := testConfig(ts)
 	cfg.Retries = -1
 
@@ -102,9 +104,9 @@ func TestSendRetriesDisabled(t *testing.T) {
 }
 
 func TestSendPermanentFailureNotRetried(t *testing.T) {
-	ts := startServer(t, serverOptions{reject: func(stage string, _ int) error {
+	ts := mailtest.Start(t, mailtest.Options{Reject: func(stage string, _ int) error {
 		if stage == "rcpt" {
-			return smtpErr(550, "no such user")
+			return mailtest.Reply(550, "no such user")
 		}
 		return nil
 	}})
@@ -124,8 +126,8 @@ func TestSendPermanentFailureNotRetried(t *testing.T) {
 }
 
 func TestSendAuthFailureIsPermanent(t *testing.T) {
-	serverTLS, pool := selfSigned(t)
-	ts := startServer(t, serverOptions{startTLS: serverTLS, user: "kpi-bot", pass: "the-right-one"})
+	serverTLS, pool := mailtest.SelfSigned(t)
+	ts := mailtest.Start(t, mailtest.Options{StartTLS: serverTLS, User: "kpi-bot", Pass: "the-right-one"})
 	cfg := testConfig(ts)
 	cfg.Security = SecurityStartTLS
 	cfg.Username, cfg.Password = "kpi-bot", testPassword
@@ -164,7 +166,7 @@ func (h retryNotifier) Handle(_ context.Context, r slog.Record) error {
 }
 
 func TestSendCancelDuringBackoff(t *testing.T) {
-	ts := startServer(t, serverOptions{reject: func(string, int) error { return smtpErr(451, "try later") }})
+	ts := mailtest.Start(t, mailtest.Options{Reject: func(string, int) error { return mailtest.Reply(451, "try later") }})
 	cfg := testConfig(ts)
 	cfg.Backoff = time.Hour
 	ctx, cancel := context.WithCancel(t.Context())
@@ -223,13 +225,14 @@ func silentServer(t *testing.T) (host string, port int, accepted func() int) {
 			_ = c.Close()
 		}
 	})
-	host, port = splitAddr(t, l.Addr().String())
+	a := l.Addr().(*net.TCPAddr)
+	host, port = a.IP.String(), a.Port
 	return host, port, func() int { mu.Lock(); defer mu.Unlock(); return n }
 }
 
 func TestSendAttemptTimeout(t *testing.T) {
 	host, port, accepted := silentServer(t)
-	cfg := testConfig(&testServer{Host: host, Port: port})
+	cfg := testConfig(&mailtest.Server{Host: host, Port: port})
 	cfg.Timeout = 200 * time.Millisecond
 	cfg.Retries = 1
 
@@ -249,7 +252,7 @@ func TestSendAttemptTimeout(t *testing.T) {
 
 func TestSendCancelDuringAttempt(t *testing.T) {
 	host, port, _ := silentServer(t)
-	cfg := testConfig(&testServer{Host: host, Port: port})
+	cfg := testConfig(&mailtest.Server{Host: host, Port: port})
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()
 

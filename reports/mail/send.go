@@ -53,9 +53,9 @@ func Send(ctx context.Context, cfg Config, msg Message, log *slog.Logger) (Resul
 	}
 	cfg = cfg.withDefaults()
 
-	id := newMessageID(cfg.From)
+	date := cfg.Now()
+	id := newMessageID(cfg.From, date)
 	res.MessageID = "<" + id + ">"
-	date := time.Now()
 	log = log.With(
 		slog.String("host", cfg.Host), slog.Int("port", cfg.Port),
 		slog.String("security", cfg.Security), slog.String("message_id", res.MessageID))
@@ -218,13 +218,14 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 // newMessageID returns a unique Message-ID, without angle brackets, in the
-// domain of the sender address (which Validate has checked).
-func newMessageID(from string) string {
+// domain of the sender address (which Validate has checked). The time
+// makes it readable in logs; the random part makes it unique.
+func newMessageID(from string, at time.Time) string {
 	domain := "localhost"
 	if a, err := netmail.ParseAddress(from); err == nil {
 		if i := strings.LastIndexByte(a.Address, '@'); i >= 0 && i+1 < len(a.Address) {
 			domain = a.Address[i+1:]
 		}
 	}
-	return fmt.Sprintf("%d.%s@%s", time.Now().UnixNano(), strings.ToLower(rand.Text()), domain)
+	return fmt.Sprintf("%d.%s@%s", at.UnixNano(), strings.ToLower(rand.Text()), domain)
 }

@@ -12,12 +12,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cxkpi/cxkpi/reports/mail/mailtest"
 )
 
 const testPassword = "s3cr3t-Pa55w0rd-xyzzy"
 
 // testConfig addresses the test server in plain text.
-func testConfig(ts *testServer) Config {
+func testConfig(ts *mailtest.Server) Config {
 	return Config{
 		Host:          ts.Host,
 		Port:          ts.Port,
@@ -68,7 +70,7 @@ func addrs(t *testing.T, list ...string) []string {
 
 // checkDelivery checks that d is msg as sent with cfg: envelope, headers,
 // both bodies and every attachment byte for byte.
-func checkDelivery(t *testing.T, d delivery, cfg Config, msg Message, res Result) {
+func checkDelivery(t *testing.T, d mailtest.Delivery, cfg Config, msg Message, res Result) {
 	t.Helper()
 	if want := addrs(t, cfg.From)[0]; d.From != want {
 		t.Errorf("envelope sender: got %q, want %q", d.From, want)
@@ -76,7 +78,7 @@ func checkDelivery(t *testing.T, d delivery, cfg Config, msg Message, res Result
 	if want := addrs(t, append(slices.Clone(cfg.To), cfg.Cc...)...); !slices.Equal(d.Rcpt, want) {
 		t.Errorf("envelope recipients: got %q, want %q", d.Rcpt, want)
 	}
-	p := parseMessage(t, d.Data)
+	p := mailtest.Parse(t, d.Data)
 	if want := cfg.SubjectPrefix + msg.Subject; p.Subject != want {
 		t.Errorf("Subject: got %q, want %q", p.Subject, want)
 	}
@@ -133,7 +135,7 @@ func checkDelivery(t *testing.T, d delivery, cfg Config, msg Message, res Result
 func trimCRLF(s string) string { return strings.TrimSuffix(s, "\r\n") }
 
 // onlyDelivery returns the one message ts accepted.
-func onlyDelivery(t *testing.T, ts *testServer) delivery {
+func onlyDelivery(t *testing.T, ts *mailtest.Server) mailtest.Delivery {
 	t.Helper()
 	ds := ts.Deliveries()
 	if len(ds) != 1 {
@@ -143,7 +145,7 @@ func onlyDelivery(t *testing.T, ts *testServer) delivery {
 }
 
 func TestSendPlainLoopback(t *testing.T) {
-	ts := startServer(t, serverOptions{})
+	ts := mailtest.Start(t, mailtest.Options{})
 	cfg := testConfig(ts)
 	msg := testMessage(t)
 
@@ -164,6 +166,29 @@ func TestSendPlainLoopback(t *testing.T) {
 	checkDelivery(t, d, cfg, msg, res)
 }
 
+// The message's Date header and Message-ID come from the configured clock.
+func TestSendDatesWithTheClock(t *testing.T) {
+	ts := mailtest.Start(t, mailtest.Options{})
+	cfg := testConfig(ts)
+	at := time.Date(2026, 11, 1, 6, 30, 0, 0, time.FixedZone("WET", 0))
+	cfg.Now = func() time.Time { return at }
+	res, err := Send(t.Context(), cfg, testMessage(t), nil)
+	if err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	p := mailtest.Parse(t, onlyDelivery(t, ts).Data)
+	got, err := p.Header.Date()
+	if err != nil {
+		t.Fatalf("Date header %q: %v", p.Header.Get("Date"), err)
+	}
+	if !got.Equal(at) {
+		t.Errorf("Date: got %v, want %v", got, at)
+	}
+	if want := fmt.Sprintf("<%d.", at.UnixNano()); !strings.HasPrefix(res.MessageID, want) {
+		t.Errorf("MessageID %q does not start with the clock's %s", res.MessageID, want)
+	}
+}
+
 type bodyCase struct {
 	name       string
 	text, html string
@@ -178,7 +203,7 @@ var bodyCases = []bodyCase{
 }
 
 func TestSendBodies(t *testing.T) {
-	ts := startServer(t, serverOptions{})
+	ts := mailtest.Start(t, mailtest.Options{})
 	cfg := testConfig(ts)
 	for _, tc := range bodyCases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -201,8 +226,8 @@ func TestSendBodies(t *testing.T) {
 }
 
 func TestSendStartTLSWithAuth(t *testing.T) {
-	serverTLS, pool := selfSigned(t)
-	ts := startServer(t, serverOptions{startTLS: serverTLS, user: "kpi-bot", pass: testPassword})
+	serverTLS, pool := mailtest.SelfSigned(t)
+	ts := mailtest.Start(t, mailtest.Options{StartTLS: serverTLS, User: "kpi-bot", Pass: testPassword})
 	cfg := testConfig(ts)
 	cfg.Security = "" // STARTTLS is the default
 	cfg.Username, cfg.Password = "kpi-bot", testPassword
@@ -224,8 +249,8 @@ func TestSendStartTLSWithAuth(t *testing.T) {
 }
 
 func TestSendImplicitTLS(t *testing.T) {
-	serverTLS, pool := selfSigned(t)
-	ts := startServer(t, serverOptions{implicitTLS: serverTLS, user: "kpi-bot", pass: testPassword})
+	serverTLS, pool := mailtest.SelfSigned(t)
+	ts := mailtest.Start(t, mailtest.Options{ImplicitTLS: serverTLS, User: "kpi-bot", Pass: testPassword})
 	cfg := testConfig(ts)
 	cfg.Security = SecurityTLS
 	cfg.Username, cfg.Password = "kpi-bot", testPassword
@@ -264,7 +289,7 @@ var invalidMessageCases = []messageCase{
 }
 
 func TestSendRejectsInvalidMessage(t *testing.T) {
-	ts := startServer(t, serverOptions{})
+	ts := mailtest.Start(t, mailtest.Options{})
 	cfg := testConfig(ts)
 	for _, tc := range invalidMessageCases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -300,14 +325,14 @@ func TestSendRejectsInvalidConfig(t *testing.T) {
 // retries, permanent failure, authentication failure — at debug level and
 // prints the config every way a caller might, then looks for the password.
 func TestPasswordNeverLogged(t *testing.T) {
-	serverTLS, pool := selfSigned(t)
+	serverTLS, pool := mailtest.SelfSigned(t)
 	var logs bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
-	flaky := startServer(t, serverOptions{startTLS: serverTLS, user: "kpi-bot", pass: testPassword,
-		reject: func(stage string, n int) error {
+	flaky := mailtest.Start(t, mailtest.Options{StartTLS: serverTLS, User: "kpi-bot", Pass: testPassword,
+		Reject: func(stage string, n int) error {
 			if stage == "mail" && n == 1 {
-				return smtpErr(451, "try again")
+				return mailtest.Reply(451, "try again")
 			}
 			return nil
 		}})
@@ -319,7 +344,7 @@ func TestPasswordNeverLogged(t *testing.T) {
 		t.Fatalf("Send: %v", err)
 	}
 
-	wrong := startServer(t, serverOptions{startTLS: serverTLS, user: "kpi-bot", pass: "other"})
+	wrong := mailtest.Start(t, mailtest.Options{StartTLS: serverTLS, User: "kpi-bot", Pass: "other"})
 	cfg2 := cfg
 	cfg2.Host, cfg2.Port = wrong.Host, wrong.Port
 	_, err := Send(t.Context(), cfg2, testMessage(t), log)
