@@ -142,7 +142,12 @@ func (m *model) perCustomerMonth(t ingest.Table) float64 {
 // Teams of the support desk and the size of each.
 const agentsPerTeam = 6
 
-func teams() [4]string { return [4]string{"orders", "billing", "technical", "escalations"} }
+func teams() [numTeams]string {
+	return [numTeams]string{"orders", "billing", "technical", "escalations"}
+}
+
+// numTeams is the number of teams.
+const numTeams = 4
 
 // escalations is the position of the escalations team in teams.
 const escalations = 3
@@ -154,7 +159,7 @@ type agent struct {
 }
 
 func newAgents(r *rand.Rand) []agent {
-	as := make([]agent, agentsPerTeam*len(teams()))
+	as := make([]agent, agentsPerTeam*numTeams)
 	for i := range as {
 		as[i] = agent{skill: 0.5 * r.NormFloat64(), speed: lognormal(r, 1, 0.25)}
 	}

@@ -112,15 +112,6 @@ func (t *table) optID(x id, n int64) {
 
 func (t *table) text(s string) { t.cells = append(t.cells, cell{kind: cellText, s: s}) }
 
-// optText writes s, or nothing when s is empty.
-func (t *table) optText(s string) {
-	if s == "" {
-		t.null()
-		return
-	}
-	t.text(s)
-}
-
 func (t *table) time(sec int64) { t.cells = append(t.cells, cell{kind: cellTime, n: sec}) }
 
 // optTime writes the instant sec, or nothing when sec is 0.
