@@ -69,8 +69,9 @@ type models struct {
 }
 
 // newModels prepares the models for a run whose observation ends with
-// the day before end (the exclusive end of the report period). Large
-// inputs spill orders into the directory spill; close removes them.
+// the day before end (a local midnight: the end of the as-of day or of
+// the report period, see observationEnd). Large inputs spill orders into
+// the directory spill; close removes them.
 func newModels(cfg Config, end time.Time, spill string) (*models, error) {
 	grain := cohort.Month
 	if cfg.KPI.Grain == kpi.Day || cfg.KPI.Grain == kpi.Week {

@@ -43,6 +43,7 @@ type Manifest struct {
 	Period      string        `json:"period"`
 	PeriodStart time.Time     `json:"period_start"`
 	PeriodEnd   time.Time     `json:"period_end"`
+	Observed    time.Time     `json:"observed_until"` // end of the models' observation: see observationEnd
 	Dir         string        `json:"dir"`
 	Tables      []TableCounts `json:"tables"`
 	Notes       []kpi.Note    `json:"notes,omitempty"`
@@ -145,7 +146,12 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 	sum.AsOf = cfg.AsOf
 	sum.Period, sum.PeriodStart, sum.PeriodEnd = cal.Label(p), cal.Start(p).UTC(), end.UTC()
 	engine.Until(end)
-	mdl, err := newModels(cfg, end, spill)
+	observed, err := observationEnd(cfg.AsOf, cfg.KPI.Location, end)
+	if err != nil {
+		return nil, err
+	}
+	sum.Observed = observed.UTC()
+	mdl, err := newModels(cfg, observed, spill)
 	if err != nil {
 		return nil, err
 	}
@@ -253,6 +259,23 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 		}
 	}
 	return sum, nil
+}
+
+// observationEnd returns the instant the models observe the customers
+// until: the local midnight that ends the as-of day, or the end of the
+// report period if that comes first. A nightly run in the middle of a
+// month so reports no cohort cell and counts no customer age past the
+// last day of data.
+func observationEnd(asOf time.Time, loc *time.Location, periodEnd time.Time) (time.Time, error) {
+	days, err := kpi.NewCalendar(kpi.Day, loc)
+	if err != nil {
+		return time.Time{}, err
+	}
+	dayEnd := days.Start(days.Number(asOf) + 1)
+	if dayEnd.After(periodEnd) {
+		return periodEnd, nil
+	}
+	return dayEnd, nil
 }
 
 // deliver emails the published report and records the outcome in the

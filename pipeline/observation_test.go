@@ -1,0 +1,160 @@
+package pipeline
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/apache/arrow/go/v17/parquet/file"
+	"github.com/apache/arrow/go/v17/parquet/pqarrow"
+
+	"github.com/cxkpi/cxkpi/pipeline/kpi"
+)
+
+var observationCases = []struct {
+	name            string
+	asOf, periodEnd time.Time
+	want            time.Time
+}{
+	{"mid-month", time.Date(2026, 10, 15, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 10, 16, 0, 0, 0, 0, time.UTC)},
+	{"mid-day as-of, the default's shape", time.Date(2026, 10, 15, 17, 3, 0, 0, time.UTC), time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 10, 16, 0, 0, 0, 0, time.UTC)},
+	{"last day of the period", time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)},
+	{"period ends first", time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC), time.Date(2026, 10, 26, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 10, 26, 0, 0, 0, 0, time.UTC)},
+}
+
+func TestObservationEnd(t *testing.T) {
+	for _, tc := range observationCases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := observationEnd(tc.asOf, time.UTC, tc.periodEnd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !got.Equal(tc.want) {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+	// In a zone, the as-of day ends at its local midnight, also on the day
+	// the clocks go back (25 hours long in Lisbon).
+	lis, err := time.LoadLocation("Europe/Lisbon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := observationEnd(time.Date(2026, 10, 25, 12, 0, 0, 0, lis), lis, time.Date(2026, 11, 1, 0, 0, 0, 0, lis))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 10, 26, 0, 0, 0, 0, lis); !got.Equal(want) {
+		t.Errorf("Lisbon: got %v, want %v", got, want)
+	}
+}
+
+// A run in the middle of a period reports only the cohort cells that have
+// ended by the end of the as-of day, and ages customers to that day, at
+// every grain.
+func TestModelsObserveUntilAsOf(t *testing.T) {
+	monthEnd := runAsOf(t, kpi.Month, time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC))
+	for _, g := range []kpi.Grain{kpi.Week, kpi.Month, kpi.Quarter, kpi.Year} {
+		t.Run(string(g), func(t *testing.T) {
+			asOf := time.Date(2026, 10, 15, 0, 0, 0, 0, time.UTC)
+			sum := runAsOf(t, g, asOf)
+			observed := time.Date(2026, 10, 16, 0, 0, 0, 0, time.UTC)
+			if !sum.Observed.Equal(observed) {
+				t.Errorf("manifest observed_until %v, want %v", sum.Observed, observed)
+			}
+			cohortWeeks := g == kpi.Week
+			cols := readColumns(t, filepath.Join(sum.Dir, CohortFile))
+			starts, ks := cols["cohort_start"].(*array.Timestamp), cols["period_index"].(*array.Int64)
+			if starts.Len() == 0 {
+				t.Fatal("no cohort cells")
+			}
+			var latest time.Time
+			for i := range starts.Len() {
+				start := time.UnixMicro(int64(starts.Value(i))).UTC()
+				k := int(ks.Value(i))
+				var end time.Time
+				if cohortWeeks {
+					end = start.AddDate(0, 0, 7*(k+1))
+				} else {
+					end = start.AddDate(0, k+1, 0)
+				}
+				if end.After(observed) {
+					t.Fatalf("cell (cohort %s, period %d) ends %s, after the observation end %s", start.Format(time.DateOnly), k, end, observed)
+				}
+				if end.After(latest) {
+					latest = end
+				}
+			}
+			// The last complete period is there: the triangle is not cut short.
+			if gap := observed.Sub(latest); cohortWeeks && gap >= 7*24*time.Hour || !cohortWeeks && gap >= 31*24*time.Hour {
+				t.Errorf("latest cell ends %s, a whole period before the observation end %s", latest, observed)
+			}
+			// Customers are aged to the as-of day: the oldest customer is
+			// 16 days (31 − 15) younger than at the end of the month.
+			want := maxAge(t, monthEnd) - float64(16)/7
+			if got := maxAge(t, sum); math.Abs(got-want) > 1e-9 {
+				t.Errorf("oldest customer's age %.6f weeks, want %.6f", got, want)
+			}
+		})
+	}
+}
+
+func runAsOf(t *testing.T, g kpi.Grain, asOf time.Time) *Manifest {
+	t.Helper()
+	cfg := testConfig(t, nil)
+	cfg.KPI.Grain = g
+	cfg.AsOf = asOf
+	sum, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
+func maxAge(t *testing.T, sum *Manifest) float64 {
+	t.Helper()
+	age := readColumns(t, filepath.Join(sum.Dir, CustomerFile))["age"].(*array.Float64)
+	m := math.Inf(-1)
+	for _, v := range age.Float64Values() {
+		m = max(m, v)
+	}
+	return m
+}
+
+// readColumns reads a small Parquet file into one array per column.
+func readColumns(t *testing.T, path string) map[string]arrow.Array {
+	t.Helper()
+	pf, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Close()
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := fr.ReadTable(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tbl.Release()
+	out := map[string]arrow.Array{}
+	for i, f := range tbl.Schema().Fields() {
+		arr, err := array.Concatenate(tbl.Column(i).Data().Chunks(), memory.DefaultAllocator)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(arr.Release)
+		out[f.Name] = arr
+	}
+	return out
+}
