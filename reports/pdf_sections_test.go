@@ -200,7 +200,7 @@ func TestRenderPDFSummaryTiles(t *testing.T) {
 		{"Resolution time, median", []string{"17h 10m", "-1h 10m"}},
 		{"Customer retention rate", []string{"97.6%", "+0.8 pp"}},
 		{"Churn rate", []string{"2.4%", "-0.8 pp"}},
-		{"Customer lifetime value (basic)", []string{"7,400.00", "+350.00"}},
+		{"Lifetime revenue per customer (basic CLV)", []string{"7,400.00", "+350.00"}},
 	}
 	last := -1
 	for _, tc := range tiles {

@@ -1,6 +1,7 @@
 package kpi
 
 import (
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -246,12 +247,16 @@ func TestCustomerMetrics(t *testing.T) {
 		// Referrals: 2 made in October, 1 converted; 2 per 4 active.
 		{"referral_conversion_rate", oct, "all", 50, 2},
 		{"referral_rate", oct, "all", 50, 4},
-		// Orders: 3 for 180 → AOV 60. CLV basic: 60 × (3 orders / 2 buyers
-		// per y years) × (y / (1/2) years) = 60 × 1.5 × 2 = 180, whatever
-		// the length y of the month.
+		// Orders: 3 for 180 → AOV 60.
 		{"revenue", oct, "all", 180, 3},
 		{"average_order_value", oct, "all", 60, 3},
-		{"clv_basic", oct, "all", 180, 3},
+		// CLV basic, from the base's history to the period's end. By the
+		// end of September: revenue 10 (O1), churned C5: 10 / 1. By the
+		// end of October: revenue 190 from 4 orders (AOV 47.5) over
+		// 794 customer-days (C1 304, C2 256, C3 27, C4 14, C5 193), churned
+		// C5, C2, C4: 47.5 × (4 / 794 per day) × (794 / 3 days) = 190 / 3.
+		{"clv_basic", sep, "all", 10, 1},
+		{"clv_basic", oct, "all", 190.0 / 3, 3},
 	})
 	r := find(t, rows, "retention_rate", oct, "all")
 	if !r.Previous.Valid || math.Abs(r.Previous.V-200.0/3) > 1e-9 || math.Abs(r.Change.V+200.0/3) > 1e-9 || math.Abs(r.ChangePct.V+100) > 1e-9 {
@@ -259,6 +264,66 @@ func TestCustomerMetrics(t *testing.T) {
 	}
 	if r := find(t, rows, "retention_rate", sep, "all"); r.Previous.Valid || r.Change.Valid {
 		t.Errorf("first period has a previous value %v", r.Previous)
+	}
+}
+
+// The source documents' example: an average purchase of $50, 5 purchases
+// a year and a lifespan of 3 years give a CLV of $750, at every grain.
+func TestBasicCLVSourceExample(t *testing.T) {
+	var orders [][]string
+	for y := range 3 {
+		for k := range 5 {
+			at := time.Date(2023+y, time.Month(1+2*k), 10, 0, 0, 0, 0, time.UTC).Format(time.RFC3339)
+			orders = append(orders, []string{fmt.Sprintf("O%d-%d", y, k), "C1", at, "50", ""})
+		}
+	}
+	in := input{
+		tables: []ingest.Table{ingest.Customers, ingest.Orders},
+		rows: map[ingest.Table][][]string{
+			ingest.Customers: {{"C1", "2023-01-01T00:00:00Z", "2026-01-01T00:00:00Z", "", ""}},
+			ingest.Orders:    orders,
+		},
+	}
+	for _, g := range []Grain{Day, Week, Month, Quarter, Year} {
+		t.Run(string(g), func(t *testing.T) {
+			until := func(e *Engine) { e.Until(time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)) } // past the churn
+			rows := compute(t, in, Options{Grain: g}, 4, until)
+			var last Row
+			for _, r := range rows {
+				if r.Metric == "clv_basic" && r.Dimension == "all" && r.PeriodStart.After(last.PeriodStart) {
+					last = r
+				}
+			}
+			if !last.Value.Valid || math.Abs(last.Value.V-750) > 1e-9 || last.N != 1 {
+				t.Errorf("clv_basic of the last period (%s) = %v (n=%d), want 750 (n=1)", last.PeriodStart, last.Value, last.N)
+			}
+		})
+	}
+}
+
+// Basic CLV does not depend on the grain: at the end of October every
+// grain whose period ends then gives the same value, and a coarser period
+// that ends later, with no data after October, too.
+func TestBasicCLVGrainIndependent(t *testing.T) {
+	want := 190.0 / 3
+	for _, tc := range []struct {
+		grain Grain
+		start string
+	}{
+		{Day, "2026-10-31T00:00:00Z"},
+		{Week, "2026-10-26T00:00:00Z"},
+		{Month, oct},
+		{Quarter, oct},
+		{Year, "2026-01-01T00:00:00Z"},
+	} {
+		t.Run(string(tc.grain), func(t *testing.T) {
+			until := func(e *Engine) { e.Until(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)) }
+			rows := compute(t, customerFixture(), Options{Grain: tc.grain}, 2, until)
+			r := find(t, rows, "clv_basic", tc.start, "all")
+			if !r.Value.Valid || math.Abs(r.Value.V-want) > 1e-9 {
+				t.Errorf("clv_basic = %v, want %.6f", r.Value, want)
+			}
+		})
 	}
 }
 

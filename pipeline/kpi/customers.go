@@ -1,7 +1,9 @@
 package kpi
 
 import (
+	"maps"
 	"math/bits"
+	"slices"
 	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -21,6 +23,9 @@ type customerStore struct {
 	loyal   []bool
 	edu     []bool
 	bought  map[int32][]uint64 // period → bitset of customers with an order
+	// baseRevenue is the revenue of the orders of customers in the
+	// customers export, by period (for clv_basic).
+	baseRevenue map[int32]float64
 }
 
 // orderView is a batch of orders, observed when placed.
@@ -122,6 +127,7 @@ func (e *Engine) addOrders(rec arrow.Record) error {
 	s := &e.customers
 	if s.bought == nil {
 		s.bought = map[int32][]uint64{}
+		s.baseRevenue = map[int32]float64{}
 	}
 	for i := range int(rec.NumRows()) {
 		id := e.hasher.String(ids.Value(i))
@@ -132,6 +138,9 @@ func (e *Engine) addOrders(rec arrow.Record) error {
 			s.index.Put(id, c)
 			s.signup, s.churned = append(s.signup, noTime), append(s.churned, noTime)
 			s.loyal, s.edu = append(s.loyal, false), append(s.edu, false)
+		}
+		if s.signup[c] != noTime {
+			s.baseRevenue[e.period[i]] += v.revenue[i]
 		}
 		set := s.bought[e.period[i]]
 		if need := int(c)/64 + 1; len(set) < need {
@@ -201,6 +210,10 @@ type customerCounts struct {
 	Revenue                              []float64
 	AllBuyers                            []int64   // distinct buyers, active or not
 	Years                                []float64 // length of the period in years
+	// Up to the end of the period, from the first period with data: the
+	// revenue of the customer base's orders and its customers churned.
+	BaseRevenueToDate []float64
+	ChurnedToDate     []int64
 }
 
 func periodMetrics(o Options) []periodMetric {
@@ -252,16 +265,21 @@ func periodMetrics(o Options) []periodMetric {
 		{Metric{Name: "referral_rate", Unit: "%", Scale: 100, Needs: []ingest.Table{ingest.Customers, ingest.Referrals},
 			Doc: "referrals made in the period per 100 active customers"},
 			rate(func(c *customerCounts, p int) int64 { return c.Referrals[p] }, a)},
+		// clv_basic: average order value × orders per customer-year ×
+		// average lifespan in years, all from the customer base's history
+		// up to the end of the period. With X the customer-years lived by
+		// the base (signup to churn, or to the period's end), O and R its
+		// orders and revenue and L its churned customers, that is
+		// (R / O) × (O / X) × (X / L) = R / L: the lifespan X / L is the
+		// maximum-likelihood mean of exponential lifetimes observed with
+		// censoring, and the value does not depend on the grain.
 		{Metric{Name: "clv_basic", Unit: "currency", Stat: Sum, Needs: []ingest.Table{ingest.Customers, ingest.Orders},
-			Doc: "average order value × purchases per buyer per year × expected lifespan in years (1 / annualized churn)"},
+			Doc: "average order value × orders per customer-year × average lifespan (customer-years / churned customers), over the customer base's history up to the period's end: its revenue / its churned customers"},
 			func(c *customerCounts, p int) (float64, float64, int64, bool) {
-				if c.Orders[p] == 0 || c.S[p] == 0 || c.Lost[p] == 0 || c.AllBuyers[p] == 0 {
+				if c.ChurnedToDate[p] == 0 || c.BaseRevenueToDate[p] == 0 {
 					return 0, 0, 0, false
 				}
-				aov := c.Revenue[p] / float64(c.Orders[p])
-				perYear := float64(c.Orders[p]) / float64(c.AllBuyers[p]) / c.Years[p]
-				lifespan := c.Years[p] / (float64(c.Lost[p]) / float64(c.S[p]))
-				return aov * perYear * lifespan, 1, c.Orders[p], true
+				return c.BaseRevenueToDate[p] / float64(c.ChurnedToDate[p]), 1, c.ChurnedToDate[p], true
 			}},
 	}
 }
@@ -275,6 +293,7 @@ func (e *Engine) finishPeriods(lo, hi int32) {
 		*p = make([]int64, n)
 	}
 	c.Revenue, c.Years = make([]float64, n), make([]float64, n)
+	c.BaseRevenueToDate, c.ChurnedToDate = make([]float64, n), make([]int64, n)
 	const year = 365.2425 * 24 * float64(time.Hour)
 	for k := range n {
 		p := lo + int32(k)
@@ -286,7 +305,7 @@ func (e *Engine) finishPeriods(lo, hi int32) {
 	// for sp ≤ p ≤ cp.
 	s := &e.customers
 	dS, dE, dA := make([]int64, n+2), make([]int64, n+2), make([]int64, n+2)
-	dL, dD := make([]int64, n+2), make([]int64, n+2)
+	dL, dD, dC := make([]int64, n+2), make([]int64, n+2), make([]int64, n+2)
 	add := func(d []int64, from, to int, v int64) { // to inclusive, both clamped
 		from, to = max(from, 0), min(to, n-1)
 		if from <= to {
@@ -323,11 +342,25 @@ func (e *Engine) finishPeriods(lo, hi int32) {
 		if cp[i] >= 0 && cp[i] < n && sp[i] < cp[i] {
 			c.Lost[cp[i]]++
 		}
+		if s.churned[i] != noTime {
+			add(dC, cp[i], n-1, 1) // churned by the end of cp and every later period
+		}
 	}
-	var rs, re, ra, rl, rd int64
+	var rs, re, ra, rl, rd, rc int64
 	for k := range n {
-		rs, re, ra, rl, rd = rs+dS[k], re+dE[k], ra+dA[k], rl+dL[k], rd+dD[k]
-		c.S[k], c.E[k], c.A[k], c.Loyal[k], c.Edu[k] = rs, re, ra, rl, rd
+		rs, re, ra, rl, rd, rc = rs+dS[k], re+dE[k], ra+dA[k], rl+dL[k], rd+dD[k], rc+dC[k]
+		c.S[k], c.E[k], c.A[k], c.Loyal[k], c.Edu[k], c.ChurnedToDate[k] = rs, re, ra, rl, rd, rc
+	}
+	// The base's revenue to date, summed in period order so that the
+	// result does not depend on how the orders were batched.
+	periods := slices.Sorted(maps.Keys(s.baseRevenue))
+	var rev float64
+	j := 0
+	for k := range n {
+		for ; j < len(periods) && periods[j] <= lo+int32(k); j++ {
+			rev += s.baseRevenue[periods[j]]
+		}
+		c.BaseRevenueToDate[k] = rev
 	}
 	for k := range n {
 		for w, word := range s.bought[lo+int32(k)] {
