@@ -41,6 +41,20 @@ const logBound = 9 * math.Ln10 // parameters within [1e-9, 1e9]
 // can make no more progress in floating point.
 const gradTolerance = 1e-5
 
+// stopGradient is the optimiser's stopping rule: the fit has converged
+// when no component of the gradient of the mean log-likelihood with
+// respect to the log-parameters exceeds it. Below about 1e-8 the line
+// search can no longer see the likelihood improve (near the maximum the
+// gain is about g²/2h, under the rounding error of a mean of order 1), so
+// a smaller threshold is reached only by luck and otherwise burns
+// evaluations until the function-change rule stops the search: 83
+// evaluations instead of 25 for BG/NBD on CDNOW, 66 instead of 23 on
+// 100,000 customers. At 1e-7 the remaining error of each log-parameter,
+// about g/h, is of the order of 1e-6: the estimates agree with a fit
+// pushed to the rounding floor to about 1e-6 relative, four orders of
+// magnitude below their standard errors.
+const stopGradient = 1e-7
+
 // objective evaluates the negative mean log-likelihood at the
 // log-parameters theta and stores its gradient in grad.
 type objective func(theta, grad []float64) float64
@@ -89,9 +103,10 @@ func maximize(ctx context.Context, f objective, theta0 []float64, names []string
 		},
 	}
 	settings := &optimize.Settings{
-		GradientThreshold: 1e-10,
-		Converger:         &optimize.FunctionConverge{Absolute: 1e-13, Iterations: 20},
-		MajorIterations:   2000,
+		GradientThreshold: stopGradient,
+		// A backstop at the rounding floor: no gain for three iterations.
+		Converger:       &optimize.FunctionConverge{Absolute: 1e-13, Iterations: 3},
+		MajorIterations: 2000,
 	}
 	res, err := optimize.Minimize(prob, theta0, settings, &optimize.BFGS{})
 	if ctxErr := ctx.Err(); ctxErr != nil {
