@@ -59,8 +59,11 @@ type Config struct {
 	Location *time.Location
 	// AverageMargin is the gross margin ratio, (revenue - cost) / revenue,
 	// assumed for orders whose cost is null. It must lie in [0, 1]; zero
-	// means "not configured", and then an order without cost is an error
-	// wrapping [ErrNoCost].
+	// means "not configured", and then the orders without cost are valued
+	// at the margin ratio of the orders with one (Σ(revenue − cost) /
+	// Σrevenue over the observed orders); [Summarizer.Summary] fails with
+	// an error wrapping [ErrNoCost] when no order has a cost to take it
+	// from. [Summary.Margin] tells which was used.
 	AverageMargin float64
 	// SpillDir is a directory where a [Summarizer] may keep the orders of
 	// many customers (more than 262,144) in temporary files rather than

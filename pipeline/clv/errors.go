@@ -19,9 +19,10 @@ var (
 	// information matrix is singular: all happen when the data cannot tell
 	// the parameters apart (one customer, identical customers).
 	ErrNoConvergence = errors.New("clv: fit did not converge")
-	// ErrNoCost reports an order without cost while Config.AverageMargin
-	// is unset, so its gross margin is unknown.
-	ErrNoCost = errors.New("clv: order without cost and no average margin configured")
+	// ErrNoCost reports orders without cost while Config.AverageMargin
+	// is unset and no order has a cost to take a margin ratio from, so
+	// their gross margin is unknown.
+	ErrNoCost = errors.New("clv: orders without cost, no order with one, and no average margin configured")
 	// ErrInfiniteMean reports a Gamma-Gamma fit with q ≤ 1: the population
 	// mean spend, used for customers without repeat purchases, is infinite.
 	ErrInfiniteMean = errors.New("clv: Gamma-Gamma population mean spend is infinite (q <= 1)")

@@ -48,9 +48,11 @@ type Summary struct {
 	// first purchase included.
 	Revenue []float64
 	// GrossMargin is the customer's total gross margin in the calibration
-	// period: revenue minus cost, or revenue × Config.AverageMargin for
-	// orders without cost.
+	// period: revenue minus cost, or revenue × Margin.Uncosted for orders
+	// without cost.
 	GrossMargin []float64
+	// Margin says how the orders without cost were valued.
+	Margin MarginSource
 	// Holdout counts purchase occasions after the calibration end day, up
 	// to and including the end day; HoldoutRevenue adds their revenue.
 	// Both are zero without a holdout period.
@@ -63,6 +65,19 @@ type Summary struct {
 	// holdout period; they are not part of the calibration cohort and have
 	// no row.
 	HoldoutOnly int
+}
+
+// MarginSource says how a [Summary] valued the orders without cost.
+type MarginSource struct {
+	// Uncosted is the gross margin ratio applied to orders without cost:
+	// Config.AverageMargin, or the ratio of the orders with a cost.
+	Uncosted float64
+	// Derived is set when Uncosted was taken from the orders with a cost
+	// because Config.AverageMargin was not set.
+	Derived bool
+	// Orders and UncostedOrders count the observed orders (up to the end
+	// day) and those without cost among them.
+	Orders, UncostedOrders int64
 }
 
 // Len returns the number of customers.
@@ -91,6 +106,10 @@ type Summarizer struct {
 	orders orderStore
 
 	rows, late int64
+	// The observed orders with a cost, for the margin ratio of those
+	// without one, and how many have none.
+	costedRevenue, costedMargin float64
+	observed, uncosted          int64
 
 	// scratch, reused across batches
 	cust, day []int32
@@ -219,17 +238,11 @@ func (s *Summarizer) check(c orderColumns, n int) error {
 		}
 	}
 	if c.cost == nil {
-		if n > 0 && s.cfg.AverageMargin == 0 {
-			return bad(0, "cost", ErrNoCost)
-		}
 		return nil
 	}
 	hasNulls := c.cost.NullN() > 0
 	for i, v := range c.cost.Float64Values() {
 		if hasNulls && c.cost.IsNull(i) {
-			if s.cfg.AverageMargin == 0 {
-				return bad(i, "cost", ErrNoCost)
-			}
 			continue
 		}
 		if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -280,9 +293,19 @@ func (s *Summarizer) fold(c orderColumns, n int) error {
 			continue
 		}
 		r := revenue[i]
-		gm := r * s.cfg.AverageMargin
-		if cost != nil && !(costNulls && c.cost.IsNull(i)) {
+		s.observed++
+		var gm float64
+		switch {
+		case cost != nil && !(costNulls && c.cost.IsNull(i)):
 			gm = r - cost[i]
+			s.costedRevenue += r
+			s.costedMargin += gm
+		case s.cfg.AverageMargin > 0:
+			s.uncosted++
+			gm = r * s.cfg.AverageMargin
+		default:
+			s.uncosted++
+			gm = math.NaN() // valued by Summary at the costed orders' ratio
 		}
 		if err := s.orders.add(len(s.names), s.cust[i], s.day[i], r, gm); err != nil {
 			return err
@@ -304,6 +327,13 @@ func (s *Summarizer) Summary() (*Summary, error) {
 		CalibrationEnd: dayTime(s.calEnd, loc),
 		End:            dayTime(s.end, loc),
 		Late:           s.late,
+		Margin:         MarginSource{Uncosted: s.cfg.AverageMargin, Orders: s.observed, UncostedOrders: s.uncosted},
+	}
+	if s.uncosted > 0 && s.cfg.AverageMargin == 0 {
+		if !(s.costedRevenue > 0) {
+			return nil, fmt.Errorf("summarize orders: %d of %d orders have no cost: %w", s.uncosted, s.observed, ErrNoCost)
+		}
+		out.Margin.Uncosted, out.Margin.Derived = s.costedMargin/s.costedRevenue, true
 	}
 	var codes []int32 // the customer of each row of out
 	err := s.orders.ranges(len(s.names), func(lo, hi int32, l *orderLog) {
@@ -384,7 +414,11 @@ func (s *Summarizer) summarize(lo, hi int32, l *orderLog, out *Summary, codes []
 			j := k
 			for ; j < len(cells) && l.day[cells[j]] == day; j++ {
 				dayRev += l.rev[cells[j]]
-				dayGM += l.gm[cells[j]]
+				g := l.gm[cells[j]]
+				if math.IsNaN(g) { // no cost: valued at the derived ratio
+					g = l.rev[cells[j]] * out.Margin.Uncosted
+				}
+				dayGM += g
 			}
 			isFirst := k == 0
 			dayN := j - k

@@ -331,8 +331,68 @@ var inputErrorCases = []struct {
 		[]order{{"x", "X", at("2024-05-01T00:00:00Z"), 1, 0}, {"y", "Y", at("2024-05-01T00:00:00Z"), nan, 0}}, 2, "revenue", nil},
 	{"infinite cost", Config{End: date("2024-12-31"), AverageMargin: 0.3},
 		[]order{{"x", "X", at("2024-05-01T00:00:00Z"), 1, math.Inf(1)}}, 1, "cost", nil},
-	{"no cost, no margin", Config{End: date("2024-12-31")},
-		[]order{{"x", "X", at("2024-05-01T00:00:00Z"), 1, 0}, {"y", "Y", at("2024-05-01T00:00:00Z"), 1, nan}}, 2, "cost", ErrNoCost},
+}
+
+// Without a configured margin, orders without cost are valued at the
+// margin ratio of those with one; with no cost at all there is nothing to
+// take it from.
+func TestSummaryMarginForOrdersWithoutCost(t *testing.T) {
+	orders := []order{
+		{"p1", "P", at("2024-01-01T10:00:00Z"), 100, 60},
+		{"p2", "P", at("2024-01-02T10:00:00Z"), 50, nan},
+		{"q1", "Q", at("2024-01-03T10:00:00Z"), 20, 15},
+		{"late", "Q", at("2024-02-01T10:00:00Z"), 1000, nan}, // after End: not observed
+	}
+	for _, tc := range []struct {
+		name   string
+		margin float64
+		want   MarginSource
+		gmP    float64
+	}{
+		// Costed: revenue 120, margin 40 + 5 = 45: ratio 0.375.
+		{"derived", 0, MarginSource{Uncosted: 0.375, Derived: true, Orders: 3, UncostedOrders: 1}, 40 + 50*0.375},
+		{"configured", 0.3, MarginSource{Uncosted: 0.3, Orders: 3, UncostedOrders: 1}, 40 + 50*0.3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			s, err := NewSummarizer(Config{End: date("2024-01-10"), AverageMargin: tc.margin})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := buildOrders(t, mem, orders)
+			defer rec.Release()
+			if err := s.Add(rec); err != nil {
+				t.Fatal(err)
+			}
+			sum, err := s.Summary()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.Margin != tc.want {
+				t.Errorf("margin source %+v, want %+v", sum.Margin, tc.want)
+			}
+			if got := sum.GrossMargin; math.Abs(got[0]-tc.gmP) > 1e-9 || math.Abs(got[1]-5) > 1e-9 {
+				t.Errorf("gross margins %v, want P %v, Q 5", got, tc.gmP)
+			}
+		})
+	}
+	t.Run("no cost anywhere", func(t *testing.T) {
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		defer mem.AssertSize(t, 0)
+		s, err := NewSummarizer(Config{End: date("2024-01-10")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := buildOrders(t, mem, []order{{"x", "X", at("2024-01-01T00:00:00Z"), 1, nan}})
+		defer rec.Release()
+		if err := s.Add(rec); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Summary(); !errors.Is(err, ErrNoCost) {
+			t.Errorf("Summary: got %v, want ErrNoCost", err)
+		}
+	})
 }
 
 func TestSummarizerInputErrors(t *testing.T) {
