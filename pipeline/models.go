@@ -158,14 +158,19 @@ func (m *models) write(ctx context.Context, dir string, mem memory.Allocator, ha
 		if err != nil {
 			return res, fmt.Errorf("signup cohorts: %w", err)
 		}
+		unfitted := map[error]int{} // cohorts without an sBG fit, by reason
 		for i, c := range g.Cohorts {
 			surv, err := g.Survivors(i)
 			if err != nil {
 				return res, err
 			}
 			fit, err := cohort.FitSBG(surv)
+			if reason := sbgExpected(err); reason != nil {
+				unfitted[reason]++ // too young, no churn: nothing to project from
+				continue
+			}
 			if err != nil {
-				continue // too young or no churn: nothing to project from
+				return res, fmt.Errorf("sBG fit of the cohort of %s: %w", c.Start.In(g.Location).Format(time.DateOnly), err)
 			}
 			scope := c.Start.In(g.Location).Format("2006-01-02")
 			for _, p := range []struct {
@@ -173,6 +178,11 @@ func (m *models) write(ctx context.Context, dir string, mem memory.Allocator, ha
 				v    float64
 			}{{"alpha", fit.Alpha}, {"beta", fit.Beta}} {
 				fits = append(fits, FitRow{"sbg", scope, p.name, p.v, fit.LogLik, fit.N})
+			}
+		}
+		for _, reason := range sbgReasons() {
+			if n := unfitted[reason]; n > 0 {
+				res.notes = append(res.notes, fmt.Sprintf("sbg: %d of %d signup cohorts not fitted: %v", n, len(g.Cohorts), reason))
 			}
 		}
 	}
@@ -255,20 +265,32 @@ func (m *models) customers(ctx context.Context, hasOrders bool) (*clv.Prediction
 	if errors.Is(err, clv.ErrNoData) {
 		return nil, nil, "clv: no orders in the observation window", nil
 	}
+	if clvExpected(err) {
+		return nil, nil, fmt.Sprintf("clv: no summary: %v", err), nil
+	}
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("clv: %w", err)
 	}
 	bg, bgFit, err := clv.FitBGNBD(ctx, s)
-	if err != nil {
+	if clvExpected(err) {
 		return nil, nil, fmt.Sprintf("clv: BG/NBD not fitted: %v", err), nil
 	}
-	gg, ggFit, err := clv.FitGammaGamma(ctx, s)
 	if err != nil {
+		return nil, nil, "", fmt.Errorf("clv: BG/NBD: %w", err)
+	}
+	gg, ggFit, err := clv.FitGammaGamma(ctx, s)
+	if clvExpected(err) {
 		return nil, nil, fmt.Sprintf("clv: Gamma-Gamma not fitted: %v", err), nil
 	}
-	p, err := clv.Predict(ctx, s, bg, gg, clv.ValueConfig{Months: clvHorizonMonths, AnnualDiscountRate: clvDiscountRate})
 	if err != nil {
+		return nil, nil, "", fmt.Errorf("clv: Gamma-Gamma: %w", err)
+	}
+	p, err := clv.Predict(ctx, s, bg, gg, clv.ValueConfig{Months: clvHorizonMonths, AnnualDiscountRate: clvDiscountRate})
+	if clvExpected(err) {
 		return nil, nil, fmt.Sprintf("clv: no predictions: %v", err), nil
+	}
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("clv: predict: %w", err)
 	}
 	fits := []FitRow{
 		{"bgnbd", "all", "r", bg.R, bgFit.LogLikelihood, int64(bgFit.N)},
@@ -280,6 +302,36 @@ func (m *models) customers(ctx context.Context, hasOrders bool) (*clv.Prediction
 		{"gamma_gamma", "all", "gamma", gg.Gamma, ggFit.LogLikelihood, int64(ggFit.N)},
 	}
 	return p, fits, "", nil
+}
+
+// sbgReasons are the reasons an sBG fit is expected to fail on real
+// data, in the order the notes name them: a cohort too young to have two
+// observed periods, one whose customers all stayed, or one whose churn
+// has no interior maximum-likelihood estimate.
+func sbgReasons() []error {
+	return []error{cohort.ErrTooFewPeriods, cohort.ErrNoChurn, cohort.ErrNoFit, cohort.ErrEmptyCohort}
+}
+
+// sbgExpected returns the reason of sbgReasons that err matches, or nil.
+func sbgExpected(err error) error {
+	for _, r := range sbgReasons() {
+		if errors.Is(err, r) {
+			return r
+		}
+	}
+	return nil
+}
+
+// clvExpected reports whether err is a reason the CLV models cannot be
+// fitted to the data (no repeat buyers, no convergence, an infinite mean
+// spend, no cost to take a margin from), rather than a failure of the run.
+func clvExpected(err error) bool {
+	for _, r := range []error{clv.ErrNoData, clv.ErrNoRepeat, clv.ErrNoConvergence, clv.ErrInfiniteMean, clv.ErrNoCost} {
+		if errors.Is(err, r) {
+			return true
+		}
+	}
+	return false
 }
 
 func fitRecord(mem memory.Allocator, rows []FitRow) arrow.Record {

@@ -248,8 +248,12 @@ func TestSampleRunEndToEnd(t *testing.T) {
 	}
 	checkFiles(t, sum)
 	checkReportText(t, filepath.Join(sum.Dir, ReportFile))
-	if len(sum.ModelNotes) != 0 {
-		t.Errorf("models not fitted on the sample: %v", sum.ModelNotes)
+	// The CLV models are fitted on the sample; some signup cohorts are too
+	// young or lost nobody, and the notes say how many.
+	for _, n := range sum.ModelNotes {
+		if !strings.HasPrefix(n, "sbg: ") {
+			t.Errorf("model not fitted on the sample: %s", n)
+		}
 	}
 	for _, name := range []string{KPIFile, ReportFile, ManifestFile} {
 		if st, err := os.Stat(filepath.Join(sum.Dir, name)); err != nil || st.Size() == 0 {

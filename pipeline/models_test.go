@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math"
 	"path/filepath"
 	"testing"
@@ -13,6 +15,8 @@ import (
 	"github.com/apache/arrow/go/v17/parquet/file"
 	"github.com/apache/arrow/go/v17/parquet/pqarrow"
 
+	"github.com/cxkpi/cxkpi/pipeline/clv"
+	"github.com/cxkpi/cxkpi/pipeline/cohort"
 	"github.com/cxkpi/cxkpi/pipeline/kpi"
 )
 
@@ -103,6 +107,38 @@ func TestModelsObserveUntilAsOf(t *testing.T) {
 			want := maxAge(t, monthEnd) - float64(16)/7
 			if got := maxAge(t, sum); math.Abs(got-want) > 1e-9 {
 				t.Errorf("oldest customer's age %.6f weeks, want %.6f", got, want)
+			}
+		})
+	}
+}
+
+var modelErrorCases = []struct {
+	name     string
+	err      error
+	sbg, clv bool // expected by the sBG fit, by the CLV models
+}{
+	{"too young", fmt.Errorf("fit: %w", cohort.ErrTooFewPeriods), true, false},
+	{"no churn", cohort.ErrNoChurn, true, false},
+	{"no sBG optimum", fmt.Errorf("%w: line search", cohort.ErrNoFit), true, false},
+	{"not a survival curve", cohort.ErrNotSurvival, false, false},
+	{"no repeat buyers", fmt.Errorf("bgnbd: %w", clv.ErrNoRepeat), false, true},
+	{"no convergence", clv.ErrNoConvergence, false, true},
+	{"infinite mean spend", clv.ErrInfiniteMean, false, true},
+	{"no cost anywhere", clv.ErrNoCost, false, true},
+	{"schema", clv.ErrSchema, false, false},
+	{"disk", errors.New("write spill: no space left on device"), false, false},
+	{"none", nil, false, false},
+}
+
+// Expected model failures become notes; any other error fails the run.
+func TestModelErrorsExpected(t *testing.T) {
+	for _, tc := range modelErrorCases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := sbgExpected(tc.err) != nil; got != tc.sbg {
+				t.Errorf("sbgExpected(%v) = %v, want %v", tc.err, got, tc.sbg)
+			}
+			if got := clvExpected(tc.err); got != tc.clv {
+				t.Errorf("clvExpected(%v) = %v, want %v", tc.err, got, tc.clv)
 			}
 		})
 	}
