@@ -169,11 +169,9 @@ func (g *Gates) check(sum *Manifest, input string) error {
 	}
 	if !g.AllowStale {
 		limit := sum.AsOf.Add(-g.MaxInputAge)
-		switch {
-		case newest.IsZero():
-			fails = append(fails, GateFailure{"stale_input", "input " + input, "no event at all",
-				fmt.Sprintf("an event after %s (as-of minus %s)", limit.UTC().Format(time.RFC3339), days(g.MaxInputAge))})
-		case newest.Before(limit):
+		// Without any event the input is empty, which empty_input and
+		// empty_period judge.
+		if !newest.IsZero() && newest.Before(limit) {
 			fails = append(fails, GateFailure{"stale_input", "table " + newestIn,
 				fmt.Sprintf("newest event %s is %s before as-of %s", newest.UTC().Format(time.RFC3339), days(sum.AsOf.Sub(newest)), sum.AsOf.UTC().Format(time.RFC3339)),
 				days(g.MaxInputAge)})

@@ -1,9 +1,9 @@
 package ingest
 
 import (
-	"context"
 	"bufio"
 	"compress/gzip"
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"

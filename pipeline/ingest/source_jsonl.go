@@ -1,10 +1,10 @@
 package ingest
 
 import (
-	"context"
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
