@@ -257,6 +257,9 @@ func (f *File) timeFrom() (time.Time, error) {
 	if err != nil {
 		return t, fmt.Errorf("%q is not a date like 2000-01-01", f.TimeWindow.From)
 	}
+	if t.IsZero() {
+		return t, fmt.Errorf("%q is the zero time, which means the default; write 0001-01-02 or later", f.TimeWindow.From)
+	}
 	return t, nil
 }
 
