@@ -75,13 +75,7 @@ type GatesSection struct {
 	AllowStale       bool          `yaml:"allow_stale"`
 }
 
-func (g GatesSection) gates() Gates {
-	return Gates{
-		MaxRejectedShare: g.MaxRejectedShare, RejectedMinRows: g.RejectedMinRows,
-		AllowEmptyInput: g.AllowEmptyInput, AllowEmptyPeriod: g.AllowEmptyPeriod,
-		MaxInputAge: g.MaxInputAge, AllowStale: g.AllowStale,
-	}
-}
+func (g GatesSection) gates() Gates { return Gates(g) }
 
 // HoursSection is the business-hours schedule: per weekday a list of
 // "HH:MM-HH:MM" intervals, and holidays as dates.
