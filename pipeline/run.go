@@ -34,31 +34,34 @@ const (
 // the same inputs; the data files (kpis.parquet and the model tables) do
 // not.
 type Manifest struct {
-	RunID  string     `json:"run_id"`
-	Input  string     `json:"input"`
-	Inputs []FileInfo `json:"inputs"` // every file a table read, once, in name order
+	RunID       string        `json:"run_id"`
+	Input       string        `json:"input"`
+	Inputs      []FileInfo    `json:"inputs"`
+	Grain       kpi.Grain     `json:"grain"`
+	TimeZone    string        `json:"time_zone"`
+	AsOf        time.Time     `json:"as_of"`
+	Period      string        `json:"period"`
+	PeriodStart time.Time     `json:"period_start"`
+	PeriodEnd   time.Time     `json:"period_end"`
+	Dir         string        `json:"dir"`
+	Tables      []TableCounts `json:"tables"`
+	Notes       []kpi.Note    `json:"notes,omitempty"`
+	ModelNotes  []string      `json:"model_notes,omitempty"`
+	KPIRows     int           `json:"kpi_rows"`
+	Outputs     []FileInfo    `json:"outputs"` // every file of the run directory but manifest.json
+	Versions    Versions      `json:"versions"`
+	Stages      []Stage       `json:"stages"`
+	PeakRSS     int64         `json:"peak_rss_bytes,omitempty"` // of the whole process, so far
+	Delivery    *Delivery     `json:"delivery,omitempty"`
+	Started     time.Time     `json:"started"`
+	Finished    time.Time     `json:"finished"`
+	DurationMS  int64         `json:"duration_ms"`
+
 	// Unrecognised are the files of the input that look like exports
 	// (Tickets.CSV, tickets.tsv, ticket.csv) but that no table reads.
-	Unrecognised []string      `json:"unrecognised_files"`
-	Grain        kpi.Grain     `json:"grain"`
-	TimeZone     string        `json:"time_zone"`
-	AsOf         time.Time     `json:"as_of"`
-	Period       string        `json:"period"`
-	PeriodStart  time.Time     `json:"period_start"`
-	PeriodEnd    time.Time     `json:"period_end"`
-	Dir          string        `json:"dir"`
-	Tables       []TableCounts `json:"tables"`
-	Notes        []kpi.Note    `json:"notes,omitempty"`
-	ModelNotes   []string      `json:"model_notes,omitempty"`
-	KPIRows      int           `json:"kpi_rows"`
-	Outputs      []FileInfo    `json:"outputs"` // every file of the run directory but manifest.json
-	Versions     Versions      `json:"versions"`
-	Stages       []Stage       `json:"stages"`
-	PeakRSS      int64         `json:"peak_rss_bytes,omitempty"` // of the whole process, so far
-	Delivery     *Delivery     `json:"delivery,omitempty"`
-	Started      time.Time     `json:"started"`
-	Finished     time.Time     `json:"finished"`
-	DurationMS   int64         `json:"duration_ms"`
+	// Inputs lists every file a table read, once, in name order; both
+	// are empty lists, never null.
+	Unrecognised []string `json:"unrecognised_files"`
 }
 
 // Delivery records the emailing of the report.
