@@ -39,6 +39,16 @@ type Config struct {
 	Company string // shown on the report
 	Locale  string // report language, a locale of package templates; default "en"
 
+	// Gates are the health checks of the data, judged before anything is
+	// published; the zero value is every gate on with its defaults.
+	Gates Gates
+	// TimeFrom and FutureTolerance bound the plausible instants of the
+	// input: a time before TimeFrom (default DefaultTimeFrom, 2000-01-01
+	// UTC) or more than FutureTolerance (default DefaultFutureTolerance,
+	// one day) after the run's clock is quarantined.
+	TimeFrom        time.Time
+	FutureTolerance time.Duration
+
 	// Mail, when set, emails the report after the outputs are written.
 	// A failed delivery leaves the outputs in place, is recorded in
 	// manifest.json and makes Run return an error wrapping ErrDelivery.
@@ -54,8 +64,25 @@ type Config struct {
 	externalKeysAbove int64
 }
 
+// Defaults of the plausible time window ([Config.TimeFrom],
+// [Config.FutureTolerance]): helpdesk, survey and shop exports hold no
+// event before 2000, and the zero dates of spreadsheets and Unix
+// (1899-12-30, 1900-01-01, 1970-01-01) fall before it; a day in the
+// future covers clocks and zones that differ, not more.
+var DefaultTimeFrom = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// DefaultFutureTolerance is the default [Config.FutureTolerance].
+const DefaultFutureTolerance = 24 * time.Hour
+
 // EnsureDefaults fills the unset fields with their defaults.
 func (c *Config) EnsureDefaults() {
+	if c.TimeFrom.IsZero() {
+		c.TimeFrom = DefaultTimeFrom
+	}
+	if c.FutureTolerance == 0 {
+		c.FutureTolerance = DefaultFutureTolerance
+	}
+	c.Gates.ensureDefaults()
 	if c.OutDir == "" {
 		c.OutDir = "out"
 	}
@@ -96,8 +123,19 @@ func (c *Config) Validate() error {
 	if _, err := kpi.ParseGrain(string(c.KPI.Grain)); err != nil {
 		return err
 	}
-	if c.BatchSize < 0 {
-		return fmt.Errorf("pipeline: batch size %d is negative", c.BatchSize)
+	if err := ingest.CheckBatchSize(c.BatchSize); err != nil {
+		return fmt.Errorf("pipeline: %w", err)
 	}
-	return nil
+	if c.FutureTolerance < 0 {
+		return fmt.Errorf("pipeline: future tolerance %s is negative", c.FutureTolerance)
+	}
+	if !c.TimeFrom.Before(c.Now().Add(c.FutureTolerance)) {
+		return fmt.Errorf("pipeline: plausible times from %s are all in the future", c.TimeFrom.Format(time.RFC3339))
+	}
+	return c.Gates.validate()
+}
+
+// window is the range of plausible instants of a run started at now.
+func (c *Config) window(now time.Time) ingest.Window {
+	return ingest.Window{From: c.TimeFrom, To: now.Add(c.FutureTolerance)}
 }

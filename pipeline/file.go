@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/cxkpi/cxkpi/pipeline/ingest"
 	"github.com/cxkpi/cxkpi/pipeline/kpi"
+	"github.com/cxkpi/cxkpi/pipeline/schedule"
 	"github.com/cxkpi/cxkpi/reports/mail"
 	"github.com/cxkpi/cxkpi/templates"
 )
@@ -23,20 +25,26 @@ import (
 // one place (docs/configuration.md). Relative paths are read from the
 // file's directory.
 type File struct {
-	Input         string           `yaml:"input"`   // directory of exports; empty means the embedded sample
-	Mapping       string           `yaml:"mapping"` // mapping file
-	Output        string           `yaml:"output"`  // default "out"
-	Grain         string           `yaml:"grain"`
-	TimeZone      string           `yaml:"time_zone"`
-	Strict        bool             `yaml:"strict"`
-	BatchSize     int              `yaml:"batch_size"`
-	Metrics       MetricsSection   `yaml:"metrics"`
-	BusinessHours *HoursSection    `yaml:"business_hours"`
-	Report        ReportSection    `yaml:"report"`
-	Schedule      ScheduleSection  `yaml:"schedule"`
-	Delivery      *DeliverySection `yaml:"delivery"`
-	dir           string           // the file's directory
-	loc           *time.Location   // TimeZone, loaded by Check
+	Input     string `yaml:"input"`   // directory of exports; empty means the embedded sample
+	Mapping   string `yaml:"mapping"` // mapping file
+	Output    string `yaml:"output"`  // default "out"
+	Grain     string `yaml:"grain"`
+	TimeZone  string `yaml:"time_zone"`
+	Strict    bool   `yaml:"strict"`
+	BatchSize int    `yaml:"batch_size"`
+	// AllowSymlinksOutside lets symbolic links in the input lead out of
+	// the input directory; by default they are refused.
+	AllowSymlinksOutside bool              `yaml:"allow_symlinks_outside"`
+	TimeWindow           TimeWindowSection `yaml:"time_window"`
+	MaxPeriods           int               `yaml:"max_periods"`
+	Gates                GatesSection      `yaml:"gates"`
+	Metrics              MetricsSection    `yaml:"metrics"`
+	BusinessHours        *HoursSection     `yaml:"business_hours"`
+	Report               ReportSection     `yaml:"report"`
+	Schedule             ScheduleSection   `yaml:"schedule"`
+	Delivery             *DeliverySection  `yaml:"delivery"`
+	dir                  string            // the file's directory
+	loc                  *time.Location    // TimeZone, loaded by Check
 }
 
 // MetricsSection holds the metric options.
@@ -50,6 +58,24 @@ type MetricsSection struct {
 		Usage     float64 `yaml:"usage"`
 	} `yaml:"engagement"`
 }
+
+// TimeWindowSection bounds the plausible times of the input.
+type TimeWindowSection struct {
+	From            string        `yaml:"from"`             // YYYY-MM-DD, UTC; default 2000-01-01
+	FutureTolerance time.Duration `yaml:"future_tolerance"` // beyond the run's clock; default 24h
+}
+
+// GatesSection holds the data gates ([Gates]).
+type GatesSection struct {
+	MaxRejectedShare float64       `yaml:"max_rejected_share"`
+	RejectedMinRows  int64         `yaml:"rejected_min_rows"`
+	AllowEmptyInput  bool          `yaml:"allow_empty_input"`
+	AllowEmptyPeriod bool          `yaml:"allow_empty_period"`
+	MaxInputAge      time.Duration `yaml:"max_input_age"`
+	AllowStale       bool          `yaml:"allow_stale"`
+}
+
+func (g GatesSection) gates() Gates { return Gates(g) }
 
 // HoursSection is the business-hours schedule: per weekday a list of
 // "HH:MM-HH:MM" intervals, and holidays as dates.
@@ -74,8 +100,10 @@ type ReportSection struct {
 
 // ScheduleSection holds the schedule of `cxkpi schedule`.
 type ScheduleSection struct {
-	Cron    string `yaml:"cron"`     // in the reporting time zone
-	CatchUp bool   `yaml:"catch_up"` // run once at start if a scheduled run was missed
+	Cron         string        `yaml:"cron"`           // in the reporting time zone
+	CatchUp      bool          `yaml:"catch_up"`       // run once at start if a scheduled run was missed
+	LockStaleAge time.Duration `yaml:"lock_stale_age"` // default schedule.DefaultStaleAge
+	LockRetry    time.Duration `yaml:"lock_retry"`     // default schedule.DefaultLockRetry
 }
 
 // DeliverySection holds the email delivery of the report. The password is
@@ -148,8 +176,32 @@ func (f *File) Check(name string) error {
 			f.loc = loc
 		}
 	}
-	if f.BatchSize < 0 {
-		bad("batch_size", "%d is negative", f.BatchSize)
+	if err := ingest.CheckBatchSize(f.BatchSize); err != nil {
+		bad("batch_size", "%v", err)
+	}
+	if _, err := f.timeFrom(); err != nil {
+		bad("time_window.from", "%v", err)
+	}
+	if f.TimeWindow.FutureTolerance < 0 {
+		bad("time_window.future_tolerance", "%s is negative", f.TimeWindow.FutureTolerance)
+	}
+	if f.MaxPeriods < 0 {
+		bad("max_periods", "%d is negative", f.MaxPeriods)
+	}
+	if g := f.Gates.gates(); g.validate() != nil {
+		bad("gates", "%v", g.validate())
+	}
+	if f.Schedule.LockStaleAge < 0 {
+		bad("schedule.lock_stale_age", "%s is negative", f.Schedule.LockStaleAge)
+	}
+	if f.Schedule.LockRetry < 0 {
+		bad("schedule.lock_retry", "%s is negative", f.Schedule.LockRetry)
+	}
+	if f.Schedule.Cron != "" {
+		// The very check cxkpi schedule makes before it starts.
+		if err := f.ScheduleConfig(nil).Validate(); err != nil {
+			bad("schedule.cron", "%v", err)
+		}
 	}
 	if f.Input != "" {
 		if st, err := os.Stat(f.path(f.Input)); err != nil || !st.IsDir() {
@@ -188,6 +240,35 @@ func (f *File) Check(name string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// timeFrom returns time_window.from, the zero time when unset.
+func (f *File) timeFrom() (time.Time, error) {
+	if f.TimeWindow.From == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse("2006-01-02", f.TimeWindow.From)
+	if err != nil {
+		return t, fmt.Errorf("%q is not a date like 2000-01-01", f.TimeWindow.From)
+	}
+	if t.IsZero() {
+		return t, fmt.Errorf("%q is the zero time, which means the default; write 0001-01-02 or later", f.TimeWindow.From)
+	}
+	return t, nil
+}
+
+// ScheduleConfig returns the schedule the file describes, for
+// [schedule.Run]: its cron expression and lock settings in the reporting
+// time zone, with the output directory as state directory.
+func (f *File) ScheduleConfig(logger *slog.Logger) schedule.Config {
+	out := "out"
+	if f.Output != "" {
+		out = f.path(f.Output)
+	}
+	return schedule.Config{
+		Cron: f.Schedule.Cron, Location: f.loc, CatchUp: f.Schedule.CatchUp, StateDir: out,
+		LockStaleAge: f.Schedule.LockStaleAge, LockRetry: f.Schedule.LockRetry, Logger: logger,
+	}
 }
 
 func (f *File) path(p string) string {
@@ -304,10 +385,11 @@ func (f *File) mail() (*mail.Config, error) {
 func (f *File) Config() (Config, error) {
 	cfg := Config{
 		Strict: f.Strict, BatchSize: f.BatchSize, OutDir: f.Output,
+		Gates: f.Gates.gates(), FutureTolerance: f.TimeWindow.FutureTolerance,
 		Title: f.Report.Title, Company: f.Report.Company, Locale: f.Report.Locale,
 		KPI: kpi.Options{
 			Location: f.loc, CSATPositive: f.Metrics.CSATPositive, CESLowerIsEasier: f.Metrics.CESLowerIsEasier,
-			QAWeights: f.Metrics.QAWeights,
+			QAWeights: f.Metrics.QAWeights, MaxPeriods: f.MaxPeriods,
 			Engagement: kpi.EngagementWeights{
 				Loyalty: f.Metrics.Engagement.Loyalty, Education: f.Metrics.Engagement.Education, Usage: f.Metrics.Engagement.Usage,
 			},
@@ -320,9 +402,12 @@ func (f *File) Config() (Config, error) {
 		cfg.KPI.Grain = kpi.Grain(f.Grain)
 	}
 	if f.Input != "" {
-		cfg.Input, cfg.InputName = os.DirFS(f.path(f.Input)), f.path(f.Input)
+		cfg.Input, cfg.InputName = ingest.DirFS(f.path(f.Input), f.AllowSymlinksOutside), f.path(f.Input)
 	}
 	var err error
+	if cfg.TimeFrom, err = f.timeFrom(); err != nil {
+		return cfg, err
+	}
 	if f.Mapping != "" {
 		if cfg.Mapping, err = f.mapping(); err != nil {
 			return cfg, err

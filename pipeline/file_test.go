@@ -1,12 +1,16 @@
 package pipeline
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cxkpi/cxkpi/pipeline/ingest"
+	"github.com/cxkpi/cxkpi/pipeline/schedule"
 )
 
 func writeFile(t *testing.T, dir, name, text string) string {
@@ -97,11 +101,16 @@ business_hours:
 report:
   locale: xx
 `, []string{
-			`grain: "fortnight"`, `time_zone: unknown time zone "Mars/Olympus"`, "batch_size: -1 is negative",
+			`grain: "fortnight"`, `time_zone: unknown time zone "Mars/Olympus"`, "batch_size: batch size -1 is outside 1..1048576",
 			"metrics.csat_positive: 1.5", "metrics.qa_weights.tone", "business_hours.monday[0]",
 			"business_hours.monday[1]: \"18:00-17:00\" ends before it starts", "business_hours.holidays[0]", `report.locale: "xx"`,
 		}},
 		{"missing input", "input: no-such-dir\n", []string{"input:", "no-such-dir"}},
+		{"huge batch size", "batch_size: 100000000000\n", []string{"batch_size: batch size 100000000000 is outside 1..1048576"}},
+		{"bad cron", "schedule:\n  cron: \"61 * * * *\"\n", []string{"schedule.cron:", `cron "61 * * * *"`}},
+		{"every", "schedule:\n  cron: \"@every 1h\"\n", []string{"schedule.cron:", "@every"}},
+		{"gates and window", "gates:\n  max_rejected_share: -0.1\ntime_window:\n  from: 01/01/2000\n  future_tolerance: -1h\nmax_periods: -1\nschedule:\n  lock_retry: -1m\n",
+			[]string{"gates: pipeline: max rejected share -0.1", `time_window.from: "01/01/2000"`, "time_window.future_tolerance", "max_periods", "schedule.lock_retry"}},
 		{"delivery", "delivery:\n  host: mail.example.com\n  from: nobody\n  to: []\n", []string{"delivery:", "From", "To"}},
 		{"password env unset", "delivery:\n  host: 127.0.0.1\n  security: none\n  from: a@b.c\n  to: [d@e.f]\n  username: u\n  password_env: CXKPI_TEST_UNSET_VARIABLE\n", []string{"CXKPI_TEST_UNSET_VARIABLE"}},
 	}
@@ -161,4 +170,39 @@ func TestDocumentedExample(t *testing.T) {
 	if f.Delivery == nil || f.Schedule.Cron == "" || f.BusinessHours == nil {
 		t.Error("the example lost a section")
 	}
+}
+
+// config check, run and schedule refuse the same settings with the same
+// words: they share one check per setting.
+func TestCheckAgreesWithRunAndSchedule(t *testing.T) {
+	t.Run("cron", func(t *testing.T) {
+		dir := t.TempDir()
+		_, err := LoadFile(writeFile(t, dir, "c.yaml", "time_zone: Europe/Lisbon\nschedule:\n  cron: \"30 25 * * *\"\n"))
+		sched := schedule.Config{Cron: "30 25 * * *", Location: mustLocation(t, "Europe/Lisbon"), StateDir: dir}.Validate()
+		if err == nil || sched == nil || !strings.Contains(err.Error(), sched.Error()) {
+			t.Errorf("config check: %v\nschedule: %v\nwant the schedule's error in the check's", err, sched)
+		}
+	})
+	t.Run("batch size", func(t *testing.T) {
+		_, err := LoadFile(writeFile(t, t.TempDir(), "c.yaml", "batch_size: 2000000\n"))
+		cfg := testConfig(t, nil)
+		cfg.BatchSize = 2000000
+		_, runErr := Run(context.Background(), cfg)
+		if err == nil || runErr == nil {
+			t.Fatalf("config check: %v, run: %v; want both to fail", err, runErr)
+		}
+		want := ingest.CheckBatchSize(2000000).Error()
+		if !strings.Contains(err.Error(), want) || !strings.Contains(runErr.Error(), want) {
+			t.Errorf("config check: %v\nrun: %v\nwant both to say %q", err, runErr, want)
+		}
+	})
+}
+
+func mustLocation(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -70,33 +71,36 @@ func newRunID() string {
 	return hex.EncodeToString(b)
 }
 
-// inputFiles lists every regular file of the input with its size and
-// checksum, in name order.
-func inputFiles(ctx context.Context, fsys fs.FS) ([]FileInfo, error) {
-	var out []FileInfo
-	err := fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
+// inputFiles lists every file the tables read, once, with its size and
+// checksum, in name order; an empty list, never null, when none was.
+func inputFiles(ctx context.Context, fsys fs.FS, tables []TableCounts) ([]FileInfo, error) {
+	var names []string
+	for _, t := range tables {
+		names = append(names, t.files...)
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+	out := make([]FileInfo, 0, len(names))
+	for _, name := range names {
 		if err := ctx.Err(); err != nil {
-			return err
+			return nil, err
 		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		f, err := fsys.Open(path)
+		info, err := checksumFile(fsys, name)
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("checksum inputs: %w", err)
 		}
-		defer f.Close()
-		info, err := checksum(path, f)
 		out = append(out, info)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("checksum inputs: %w", err)
 	}
 	return out, nil
+}
+
+func checksumFile(fsys fs.FS, name string) (FileInfo, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return FileInfo{}, err
+	}
+	defer f.Close()
+	return checksum(name, f)
 }
 
 // outputFiles lists the files of the run directory dir.

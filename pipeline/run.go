@@ -57,6 +57,12 @@ type Manifest struct {
 	Started     time.Time     `json:"started"`
 	Finished    time.Time     `json:"finished"`
 	DurationMS  int64         `json:"duration_ms"`
+
+	// Unrecognised are the files of the input that look like exports
+	// (Tickets.CSV, tickets.tsv, ticket.csv) but that no table reads.
+	// Inputs lists every file a table read, once, in name order; both
+	// are empty lists, never null.
+	Unrecognised []string `json:"unrecognised_files"`
 }
 
 // Delivery records the emailing of the report.
@@ -72,13 +78,20 @@ type Delivery struct {
 var ErrDelivery = errors.New("pipeline: report not delivered")
 
 // TableCounts reconciles one input table: Read = Accepted + Rejected.
+// EventsInPeriod and NewestEvent are what the data gates judge: the
+// accepted rows whose event time is in the report period, and the latest
+// event time (none for customers, see [Gates]).
 type TableCounts struct {
-	Table    ingest.Table          `json:"table"`
-	Present  bool                  `json:"present"`
-	Read     int64                 `json:"read"`
-	Accepted int64                 `json:"accepted"`
-	Rejected int64                 `json:"rejected"`
-	Reasons  []reports.ReasonCount `json:"reasons,omitempty"`
+	Table          ingest.Table          `json:"table"`
+	Present        bool                  `json:"present"`
+	Read           int64                 `json:"read"`
+	Accepted       int64                 `json:"accepted"`
+	Rejected       int64                 `json:"rejected"`
+	Reasons        []reports.ReasonCount `json:"reasons,omitempty"`
+	EventsInPeriod int64                 `json:"events_in_period"`
+	NewestEvent    time.Time             `json:"newest_event,omitzero"`
+
+	files []string // the files read
 }
 
 // Read returns the number of rows read over all tables.
@@ -105,6 +118,10 @@ func (s *Manifest) Rejected() int64 {
 // name and renamed into place, so a reader sees the previous run's complete
 // outputs or this run's, never a mix; a failed or cancelled run leaves the
 // previous outputs untouched.
+//
+// Once every table is read, and before anything is written, the data must
+// pass cfg.Gates: a run that fails one publishes nothing and returns its
+// unpublished manifest (Dir empty) with a [*GateError].
 func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -145,6 +162,7 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 	end := cal.Start(p + 1)
 	sum.AsOf = cfg.AsOf
 	sum.Period, sum.PeriodStart, sum.PeriodEnd = cal.Label(p), cal.Start(p).UTC(), end.UTC()
+	window := cfg.window(sum.Started)
 	engine.Until(end)
 	observed, err := observationEnd(cfg.AsOf, cfg.KPI.Location, end)
 	if err != nil {
@@ -162,7 +180,7 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 	}
 	defer q.close()
 	for _, t := range ingest.Tables() {
-		ts, err := readTable(ctx, cfg, t, spill, engine, mdl, q, sw)
+		ts, err := readTable(ctx, cfg, t, window, newEvents(t, sum.PeriodStart, sum.PeriodEnd), spill, engine, mdl, q, sw)
 		if err != nil {
 			return nil, err
 		}
@@ -174,6 +192,19 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 			return nil, err
 		}
 		sw.since("kpi", at)
+	}
+	if sum.Unrecognised, err = unrecognised(ctx, cfg, sum.Tables); err != nil {
+		return nil, err
+	}
+	if err := cfg.Gates.check(sum, cfg.InputName); err != nil {
+		var ge *GateError
+		if errors.As(err, &ge) {
+			for _, f := range ge.Failures {
+				log.Error("data gate failed; nothing is published and the previous outputs stay",
+					"gate", f.Gate, "subject", f.Subject, "value", f.Value, "threshold", f.Threshold, "period", sum.Period)
+			}
+		}
+		return sum, err
 	}
 	if err := q.commit(); err != nil {
 		return nil, err
@@ -227,7 +258,7 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 	sum.Dir = dir
 	sw.since("render", at)
 	at = time.Now()
-	if sum.Inputs, err = inputFiles(ctx, cfg.Input); err != nil {
+	if sum.Inputs, err = inputFiles(ctx, cfg.Input, sum.Tables); err != nil {
 		return nil, err
 	}
 	sw.since("checksums", at)
@@ -334,7 +365,7 @@ func inParallel(fs ...func() error) error {
 // readTable streams table t into the KPI engine and the models,
 // quarantining bad rows. A large table checks its keys for duplicates
 // through temporary files in spill.
-func readTable(ctx context.Context, cfg Config, t ingest.Table, spill string, engine *kpi.Engine, mdl *models, q *quarantine, sw *stopwatch) (TableCounts, error) {
+func readTable(ctx context.Context, cfg Config, t ingest.Table, window ingest.Window, ev *events, spill string, engine *kpi.Engine, mdl *models, q *quarantine, sw *stopwatch) (TableCounts, error) {
 	ts := TableCounts{Table: t}
 	reasons := map[string]int64{}
 	opt := ingest.Options{
@@ -344,6 +375,7 @@ func readTable(ctx context.Context, cfg Config, t ingest.Table, spill string, en
 		Mapping:   cfg.Mapping.Tables[t],
 		SpillDir:  spill,
 		Logger:    cfg.Logger,
+		Window:    window,
 
 		ExternalKeysAbove: cfg.externalKeysAbove,
 		Reject: func(r ingest.Rejection) error {
@@ -362,7 +394,7 @@ func readTable(ctx context.Context, cfg Config, t ingest.Table, spill string, en
 		return ts, err
 	}
 	defer r.Close()
-	ts.Present = true
+	ts.Present, ts.files = true, r.Files()
 	engine.Begin(t)
 	for {
 		at := time.Now()
@@ -375,6 +407,7 @@ func readTable(ctx context.Context, cfg Config, t ingest.Table, spill string, en
 			return ts, err
 		}
 		at = time.Now()
+		ev.add(rec)
 		err = inParallel(func() error { return engine.Add(t, rec) }, func() error { return mdl.add(t, rec) })
 		sw.since("aggregate", at)
 		sw.count("aggregate", rec.NumRows())
@@ -385,6 +418,7 @@ func readTable(ctx context.Context, cfg Config, t ingest.Table, spill string, en
 	}
 	c := r.Counts()
 	ts.Read, ts.Accepted, ts.Rejected = c.Read, c.Accepted, c.Rejected
+	ev.record(&ts)
 	sw.count("read", c.Read)
 	for reason, n := range reasons {
 		ts.Reasons = append(ts.Reasons, reports.ReasonCount{Reason: reason, N: n})
@@ -460,4 +494,22 @@ func replaceDir(stage, dir string) error {
 		return os.RemoveAll(old)
 	}
 	return nil
+}
+
+// unrecognised lists the files of the input that look like exports but
+// that no table read, with a warning each.
+func unrecognised(ctx context.Context, cfg Config, tables []TableCounts) ([]string, error) {
+	var read []string
+	for _, t := range tables {
+		read = append(read, t.files...)
+	}
+	names, err := ingest.Unrecognised(ctx, cfg.Input, read)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		cfg.Logger.Warn("file looks like an export but no table reads it: tables read <table>.csv, .csv.gz, .jsonl, .ndjson, .jsonl.gz or .parquet in lower case, or the mapping's files",
+			"file", n, "input", cfg.InputName)
+	}
+	return names, nil
 }

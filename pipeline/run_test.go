@@ -44,6 +44,10 @@ func testConfig(t *testing.T, input fstest.MapFS) Config {
 	}
 	if input == nil {
 		cfg.Input = cxkpi.Sample()
+	} else {
+		// The small fixtures end early in October: stale by the gate's
+		// measure, which has tests of its own (gates_test.go).
+		cfg.Gates.AllowStale = true
 	}
 	return cfg
 }

@@ -23,6 +23,8 @@ import (
 	"sort"
 	"syscall"
 	_ "time/tzdata" // time zones work in a static image without /usr/share/zoneinfo
+
+	"github.com/cxkpi/cxkpi/pipeline"
 )
 
 // command is one subcommand: its one-line help and its entry point.
@@ -53,11 +55,21 @@ func main() {
 	}
 }
 
+// Exit codes (docs/operations.md).
+const (
+	exitError = 1 // the run failed: bad configuration, unreadable input, a write that failed
+	exitUsage = 2 // bad command line
+	exitGate  = 3 // the data failed a gate: nothing was published
+)
+
 func exitCode(err error) int {
-	if errors.Is(err, flag.ErrHelp) || errors.Is(err, errUsage) {
-		return 2
+	switch {
+	case errors.Is(err, flag.ErrHelp) || errors.Is(err, errUsage):
+		return exitUsage
+	case errors.Is(err, pipeline.ErrGate):
+		return exitGate
 	}
-	return 1
+	return exitError
 }
 
 var errUsage = errors.New("usage")

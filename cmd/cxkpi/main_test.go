@@ -231,7 +231,9 @@ func TestConfigCheck(t *testing.T) {
 func TestScheduleRunsTwice(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "cxkpi.yaml")
-	os.WriteFile(cfg, []byte("output: out\nschedule:\n  cron: \"*/2 * * * * *\"\n"), 0o644)
+	// The sample is history: nightly runs on it find no event in the
+	// period of yesterday, and none recent, so those gates are off here.
+	os.WriteFile(cfg, []byte("output: out\ngates:\n  allow_empty_period: true\n  allow_stale: true\nschedule:\n  cron: \"*/2 * * * * *\"\n"), 0o644)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stdout bytes.Buffer
@@ -303,6 +305,59 @@ func TestBench(t *testing.T) {
 			if !strings.Contains(out, stage) {
 				t.Errorf("bench output lacks %q:\n%s", stage, out)
 			}
+		}
+	}
+}
+
+// A run stopped by a data gate exits 3, prints no summary line and
+// publishes nothing; -allow-empty and -allow-stale let it through.
+func TestGateExitCode(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+	}{
+		{"period without data", []string{"-as-of", "2026-12-20"}, exitGate},
+		{"allowed", []string{"-as-of", "2026-12-20", "-allow-empty", "-allow-stale"}, 0},
+		{"rejected share", []string{"-max-rejected-share", "0.001"}, exitGate},
+		{"bad batch size", []string{"-batch-size", "100000000"}, exitError},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out := t.TempDir()
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), append([]string{"run", "-out", out, "-log-format", "json"}, tc.args...), &stdout, &stderr)
+			code := 0
+			if err != nil {
+				code = exitCode(err)
+			}
+			if code != tc.wantCode {
+				t.Fatalf("exit code %d (%v), want %d", code, err, tc.wantCode)
+			}
+			published, _ := filepath.Glob(filepath.Join(out, "month=*"))
+			if tc.wantCode == 0 {
+				if !strings.HasPrefix(stdout.String(), "ok ") || len(published) != 1 {
+					t.Errorf("stdout %q, published %q; want an ok line and one period", stdout.String(), published)
+				}
+				return
+			}
+			if stdout.Len() != 0 || len(published) != 0 {
+				t.Errorf("stdout %q, published %q after a failed run", stdout.String(), published)
+			}
+		})
+	}
+}
+
+// config check refuses what schedule then refuses.
+func TestConfigCheckCron(t *testing.T) {
+	for _, text := range []string{"schedule:\n  cron: \"61 * * * *\"\n", "batch_size: 100000000\n"} {
+		cfg := filepath.Join(t.TempDir(), "cxkpi.yaml")
+		os.WriteFile(cfg, []byte(text), 0o644)
+		var stdout, stderr bytes.Buffer
+		checkErr := run(context.Background(), []string{"config", "check", cfg}, &stdout, &stderr)
+		schedErr := run(context.Background(), []string{"schedule", "-config", cfg}, &stdout, &stderr)
+		if checkErr == nil || schedErr == nil || checkErr.Error() != schedErr.Error() {
+			t.Errorf("%q: config check %v, schedule %v; want the same error", text, checkErr, schedErr)
 		}
 	}
 }

@@ -25,8 +25,12 @@ const sampleName = "embedded sample"
 type runFlags struct {
 	config, input, mapping, grain, tz, out, asOf, from, to    string
 	title, company, locale, logFormat, cpuProfile, memProfile string
-	strict                                                    bool
+	strict, allowEmpty, allowStale, allowSymlinksOutside      bool
 	batch, memLimitMiB                                        int
+	maxRejectedShare                                          float64
+	maxInputAge                                               time.Duration
+
+	file *pipeline.File // the configuration file, when -config is set
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
@@ -40,7 +44,12 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.from, "from", "", "backfill: first date of a range of periods to report (with -to)")
 	fs.StringVar(&f.to, "to", "", "backfill: last date of the range (with -from)")
 	fs.BoolVar(&f.strict, "strict", false, "fail on the first malformed row instead of quarantining it")
-	fs.IntVar(&f.batch, "batch-size", 0, "rows per Arrow record batch (default 8192)")
+	fs.IntVar(&f.batch, "batch-size", 0, fmt.Sprintf("rows per Arrow record batch (default %d, at most %d)", ingest.DefaultBatchSize, ingest.MaxBatchSize))
+	fs.BoolVar(&f.allowEmpty, "allow-empty", false, "publish even when the input has no file or row, or the report period no event (gates empty_input and empty_period off)")
+	fs.BoolVar(&f.allowStale, "allow-stale", false, "publish even when the newest event is older than the as-of date minus -max-input-age (gate stale_input off)")
+	fs.Float64Var(&f.maxRejectedShare, "max-rejected-share", pipeline.DefaultMaxRejectedShare, "fail when a table rejects more than this share of its rows; 1 turns the gate off")
+	fs.DurationVar(&f.maxInputAge, "max-input-age", pipeline.DefaultMaxInputAge, "fail when the newest event is older than the as-of date minus this")
+	fs.BoolVar(&f.allowSymlinksOutside, "allow-symlinks-outside", false, "follow symbolic links that lead out of the -input directory")
 	fs.StringVar(&f.title, "title", "", "report title")
 	fs.StringVar(&f.company, "company", "", "company name shown on the report")
 	fs.StringVar(&f.locale, "locale", "en", "language of the report: "+strings.Join(templates.Locales(), ", "))
@@ -108,7 +117,11 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
 		return fmt.Errorf("create output directory: %w", err)
 	}
-	lock, err := schedule.Acquire(cfg.OutDir, time.Now)
+	locker := schedule.Locker{Dir: cfg.OutDir, Now: time.Now, Logger: logger}
+	if f.file != nil {
+		locker.StaleAge = f.file.Schedule.LockStaleAge
+	}
+	lock, err := locker.Acquire()
 	if err != nil {
 		return err
 	}
@@ -118,7 +131,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		c := cfg
 		c.AsOf = asOf
 		sum, err := pipeline.Run(ctx, c)
-		if sum != nil {
+		if sum != nil && sum.Dir != "" { // a run stopped by a gate publishes nothing
 			fmt.Fprintf(stdout, "%s %s %s: %d rows read, %d rejected, %d KPI rows -> %s\n",
 				status(err), sum.Grain, sum.Period, sum.Read(), sum.Rejected(), sum.KPIRows, sum.Dir)
 		}
@@ -155,6 +168,7 @@ func (f *runFlags) build(set map[string]bool) (pipeline.Config, error) {
 		if cfg, err = file.Config(); err != nil {
 			return cfg, err
 		}
+		f.file = file
 	}
 	if set["grain"] || cfg.KPI.Grain == "" {
 		g, err := kpi.ParseGrain(f.grain)
@@ -179,6 +193,18 @@ func (f *runFlags) build(set map[string]bool) (pipeline.Config, error) {
 	if set["batch-size"] {
 		cfg.BatchSize = f.batch
 	}
+	if set["allow-empty"] {
+		cfg.Gates.AllowEmptyInput, cfg.Gates.AllowEmptyPeriod = f.allowEmpty, f.allowEmpty
+	}
+	if set["allow-stale"] {
+		cfg.Gates.AllowStale = f.allowStale
+	}
+	if set["max-rejected-share"] {
+		cfg.Gates.MaxRejectedShare = f.maxRejectedShare
+	}
+	if set["max-input-age"] {
+		cfg.Gates.MaxInputAge = f.maxInputAge
+	}
 	if set["title"] {
 		cfg.Title = f.title
 	}
@@ -199,7 +225,8 @@ func (f *runFlags) build(set map[string]bool) (pipeline.Config, error) {
 		if !st.IsDir() {
 			return cfg, fmt.Errorf("-input: %s is not a directory", f.input)
 		}
-		cfg.Input, cfg.InputName = os.DirFS(f.input), f.input
+		outside := f.allowSymlinksOutside || (f.file != nil && f.file.AllowSymlinksOutside)
+		cfg.Input, cfg.InputName = ingest.DirFS(f.input, outside), f.input
 	}
 	if cfg.Input == nil {
 		cfg.Input, cfg.InputName = cxkpi.Sample(), sampleName

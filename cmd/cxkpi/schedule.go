@@ -48,10 +48,7 @@ func scheduleCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	cfg.Logger = logger
 	cfg.EnsureDefaults()
-	sc := schedule.Config{
-		Cron: file.Schedule.Cron, Location: cfg.KPI.Location, CatchUp: file.Schedule.CatchUp,
-		StateDir: cfg.OutDir, Logger: logger,
-	}
+	sc := file.ScheduleConfig(logger) // checked by LoadFile as by config check
 	logger.Info("scheduler started", "cron", sc.Cron, "time_zone", sc.Location.String(), "catch_up", sc.CatchUp, "out", cfg.OutDir)
 	err = schedule.Run(ctx, sc, func(ctx context.Context, asOf time.Time) error {
 		c := cfg

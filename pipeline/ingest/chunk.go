@@ -51,9 +51,9 @@ type decoder interface {
 func openSource(ctx context.Context, fsys fs.FS, in inputFile, p *plan, mem memory.Allocator) (source, error) {
 	switch in.format {
 	case FormatCSV:
-		return newCSVSource(fsys, in.name, p)
+		return newCSVSource(ctx, fsys, in.name, p)
 	case FormatJSONL:
-		return newJSONLSource(fsys, in.name, p)
+		return newJSONLSource(ctx, fsys, in.name, p)
 	case FormatParquet:
 		return newParquetSource(ctx, fsys, in.name, p, mem)
 	}

@@ -164,6 +164,20 @@ type plan struct {
 	rule    func(cells []cell) *rowError
 	key     []int // contract indices of the key columns
 	keyName []string
+	window  Window // plausible instants, see Options.Window
+	fromUS  int64  // window.From in µs, or math.MinInt64
+	toUS    int64  // window.To in µs, or math.MaxInt64
+}
+
+// setWindow bounds the instants the plan accepts.
+func (p *plan) setWindow(w Window) {
+	p.window, p.fromUS, p.toUS = w, math.MinInt64, math.MaxInt64
+	if !w.From.IsZero() {
+		p.fromUS = w.From.UnixMicro()
+	}
+	if !w.To.IsZero() {
+		p.toUS = w.To.UnixMicro()
+	}
 }
 
 // convert turns the raw values of one row into cells, checking every
@@ -189,6 +203,9 @@ func (p *plan) convert(raws []rawValue, cells []cell) *rowError {
 			err = reasonf(ErrInvalidValue, "nested value, want a string, number, boolean or null")
 		case rawInvalid:
 			err = reasonf(ErrInvalidValue, "%s", r.text)
+		}
+		if err == nil && v.valid && c.Kind == Time && (v.i < p.fromUS || v.i >= p.toUS) {
+			err = reasonf(ErrInvalidValue, "implausible time %s, outside the window %s", formatTime(v.i), p.window)
 		}
 		if err != nil {
 			return &rowError{col: i, err: err}

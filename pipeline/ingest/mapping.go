@@ -99,6 +99,7 @@ func compile(spec Spec, m TableMapping, loc *time.Location) (*plan, error) {
 		loc = time.UTC
 	}
 	p := &plan{spec: spec, files: m.Files, format: m.Format, delim: ','}
+	p.setWindow(Window{})
 	switch m.Format {
 	case "", FormatCSV, FormatJSONL, FormatParquet:
 	default:

@@ -15,6 +15,21 @@ import (
 // [Options.BatchSize] is zero.
 const DefaultBatchSize = 8192
 
+// MaxBatchSize is the largest [Options.BatchSize]: 1,048,576 rows. A
+// reader holds up to two chunks of BatchSize rows per worker, so a larger
+// batch buys no speed and can exhaust memory.
+const MaxBatchSize = 1 << 20
+
+// CheckBatchSize reports whether n is a usable batch size: 0 (the
+// default) or 1 to [MaxBatchSize]. The configuration file, the run and
+// the reader all check it with this function.
+func CheckBatchSize(n int) error {
+	if n < 0 || n > MaxBatchSize {
+		return fmt.Errorf("batch size %d is outside 1..%d (0 means %d)", n, MaxBatchSize, DefaultBatchSize)
+	}
+	return nil
+}
+
 // DefaultExternalKeysAbove is the size of a table's files, in bytes,
 // above which a reader with [Options.SpillDir] checks duplicate keys
 // externally when [Options.ExternalKeysAbove] is zero: 256 MiB, about
@@ -67,6 +82,28 @@ type Options struct {
 	// above which the duplicate check is external, when SpillDir is set; 0
 	// means DefaultExternalKeysAbove, and a negative value means always.
 	ExternalKeysAbove int64
+	// Window bounds the instants of every Time column: a value outside
+	// it is quarantined as implausible, like a ticket dated year 1 or
+	// next year. The zero value accepts years 0000 to 9999.
+	Window Window
+}
+
+// Window is a range of plausible instants, From inclusive, To exclusive;
+// a zero bound is no bound.
+type Window struct {
+	From, To time.Time
+}
+
+// String describes the window in quarantine reasons.
+func (w Window) String() string {
+	from, to := "0000-01-01T00:00:00Z", "9999-12-31T23:59:59Z"
+	if !w.From.IsZero() {
+		from = w.From.UTC().Format(time.RFC3339)
+	}
+	if !w.To.IsZero() {
+		to = w.To.UTC().Format(time.RFC3339)
+	}
+	return from + " to " + to
 }
 
 // Counts reconcile a read: Read == Accepted + Rejected.
@@ -77,11 +114,14 @@ type Counts struct {
 }
 
 func (o *Options) ensureDefaults() error {
-	switch {
-	case o.BatchSize < 0:
-		return fmt.Errorf("ingest: batch size %d is negative", o.BatchSize)
-	case o.BatchSize == 0:
+	if err := CheckBatchSize(o.BatchSize); err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	if o.BatchSize == 0 {
 		o.BatchSize = DefaultBatchSize
+	}
+	if !o.Window.From.IsZero() && !o.Window.To.IsZero() && !o.Window.From.Before(o.Window.To) {
+		return fmt.Errorf("ingest: time window %s is empty", o.Window)
 	}
 	switch {
 	case o.Workers < 0:
@@ -106,13 +146,18 @@ type inputFile struct {
 
 // resolve lists the files of table t, in sorted order. Without mapped
 // patterns it looks for the default names and returns ErrNoInput when none
-// exists; a mapped pattern that matches nothing is an error naming it.
+// exists; a mapped pattern that matches nothing is an error naming it. A
+// named pipe, device or socket among them is an error wrapping
+// ErrSpecialFile: it is never opened.
 func resolve(fsys fs.FS, t Table, p *plan) ([]inputFile, error) {
 	var names []string
 	if len(p.files) == 0 {
 		for _, ext := range defaultExts() {
 			name := string(t) + ext
-			if _, err := fs.Stat(fsys, name); err == nil {
+			if st, err := fs.Stat(fsys, name); err == nil {
+				if err := regular(name, st.Mode()); err != nil {
+					return nil, fmt.Errorf("ingest: files of %s: %w", t, err)
+				}
 				names = append(names, name)
 			} else if !errors.Is(err, fs.ErrNotExist) {
 				return nil, fmt.Errorf("ingest: %s: %w", name, err)
@@ -134,6 +179,9 @@ func resolve(fsys fs.FS, t Table, p *plan) ([]inputFile, error) {
 				st, err := fs.Stat(fsys, m)
 				if err != nil {
 					return nil, fmt.Errorf("ingest: %s: %w", m, err)
+				}
+				if err := regular(m, st.Mode()); err != nil {
+					return nil, fmt.Errorf("ingest: files of %s: %w", t, err)
 				}
 				if st.IsDir() {
 					if !hasMeta(pat) {

@@ -80,6 +80,7 @@ func Open(ctx context.Context, fsys fs.FS, t Table, mem memory.Allocator, opt Op
 		}
 		return nil, err
 	}
+	p.setWindow(opt.Window)
 	files, err := resolve(fsys, t, p)
 	if err != nil {
 		return nil, err
@@ -123,6 +124,15 @@ func newReader(ctx context.Context, fsys fs.FS, t Table, mem memory.Allocator, o
 		r.chunk = newChunk()
 	}
 	return r, nil
+}
+
+// Files returns the names of the files the reader reads, in order.
+func (r *Reader) Files() []string {
+	names := make([]string, len(r.files))
+	for i, f := range r.files {
+		names[i] = f.name
+	}
+	return names
 }
 
 // Schema returns the schema of the record batches: the table's contract,

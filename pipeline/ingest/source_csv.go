@@ -3,6 +3,7 @@ package ingest
 import (
 	"bufio"
 	"compress/gzip"
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -25,8 +26,8 @@ type csvSource struct {
 	fields int   // fields in the header
 }
 
-func newCSVSource(fsys fs.FS, name string, p *plan) (_ *csvSource, err error) {
-	f, err := fsys.Open(name)
+func newCSVSource(ctx context.Context, fsys fs.FS, name string, p *plan) (_ *csvSource, err error) {
+	f, err := openFile(ctx, fsys, name)
 	if err != nil {
 		return nil, fmt.Errorf("ingest: open %s: %w", name, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -33,8 +34,8 @@ type jsonlSource struct {
 	buf   []byte
 }
 
-func newJSONLSource(fsys fs.FS, name string, p *plan) (*jsonlSource, error) {
-	f, err := fsys.Open(name)
+func newJSONLSource(ctx context.Context, fsys fs.FS, name string, p *plan) (*jsonlSource, error) {
+	f, err := openFile(ctx, fsys, name)
 	if err != nil {
 		return nil, fmt.Errorf("ingest: open %s: %w", name, err)
 	}

@@ -44,7 +44,7 @@ type parquetColumn struct {
 }
 
 func newParquetSource(ctx context.Context, fsys fs.FS, name string, p *plan, mem memory.Allocator) (_ *parquetSource, err error) {
-	f, err := fsys.Open(name)
+	f, err := openFile(ctx, fsys, name)
 	if err != nil {
 		return nil, fmt.Errorf("ingest: open %s: %w", name, err)
 	}

@@ -1,6 +1,7 @@
 package kpi
 
 import (
+	"errors"
 	"log/slog"
 	"math"
 	"math/rand/v2"
@@ -498,6 +499,28 @@ func TestUntil(t *testing.T) {
 		r := find(t, rows, "csat", tc.last, "all")
 		if r.Value.Valid == tc.wantLastNull {
 			t.Errorf("until %s: csat of the last period = %v", tc.end, r.Value)
+		}
+	}
+}
+
+func TestMaxPeriods(t *testing.T) {
+	mem := handFixture()
+	for _, tc := range []struct {
+		max     int
+		wantErr bool
+	}{{0, false}, {3, false}, {2, true}} {
+		e, err := New(Options{Logger: slog.New(slog.DiscardHandler), MaxPeriods: tc.max})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Until(mustTime(t, "2027-01-01T00:00:00Z")) // 2026-10 to 2026-12: three months
+		feed(t, e, mem)
+		rows, err := e.Rows()
+		if got := errors.Is(err, ErrTooManyPeriods); got != tc.wantErr {
+			t.Errorf("max %d: Rows error %v, want ErrTooManyPeriods %v", tc.max, err, tc.wantErr)
+		}
+		if tc.wantErr && rows != nil {
+			t.Errorf("max %d: %d rows beside the error", tc.max, len(rows))
 		}
 	}
 }

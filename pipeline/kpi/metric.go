@@ -1,6 +1,7 @@
 package kpi
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -61,6 +62,11 @@ type Options struct {
 	// than in memory; it removes them in [Engine.Rows]. Empty keeps
 	// everything in memory.
 	SpillDir string
+	// MaxPeriods is the most periods [Engine.Rows] reports, from the
+	// first with data to the last; more make it fail with an error
+	// wrapping [ErrTooManyPeriods] instead of building millions of rows.
+	// 0 means [DefaultMaxPeriods].
+	MaxPeriods int
 
 	ticketsPerSpill int32 // tickets per spill file; 0 means ticketsPerSpill (tests make it small)
 }
@@ -70,7 +76,18 @@ type EngagementWeights struct {
 	Loyalty, Education, Usage float64
 }
 
+// DefaultMaxPeriods is the default [Options.MaxPeriods]: 5,000 periods,
+// more than 13 years of days or 400 years of months.
+const DefaultMaxPeriods = 5000
+
+// ErrTooManyPeriods is wrapped by the error of [Engine.Rows] when the
+// data spans more than [Options.MaxPeriods] periods.
+var ErrTooManyPeriods = errors.New("kpi: too many periods")
+
 func (o *Options) ensureDefaults() {
+	if o.MaxPeriods == 0 {
+		o.MaxPeriods = DefaultMaxPeriods
+	}
 	if o.Grain == "" {
 		o.Grain = Month
 	}
@@ -92,6 +109,9 @@ func (o *Options) ensureDefaults() {
 }
 
 func (o *Options) validate() error {
+	if o.MaxPeriods < 0 {
+		return fmt.Errorf("kpi: MaxPeriods %d is negative", o.MaxPeriods)
+	}
 	if _, err := ParseGrain(string(o.Grain)); err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package kpi
 
 import (
+	"fmt"
 	"math"
 	"runtime"
 	"slices"
@@ -141,6 +142,10 @@ func (e *Engine) Rows() ([]Row, error) {
 	}
 	if !found {
 		return nil, nil
+	}
+	if n := int64(hi) - int64(lo) + 1; n > int64(e.opt.MaxPeriods) {
+		return nil, fmt.Errorf("%w: %d %s periods from %s to %s, more than the limit of %d (max_periods)",
+			ErrTooManyPeriods, n, e.opt.Grain, e.cal.Label(lo), e.cal.Label(hi), e.opt.MaxPeriods)
 	}
 	e.finishPeriods(lo, hi)
 	sortQuantiles(usable)
