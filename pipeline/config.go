@@ -12,6 +12,7 @@ import (
 
 	"github.com/apache/arrow/go/v17/arrow/memory"
 
+	"github.com/cxkpi/cxkpi/pipeline/clv"
 	"github.com/cxkpi/cxkpi/pipeline/ingest"
 	"github.com/cxkpi/cxkpi/pipeline/kpi"
 	"github.com/cxkpi/cxkpi/reports/mail"
@@ -49,6 +50,11 @@ type Config struct {
 	TimeFrom        time.Time
 	FutureTolerance time.Duration
 
+	// CLV holds the business settings of the CLV models (margin of orders
+	// without cost, horizon, discount rate); nil means
+	// clv.DefaultSettings().
+	CLV *clv.Settings
+
 	// Mail, when set, emails the report after the outputs are written.
 	// A failed delivery leaves the outputs in place, is recorded in
 	// manifest.json and makes Run return an error wrapping ErrDelivery.
@@ -83,6 +89,10 @@ func (c *Config) EnsureDefaults() {
 		c.FutureTolerance = DefaultFutureTolerance
 	}
 	c.Gates.ensureDefaults()
+	if c.CLV == nil {
+		s := clv.DefaultSettings()
+		c.CLV = &s
+	}
 	if c.OutDir == "" {
 		c.OutDir = "out"
 	}
@@ -131,6 +141,11 @@ func (c *Config) Validate() error {
 	}
 	if !c.TimeFrom.Before(c.Now().Add(c.FutureTolerance)) {
 		return fmt.Errorf("pipeline: plausible times from %s are all in the future", c.TimeFrom.Format(time.RFC3339))
+	}
+	if c.CLV != nil {
+		if err := c.CLV.Validate(); err != nil {
+			return fmt.Errorf("pipeline: %w", err)
+		}
 	}
 	return c.Gates.validate()
 }

@@ -14,6 +14,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/cxkpi/cxkpi/pipeline/clv"
 	"github.com/cxkpi/cxkpi/pipeline/ingest"
 	"github.com/cxkpi/cxkpi/pipeline/kpi"
 	"github.com/cxkpi/cxkpi/pipeline/schedule"
@@ -39,6 +40,7 @@ type File struct {
 	MaxPeriods           int               `yaml:"max_periods"`
 	Gates                GatesSection      `yaml:"gates"`
 	Metrics              MetricsSection    `yaml:"metrics"`
+	Models               ModelsSection     `yaml:"models"`
 	BusinessHours        *HoursSection     `yaml:"business_hours"`
 	Report               ReportSection     `yaml:"report"`
 	Schedule             ScheduleSection   `yaml:"schedule"`
@@ -57,6 +59,31 @@ type MetricsSection struct {
 		Education float64 `yaml:"education"`
 		Usage     float64 `yaml:"usage"`
 	} `yaml:"engagement"`
+}
+
+// ModelsSection holds the business settings of the CLV models; an unset
+// key keeps its default ([clv.DefaultSettings]).
+type ModelsSection struct {
+	// Margin is the gross margin ratio of orders without cost; unset
+	// values them at the margin ratio of the orders with a cost.
+	Margin             *float64 `yaml:"margin"`
+	HorizonMonths      *int     `yaml:"horizon_months"`
+	AnnualDiscountRate *float64 `yaml:"annual_discount_rate"`
+}
+
+// settings overlays the section on the defaults.
+func (m ModelsSection) settings() clv.Settings {
+	s := clv.DefaultSettings()
+	if m.Margin != nil {
+		s.UncostedMargin = *m.Margin
+	}
+	if m.HorizonMonths != nil {
+		s.HorizonMonths = *m.HorizonMonths
+	}
+	if m.AnnualDiscountRate != nil {
+		s.AnnualDiscountRate = *m.AnnualDiscountRate
+	}
+	return s
 }
 
 // TimeWindowSection bounds the plausible times of the input.
@@ -190,6 +217,9 @@ func (f *File) Check(name string) error {
 	}
 	if g := f.Gates.gates(); g.validate() != nil {
 		bad("gates", "%v", g.validate())
+	}
+	if err := f.Models.settings().Validate(); err != nil {
+		bad("models", "%v", err)
 	}
 	if f.Schedule.LockStaleAge < 0 {
 		bad("schedule.lock_stale_age", "%s is negative", f.Schedule.LockStaleAge)
@@ -395,6 +425,8 @@ func (f *File) Config() (Config, error) {
 			},
 		},
 	}
+	settings := f.Models.settings()
+	cfg.CLV = &settings
 	if f.Output != "" {
 		cfg.OutDir = f.path(f.Output)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 	"sort"
 	"time"
@@ -26,14 +27,6 @@ const (
 	ModelFitFile = "model_fit.parquet"
 )
 
-// CLV model settings: a year's horizon, discounted at 10 % a year, with
-// recency and age in weeks as in the published models.
-const (
-	clvHorizonMonths = 12
-	clvDiscountRate  = 0.10
-	clvAverageMargin = 0.3 // for orders without cost
-)
-
 // customerBatch is the number of rows of customer_clv.parquet built into
 // one Arrow batch at a time.
 const customerBatch = 1 << 16
@@ -44,7 +37,7 @@ type FitRow struct {
 	Scope     string  // "all", or the cohort an sBG fit describes (its start, YYYY-MM-DD)
 	Parameter string  // r, alpha, a, b; p, q, gamma; alpha, beta
 	Value     float64 // the estimate
-	LogLik    float64 // the model's maximized log-likelihood
+	LogLik    float64 // the model's maximized log-likelihood; NaN (null) for a setting
 	N         int64   // customers the fit covers
 }
 
@@ -55,7 +48,7 @@ func FitSchema() *arrow.Schema {
 		{Name: "scope", Type: arrow.BinaryTypes.String},
 		{Name: "parameter", Type: arrow.BinaryTypes.String},
 		{Name: "value", Type: arrow.PrimitiveTypes.Float64},
-		{Name: "log_likelihood", Type: arrow.PrimitiveTypes.Float64},
+		{Name: "log_likelihood", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 		{Name: "n", Type: arrow.PrimitiveTypes.Int64},
 	}, nil)
 }
@@ -63,9 +56,10 @@ func FitSchema() *arrow.Schema {
 // models feeds the cohort and CLV models with the same batches as the
 // KPIs, and writes their tables.
 type models struct {
-	orders  *cohort.Builder // acquisition by first order
-	signups *cohort.Builder // acquisition by signup, for the sBG projection
-	clv     *clv.Summarizer // nil when the observation end is unknown
+	orders   *cohort.Builder // acquisition by first order
+	signups  *cohort.Builder // acquisition by signup, for the sBG projection
+	clv      *clv.Summarizer // nil when the observation end is unknown
+	settings clv.Settings
 }
 
 // newModels prepares the models for a run whose observation ends with
@@ -77,7 +71,7 @@ func newModels(cfg Config, end time.Time, spill string) (*models, error) {
 	if cfg.KPI.Grain == kpi.Day || cfg.KPI.Grain == kpi.Week {
 		grain = cohort.Week
 	}
-	m := &models{}
+	m := &models{settings: *cfg.CLV}
 	var err error
 	cc := cohort.Config{Basis: cohort.FirstOrder, Grain: grain, Location: cfg.KPI.Location, AsOf: end, SpillDir: spill}
 	if m.orders, err = cohort.NewBuilder(cc); err != nil {
@@ -90,9 +84,9 @@ func newModels(cfg Config, end time.Time, spill string) (*models, error) {
 	last := end.In(cfg.KPI.Location).Add(-time.Nanosecond)
 	m.clv, err = clv.NewSummarizer(clv.Config{
 		End:           time.Date(last.Year(), last.Month(), last.Day(), 0, 0, 0, 0, time.UTC),
-		Unit:          clv.Weeks,
+		Unit:          clv.Weeks, // recency and age in weeks, as in the published models
 		Location:      cfg.KPI.Location,
-		AverageMargin: clvAverageMargin,
+		AverageMargin: cfg.CLV.UncostedMargin,
 		SpillDir:      spill,
 	})
 	if err != nil {
@@ -127,6 +121,7 @@ type modelResults struct {
 	cohorts []cohort.Row
 	clv     []reports.CLVSegment
 	atRisk  []reports.AtRiskCustomer
+	basis   *reports.CLVBasis // nil when the CLV models were not fitted
 	notes   []string
 }
 
@@ -203,6 +198,11 @@ func (m *models) write(ctx context.Context, dir string, mem memory.Allocator, ha
 		}
 	} else {
 		res.clv, res.atRisk = segments(p)
+		ms := p.Summary.Margin
+		res.basis = &reports.CLVBasis{
+			HorizonMonths: m.settings.HorizonMonths, AnnualDiscountRate: m.settings.AnnualDiscountRate,
+			UncostedMargin: ms.Uncosted, MarginDerived: ms.Derived, Orders: ms.Orders, UncostedOrders: ms.UncostedOrders,
+		}
 		// One row per customer: written a batch at a time.
 		rr := p.Records(mem, customerBatch)
 		err := reports.WriteParquetUnique(filepath.Join(dir, CustomerFile), rr)
@@ -285,7 +285,7 @@ func (m *models) customers(ctx context.Context, hasOrders bool) (*clv.Prediction
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("clv: Gamma-Gamma: %w", err)
 	}
-	p, err := clv.Predict(ctx, s, bg, gg, clv.ValueConfig{Months: clvHorizonMonths, AnnualDiscountRate: clvDiscountRate})
+	p, err := clv.Predict(ctx, s, bg, gg, clv.ValueConfig{Months: m.settings.HorizonMonths, AnnualDiscountRate: m.settings.AnnualDiscountRate})
 	if clvExpected(err) {
 		return nil, nil, fmt.Sprintf("clv: no predictions: %v", err), nil
 	}
@@ -300,6 +300,10 @@ func (m *models) customers(ctx context.Context, hasOrders bool) (*clv.Prediction
 		{"gamma_gamma", "all", "p", gg.P, ggFit.LogLikelihood, int64(ggFit.N)},
 		{"gamma_gamma", "all", "q", gg.Q, ggFit.LogLikelihood, int64(ggFit.N)},
 		{"gamma_gamma", "all", "gamma", gg.Gamma, ggFit.LogLikelihood, int64(ggFit.N)},
+		// The settings the values rest on, which are not estimated.
+		{"clv", "all", "uncosted_margin", s.Margin.Uncosted, math.NaN(), s.Margin.UncostedOrders},
+		{"clv", "all", "horizon_months", float64(m.settings.HorizonMonths), math.NaN(), int64(s.Len())},
+		{"clv", "all", "annual_discount_rate", m.settings.AnnualDiscountRate, math.NaN(), int64(s.Len())},
 	}
 	return p, fits, "", nil
 }
@@ -342,7 +346,11 @@ func fitRecord(mem memory.Allocator, rows []FitRow) arrow.Record {
 		b.Field(1).(*array.StringBuilder).Append(r.Scope)
 		b.Field(2).(*array.StringBuilder).Append(r.Parameter)
 		b.Field(3).(*array.Float64Builder).Append(r.Value)
-		b.Field(4).(*array.Float64Builder).Append(r.LogLik)
+		if math.IsNaN(r.LogLik) {
+			b.Field(4).AppendNull() // a setting, not an estimate
+		} else {
+			b.Field(4).(*array.Float64Builder).Append(r.LogLik)
+		}
 		b.Field(5).(*array.Int64Builder).Append(r.N)
 	}
 	return b.NewRecord()

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +18,7 @@ import (
 	"github.com/apache/arrow/go/v17/parquet/file"
 	"github.com/apache/arrow/go/v17/parquet/pqarrow"
 
+	"github.com/cxkpi/cxkpi"
 	"github.com/cxkpi/cxkpi/pipeline/clv"
 	"github.com/cxkpi/cxkpi/pipeline/cohort"
 	"github.com/cxkpi/cxkpi/pipeline/kpi"
@@ -142,6 +146,96 @@ func TestModelErrorsExpected(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The CLV settings the values rest on are recorded in manifest.json and
+// model_fit.parquet and shown on the report; the margin of orders without
+// cost is derived from the others unless configured.
+func TestCLVSettingsRecorded(t *testing.T) {
+	uncosted := int64(0)
+	b, err := fs.ReadFile(cxkpi.Sample(), "orders.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n")[1:] {
+		if f := strings.Split(line, ","); len(f) == 5 && f[4] == "" && f[3] != "" {
+			uncosted++
+		}
+	}
+	for _, tc := range []struct {
+		name     string
+		settings *clv.Settings
+		derived  bool
+	}{
+		{"default", nil, true},
+		{"configured", &clv.Settings{UncostedMargin: 0.3, HorizonMonths: 24, AnnualDiscountRate: 0.05}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig(t, nil)
+			cfg.CLV = tc.settings
+			sum, err := Run(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := clv.DefaultSettings()
+			if tc.settings != nil {
+				want = *tc.settings
+			}
+			got := sum.CLV
+			if got == nil || got.HorizonMonths != want.HorizonMonths || got.AnnualDiscountRate != want.AnnualDiscountRate ||
+				got.MarginDerived != tc.derived || got.UncostedOrders != uncosted || got.Orders == 0 {
+				t.Fatalf("manifest clv = %+v, want horizon %d, rate %v, derived %v, %d orders without cost",
+					got, want.HorizonMonths, want.AnnualDiscountRate, tc.derived, uncosted)
+			}
+			if !tc.derived && got.UncostedMargin != want.UncostedMargin {
+				t.Errorf("margin of orders without cost %v, want the configured %v", got.UncostedMargin, want.UncostedMargin)
+			}
+			if tc.derived && !(got.UncostedMargin > 0 && got.UncostedMargin < 1) {
+				t.Errorf("derived margin %v, want a ratio", got.UncostedMargin)
+			}
+			fit := readColumns(t, filepath.Join(sum.Dir, ModelFitFile))
+			model, param := fit["model"].(*array.String), fit["parameter"].(*array.String)
+			value, ll := fit["value"].(*array.Float64), fit["log_likelihood"].(*array.Float64)
+			seen := map[string]float64{}
+			for i := range model.Len() {
+				if model.Value(i) != "clv" {
+					continue
+				}
+				if ll.IsValid(i) {
+					t.Errorf("setting %s has a log-likelihood", param.Value(i))
+				}
+				seen[param.Value(i)] = value.Value(i)
+			}
+			if seen["uncosted_margin"] != got.UncostedMargin || seen["horizon_months"] != float64(want.HorizonMonths) ||
+				seen["annual_discount_rate"] != want.AnnualDiscountRate {
+				t.Errorf("model_fit settings %v, want the manifest's %+v", seen, got)
+			}
+			if text := pdfText(t, filepath.Join(sum.Dir, ReportFile)); text != "" {
+				phrase := "the margin of the orders with one"
+				if !tc.derived {
+					phrase = "the configured margin of 30.0%"
+				}
+				if !strings.Contains(strings.Join(strings.Fields(text), " "), phrase) {
+					t.Errorf("report does not say %q", phrase)
+				}
+			}
+		})
+	}
+}
+
+// pdfText is the text of a PDF, or "" without pdftotext.
+func pdfText(t *testing.T, path string) string {
+	t.Helper()
+	bin, err := exec.LookPath("pdftotext")
+	if err != nil {
+		t.Log("pdftotext not installed; report text not checked")
+		return ""
+	}
+	out, err := exec.Command(bin, path, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
 }
 
 func runAsOf(t *testing.T, g kpi.Grain, asOf time.Time) *Manifest {

@@ -34,29 +34,30 @@ const (
 // the same inputs; the data files (kpis.parquet and the model tables) do
 // not.
 type Manifest struct {
-	RunID       string        `json:"run_id"`
-	Input       string        `json:"input"`
-	Inputs      []FileInfo    `json:"inputs"`
-	Grain       kpi.Grain     `json:"grain"`
-	TimeZone    string        `json:"time_zone"`
-	AsOf        time.Time     `json:"as_of"`
-	Period      string        `json:"period"`
-	PeriodStart time.Time     `json:"period_start"`
-	PeriodEnd   time.Time     `json:"period_end"`
-	Observed    time.Time     `json:"observed_until"` // end of the models' observation: see observationEnd
-	Dir         string        `json:"dir"`
-	Tables      []TableCounts `json:"tables"`
-	Notes       []kpi.Note    `json:"notes,omitempty"`
-	ModelNotes  []string      `json:"model_notes,omitempty"`
-	KPIRows     int           `json:"kpi_rows"`
-	Outputs     []FileInfo    `json:"outputs"` // every file of the run directory but manifest.json
-	Versions    Versions      `json:"versions"`
-	Stages      []Stage       `json:"stages"`
-	PeakRSS     int64         `json:"peak_rss_bytes,omitempty"` // of the whole process, so far
-	Delivery    *Delivery     `json:"delivery,omitempty"`
-	Started     time.Time     `json:"started"`
-	Finished    time.Time     `json:"finished"`
-	DurationMS  int64         `json:"duration_ms"`
+	RunID       string            `json:"run_id"`
+	Input       string            `json:"input"`
+	Inputs      []FileInfo        `json:"inputs"`
+	Grain       kpi.Grain         `json:"grain"`
+	TimeZone    string            `json:"time_zone"`
+	AsOf        time.Time         `json:"as_of"`
+	Period      string            `json:"period"`
+	PeriodStart time.Time         `json:"period_start"`
+	PeriodEnd   time.Time         `json:"period_end"`
+	Observed    time.Time         `json:"observed_until"` // end of the models' observation: see observationEnd
+	Dir         string            `json:"dir"`
+	Tables      []TableCounts     `json:"tables"`
+	Notes       []kpi.Note        `json:"notes,omitempty"`
+	ModelNotes  []string          `json:"model_notes,omitempty"`
+	CLV         *reports.CLVBasis `json:"clv,omitempty"` // what the model lifetime values rest on; absent when not fitted
+	KPIRows     int               `json:"kpi_rows"`
+	Outputs     []FileInfo        `json:"outputs"` // every file of the run directory but manifest.json
+	Versions    Versions          `json:"versions"`
+	Stages      []Stage           `json:"stages"`
+	PeakRSS     int64             `json:"peak_rss_bytes,omitempty"` // of the whole process, so far
+	Delivery    *Delivery         `json:"delivery,omitempty"`
+	Started     time.Time         `json:"started"`
+	Finished    time.Time         `json:"finished"`
+	DurationMS  int64             `json:"duration_ms"`
 
 	// Unrecognised are the files of the input that look like exports
 	// (Tickets.CSV, tickets.tsv, ticket.csv) but that no table reads.
@@ -229,7 +230,7 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 	at = time.Now()
 	results, err := mdl.write(ctx, stage, cfg.Alloc, present[ingest.Orders], present[ingest.Customers])
 	sw.since("models", at)
-	sum.ModelNotes = results.notes
+	sum.ModelNotes, sum.CLV = results.notes, results.basis
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +249,7 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 		Title: cfg.Title, Company: cfg.Company, Locale: cfg.Locale, Grain: string(cfg.KPI.Grain),
 		PeriodStart: sum.PeriodStart, PeriodEnd: sum.PeriodEnd, Location: cfg.KPI.Location,
 		Generated: sum.Started, KPIs: rows, Quality: quality(sum.Tables),
-		Cohorts: results.cohorts, CLV: results.clv, AtRisk: results.atRisk,
+		Cohorts: results.cohorts, CLV: results.clv, AtRisk: results.atRisk, CLVBasis: results.basis,
 	}
 	if err := reports.WritePDF(filepath.Join(stage, ReportFile), report); err != nil {
 		return nil, fmt.Errorf("write report: %w", err)

@@ -29,6 +29,9 @@ func (v *view) clvSection(segs []CLVSegment, risk []AtRiskCustomer) section {
 		s.blocks = append(s.blocks, note{v.tx.Fill("clv.totals",
 			"customers", v.nf.count(customers), "total", v.nf.value(kpi.Some(total), "currency"))})
 	}
+	if b := v.r.CLVBasis; b != nil {
+		s.blocks = append(s.blocks, note{v.basisText(b)})
+	}
 	s.blocks = append(s.blocks, subheading{v.tx.Get("clv.at_risk_heading")})
 	if len(risk) == 0 {
 		return withBlock(s, note{v.tx.Get("clv.no_at_risk")})
@@ -50,6 +53,22 @@ func (v *view) clvSection(segs []CLVSegment, risk []AtRiskCustomer) section {
 		s.blocks = append(s.blocks, note{v.tx.Fill("clv.more", "n", v.nf.count(int64(more)))})
 	}
 	return s
+}
+
+// basisText says what the lifetime values rest on: horizon, discount
+// rate, and the margin of the orders without cost.
+func (v *view) basisText(b *CLVBasis) string {
+	pct := func(r float64) string { return v.nf.value(kpi.Some(r*100), "%") }
+	text := v.tx.Fill("clv.basis", "months", v.nf.count(int64(b.HorizonMonths)), "rate", pct(b.AnnualDiscountRate))
+	switch {
+	case b.UncostedOrders == 0:
+		text += " " + v.tx.Get("clv.margin_all_costed")
+	case b.MarginDerived:
+		text += " " + v.tx.Fill("clv.margin_derived", "n", v.nf.count(b.UncostedOrders), "orders", v.nf.count(b.Orders), "margin", pct(b.UncostedMargin))
+	default:
+		text += " " + v.tx.Fill("clv.margin_configured", "n", v.nf.count(b.UncostedOrders), "orders", v.nf.count(b.Orders), "margin", pct(b.UncostedMargin))
+	}
+	return text
 }
 
 func withBlock(s section, b block) section {

@@ -45,6 +45,24 @@ type Report struct {
 	// AtRisk lists valuable customers unlikely to be still active,
 	// optional; the most valuable are shown.
 	AtRisk []AtRiskCustomer
+	// CLVBasis is what the lifetime values rest on, shown under them;
+	// optional.
+	CLVBasis *CLVBasis
+}
+
+// CLVBasis is what the model lifetime values rest on: the horizon and
+// discount rate they are valued over, and how orders without cost were
+// given a margin.
+type CLVBasis struct {
+	HorizonMonths      int     `json:"horizon_months"`
+	AnnualDiscountRate float64 `json:"annual_discount_rate"`
+	// UncostedMargin is the gross margin ratio given to orders without
+	// cost: configured, or, with MarginDerived, the ratio of the orders
+	// with a cost.
+	UncostedMargin float64 `json:"uncosted_margin"`
+	MarginDerived  bool    `json:"margin_derived"`
+	Orders         int64   `json:"orders"`          // orders observed
+	UncostedOrders int64   `json:"uncosted_orders"` // of which without cost
 }
 
 // CLVSegment is the customer lifetime value of one group of customers,

@@ -74,6 +74,40 @@ type Config struct {
 	customersPerSpill int32 // customers per spill file; 0 means customersPerSpill (tests make it small)
 }
 
+// Settings are the business settings of a run's CLV models, those a
+// configuration file gives: the margin of orders without cost, the
+// horizon and the discount rate. See [DefaultSettings].
+type Settings struct {
+	// UncostedMargin is [Config.AverageMargin], the gross margin ratio of
+	// orders without cost, in [0, 1]; 0 values them at the ratio of the
+	// orders with a cost.
+	UncostedMargin float64
+	// HorizonMonths is [ValueConfig.Months], from 1 to 120.
+	HorizonMonths int
+	// AnnualDiscountRate is [ValueConfig.AnnualDiscountRate], in [0, 1);
+	// 0 is no discounting.
+	AnnualDiscountRate float64
+}
+
+// DefaultSettings are a 12-month horizon discounted at 10 % a year, with
+// orders without cost valued at the margin ratio of the orders with one.
+func DefaultSettings() Settings {
+	return Settings{HorizonMonths: 12, AnnualDiscountRate: 0.10}
+}
+
+// Validate reports the first setting out of its range.
+func (s Settings) Validate() error {
+	switch {
+	case !(s.UncostedMargin >= 0 && s.UncostedMargin <= 1):
+		return fmt.Errorf("clv: margin for orders without cost %v outside [0, 1]", s.UncostedMargin)
+	case s.HorizonMonths < 1 || s.HorizonMonths > 120:
+		return fmt.Errorf("clv: horizon of %d months outside 1 to 120", s.HorizonMonths)
+	case !(s.AnnualDiscountRate >= 0 && s.AnnualDiscountRate < 1):
+		return fmt.Errorf("clv: annual discount rate %v outside [0, 1)", s.AnnualDiscountRate)
+	}
+	return nil
+}
+
 // validate checks c and returns the calibration and observation end days
 // (days since 1970-01-01 in c.Location).
 func (c *Config) validate() (calEnd, end int32, err error) {
