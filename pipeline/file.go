@@ -52,7 +52,7 @@ type File struct {
 // MetricsSection holds the metric options.
 type MetricsSection struct {
 	CSATPositive     float64            `yaml:"csat_positive"`
-	CESLowerIsEasier bool               `yaml:"ces_lower_is_easier"`
+	CESEasier        map[string]string  `yaml:"ces_easier"` // scale "min-max" → higher or lower
 	QAWeights        map[string]float64 `yaml:"qa_weights"`
 	Engagement       struct {
 		Loyalty   float64 `yaml:"loyalty"`
@@ -243,6 +243,13 @@ func (f *File) Check(name string) error {
 			bad("mapping", "%v", err)
 		}
 	}
+	for _, scale := range sortedKeys(f.Metrics.CESEasier) {
+		if _, _, err := kpi.ParseScale(scale); err != nil {
+			bad("metrics.ces_easier."+scale, "%v", err)
+		} else if end := f.Metrics.CESEasier[scale]; end != "higher" && end != "lower" {
+			bad("metrics.ces_easier."+scale, "%q, want higher or lower", end)
+		}
+	}
 	if c := f.Metrics.CSATPositive; c < 0 || c > 1 {
 		bad("metrics.csat_positive", "%v is outside 0..1", c)
 	}
@@ -418,7 +425,7 @@ func (f *File) Config() (Config, error) {
 		Gates: f.Gates.gates(), FutureTolerance: f.TimeWindow.FutureTolerance,
 		Title: f.Report.Title, Company: f.Report.Company, Locale: f.Report.Locale,
 		KPI: kpi.Options{
-			Location: f.loc, CSATPositive: f.Metrics.CSATPositive, CESLowerIsEasier: f.Metrics.CESLowerIsEasier,
+			Location: f.loc, CSATPositive: f.Metrics.CSATPositive, CESEasier: f.Metrics.CESEasier,
 			QAWeights: f.Metrics.QAWeights, MaxPeriods: f.MaxPeriods,
 			Engagement: kpi.EngagementWeights{
 				Loyalty: f.Metrics.Engagement.Loyalty, Education: f.Metrics.Engagement.Education, Usage: f.Metrics.Engagement.Usage,

@@ -111,6 +111,7 @@ report:
 		{"every", "schedule:\n  cron: \"@every 1h\"\n", []string{"schedule.cron:", "@every"}},
 		{"gates and window", "gates:\n  max_rejected_share: -0.1\ntime_window:\n  from: 01/01/2000\n  future_tolerance: -1h\nmax_periods: -1\nschedule:\n  lock_retry: -1m\n",
 			[]string{"gates: pipeline: max rejected share -0.1", `time_window.from: "01/01/2000"`, "time_window.future_tolerance", "max_periods", "schedule.lock_retry"}},
+		{"ces scales", "metrics:\n  ces_easier: {\"1-5\": up, \"7\": lower}\n", []string{`metrics.ces_easier.1-5: "up", want higher or lower`, `metrics.ces_easier.7: "7" is not a scale`}},
 		{"models", "models:\n  margin: 1.2\n", []string{"models: clv: margin for orders without cost 1.2 outside [0, 1]"}},
 		{"horizon", "models:\n  horizon_months: 0\n", []string{"models: clv: horizon of 0 months"}},
 		{"discount", "models:\n  annual_discount_rate: -0.1\n", []string{"models: clv: annual discount rate -0.1"}},

@@ -41,14 +41,18 @@ var conformanceCases = []conformanceCase{
 		4: {column: 11, field: "reopens", kind: ErrRowRule, reason: "reopens -1 is negative"},
 	}},
 	{table: Surveys, rows: [][]string{
-		{"S1", "C1", "T1", "csat", "4.5", "1", "5", "2024-01-02T10:00:00Z"},
-		{"S2", "C2", "", "nps", "10", "0", "10", "2024-01-02T11:00:00Z"},
-		{"S3", "", "", "ces", "8", "1", "7", "2024-01-02T12:00:00Z"},
-		{"S4", "", "", "nps", "5", "1", "10", "2024-01-02T12:00:00Z"},
-		{"S5", "", "", "csat", "0.1", "0", "1", "2024-01-02T12:00:00Z"},
+		{"S1", "C1", "T1", "csat", "4.5", "1", "5", "2024-01-02T10:00:00Z", ""},
+		{"S2", "C2", "", "nps", "10", "0", "10", "2024-01-02T11:00:00Z", ""},
+		{"S3", "", "", "ces", "8", "1", "7", "2024-01-02T12:00:00Z", ""},
+		{"S4", "", "", "nps", "5", "1", "10", "2024-01-02T12:00:00Z", ""},
+		{"S5", "", "", "csat", "0.1", "0", "1", "2024-01-02T12:00:00Z", ""},
+		{"S6", "", "", "ces", "2", "1", "5", "2024-01-02T13:00:00Z", "higher"},
+		{"S7", "", "", "ces", "2", "1", "7", "2024-01-02T13:00:00Z", "lower"},
+		{"S8", "", "", "ces", "2", "1", "7", "2024-01-02T13:00:00Z", "easy"},
 	}, rejected: map[int]wantRej{
 		2: {column: 5, field: "score", kind: ErrRowRule, reason: "score 8 outside scale 1–7"},
 		3: {column: 6, field: "scale_min", kind: ErrRowRule, reason: "kind nps requires scale 0–10, got 1–10"},
+		7: {column: 9, field: "ces_easier", kind: ErrInvalidValue, reason: `unexpected value "easy", want one of higher, lower`},
 	}},
 	{table: QAReviews, rows: [][]string{
 		{"R1", "T1", "A1", "Team A", "2024-01-02T10:00:00Z", "tone", "3", "4"},
@@ -305,8 +309,8 @@ func TestParquetTypes(t *testing.T) {
 				t.Fatal(res.err)
 			}
 			want := [][]string{
-				{"101", "<null>", "2024-03-18T00:00:00", "csat", "4.1", "1", "5", "2024-03-31T10:30:00Z"},
-				{"102", "<null>", "<null>", "nps", "9", "0", "10", "2024-03-30T11:30:00Z"},
+				{"101", "<null>", "2024-03-18T00:00:00", "csat", "4.1", "1", "5", "2024-03-31T10:30:00Z", "<null>"},
+				{"102", "<null>", "<null>", "nps", "9", "0", "10", "2024-03-30T11:30:00Z", "<null>"},
 			}
 			if !slices.EqualFunc(res.rows, want, slices.Equal) {
 				t.Errorf("rows\n got %q\nwant %q", res.rows, want)

@@ -62,8 +62,8 @@ func TestZendesk(t *testing.T) {
 			t.Fatal(res.err)
 		}
 		want := [][]string{
-			{"9001", "501", "1001", "csat", "5", "1", "5", "2024-03-01T17:00:00Z"},
-			{"9002", "504", "1004", "csat", "1", "1", "5", "2024-03-31T08:00:00Z"},
+			{"9001", "501", "1001", "csat", "5", "1", "5", "2024-03-01T17:00:00Z", "<null>"},
+			{"9002", "504", "1004", "csat", "1", "1", "5", "2024-03-31T08:00:00Z", "<null>"},
 		}
 		if !slices.EqualFunc(res.rows, want, slices.Equal) {
 			t.Errorf("rows\n got %q\nwant %q", res.rows, want)

@@ -158,6 +158,7 @@ func SpecOf(t Table) (Spec, error) {
 			{Name: "scale_min", Kind: Int, Required: true, Doc: "lowest possible answer (1 for CSAT and CES, 0 for NPS)"},
 			{Name: "scale_max", Kind: Int, Required: true, Doc: "highest possible answer (5 or 10 for CSAT, 10 for NPS, 5 or 7 for CES)"},
 			{Name: "responded_at", Kind: Time, Required: true, Doc: "when the answer was given"},
+			{Name: "ces_easier", Kind: Enum, Values: []string{"higher", "lower"}, Doc: "for a CES answer, which end of its scale is the least effort; empty: the scale's default (docs/metrics.md)"},
 		}}, nil
 	case QAReviews:
 		return Spec{Table: t, Key: []string{"review_id", "criterion"}, Columns: []Column{

@@ -24,12 +24,12 @@ func record(t testing.TB, mem memory.Allocator, table ingest.Table, rows [][]str
 	b := array.NewRecordBuilder(mem, spec.Schema())
 	defer b.Release()
 	for _, row := range rows {
-		if len(row) != len(spec.Columns) {
-			t.Fatalf("%s row %v: %d cells, want %d", table, row, len(row), len(spec.Columns))
+		if len(row) > len(spec.Columns) {
+			t.Fatalf("%s row %v: %d cells, want at most %d", table, row, len(row), len(spec.Columns))
 		}
 		for j, c := range spec.Columns {
 			f := b.Field(j)
-			if row[j] == "" {
+			if j >= len(row) || row[j] == "" { // trailing cells left out are empty
 				f.AppendNull()
 				continue
 			}

@@ -187,10 +187,22 @@ func TestEdgeCases(t *testing.T) {
 		{"csat threshold option", [][]string{sv("a", "csat", "3", "1", "5"), sv("b", "csat", "2", "1", "5")}, Options{CSATPositive: 0.5},
 			// 1 + 0.5 × 4 = 3: only the 3 is positive.
 			[]want{{"csat", oct, "all", 50, 2}}},
-		{"ces 1–5 lower is easier", [][]string{sv("a", "ces", "1", "1", "5"), sv("b", "ces", "4", "1", "5")}, Options{CESLowerIsEasier: true},
+		{"ces 1–5, lower is easier by default", [][]string{sv("a", "ces", "1", "1", "5"), sv("b", "ces", "4", "1", "5")}, Options{},
 			// ease 1 − 0/4 = 1 → 7; 1 − 3/4 = 0.25 → 2.5; mean 4.75. Low
 			// effort needs ease ≥ 3/4: only the 1.
 			[]want{{"ces", oct, "all", 4.75, 2}, {"ces_low_effort", oct, "all", 50, 2}}},
+		{"ces 1–5 configured higher is easier", [][]string{sv("a", "ces", "1", "1", "5"), sv("b", "ces", "4", "1", "5")},
+			Options{CESEasier: map[string]string{"1-5": "higher"}},
+			// ease 0 → 1; 3/4 → 5.5; mean 3.25. Low effort: the 4.
+			[]want{{"ces", oct, "all", 3.25, 2}, {"ces_low_effort", oct, "all", 50, 2}}},
+		{"ces instruments mixed in one run", [][]string{
+			sv("a", "ces", "2", "1", "5"),                   // 1–5 default lower: ease 1 − 1/4 = 0.75 → 5.5, low effort
+			sv("b", "ces", "6", "1", "7"),                   // 1–7 default higher: ease 5/6 → 6, low effort
+			append(sv("c", "ces", "2", "1", "7"), "lower"),  // this question's 1 is the least effort: ease 1 − 1/6 → 6, low effort
+			append(sv("d", "ces", "2", "1", "5"), "higher"), // and this one's 5: ease 1/4 → 2.5
+		}, Options{},
+			// mean (5.5 + 6 + 6 + 2.5) / 4 = 5; low effort 3 of 4.
+			[]want{{"ces", oct, "all", 5, 4}, {"ces_low_effort", oct, "all", 75, 4}}},
 		{"only nps answered", [][]string{sv("a", "nps", "10", "0", "10")}, Options{},
 			[]want{{"csat", oct, "all", math.NaN(), 0}, {"ces", oct, "all", math.NaN(), 0}, {"nps", oct, "all", 100, 1}}},
 	}

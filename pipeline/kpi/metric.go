@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cxkpi/cxkpi/pipeline/ingest"
@@ -33,8 +35,8 @@ type observer[V any] struct {
 }
 
 // Options configure the computation. The zero value is usable: monthly
-// periods in UTC, CSAT positive from 75% of the scale up, CES scales where
-// a higher answer means less effort.
+// periods in UTC, CSAT positive from 75% of the scale up, CES read the
+// way its scale is conventionally asked ([DefaultCESEasier]).
 type Options struct {
 	Grain    Grain          // default Month
 	Location *time.Location // reporting time zone, default UTC
@@ -43,10 +45,11 @@ type Options struct {
 	// The default 0.75 makes 4 and 5 positive on 1–5 (top two boxes) and
 	// 8 to 10 positive on 1–10.
 	CSATPositive float64
-	// CESLowerIsEasier declares CES questions where 1 means "very low
-	// effort" (the 1–5 scale of some vendors). By default a higher answer
-	// means an easier experience (the 1–7 "strongly agree it was easy").
-	CESLowerIsEasier bool
+	// CESEasier says, per CES scale written "min-max" ("1-5"), which end
+	// is the least effort: "higher" or "lower". A scale not listed takes
+	// its default from [DefaultCESEasier]. A response whose ces_easier
+	// column is set follows that instead, so one run can mix instruments.
+	CESEasier map[string]string
 	// BusinessHours is the schedule of the *_bh duration metrics, default
 	// Monday to Friday 09:00–17:00 in Location.
 	BusinessHours *BusinessHours
@@ -135,7 +138,56 @@ func (o *Options) validate() error {
 	if ew.Loyalty+ew.Education+ew.Usage == 0 {
 		return fmt.Errorf("kpi: engagement weights are all 0")
 	}
+	for scale, end := range o.CESEasier {
+		if _, _, err := ParseScale(scale); err != nil {
+			return fmt.Errorf("kpi: CES scale %w", err)
+		}
+		if end != "higher" && end != "lower" {
+			return fmt.Errorf("kpi: CES scale %s: easier end %q, want higher or lower", scale, end)
+		}
+	}
 	return nil
+}
+
+// DefaultCESEasier returns the end of a CES scale that is the least effort
+// when neither Options.CESEasier nor the response says: "lower" on 1–5,
+// where the question asks how much effort it took and 1 is "very low
+// effort"; "higher" on every other scale, such as 1–7 where the customer
+// agrees that the company made it easy and 7 is "strongly agree". These
+// are the two conventions of the source documents.
+func DefaultCESEasier(lo, hi int64) string {
+	if lo == 1 && hi == 5 {
+		return "lower"
+	}
+	return "higher"
+}
+
+// ParseScale reads a scale written "min-max", such as "1-5".
+func ParseScale(s string) (lo, hi int64, err error) {
+	a, b, ok := strings.Cut(s, "-")
+	if ok {
+		lo, err = strconv.ParseInt(a, 10, 64)
+		if err == nil {
+			hi, err = strconv.ParseInt(b, 10, 64)
+		}
+	}
+	if !ok || err != nil || lo >= hi {
+		return 0, 0, fmt.Errorf("%q is not a scale min-max such as 1-5", s)
+	}
+	return lo, hi, nil
+}
+
+// cesLowerEasier reports whether the lowest answer of the CES scale
+// lo..hi is the least effort under o.
+func (o *Options) cesLowerEasier(lo, hi int64) bool {
+	end, ok := "", false
+	if len(o.CESEasier) > 0 {
+		end, ok = o.CESEasier[strconv.FormatInt(lo, 10)+"-"+strconv.FormatInt(hi, 10)]
+	}
+	if !ok {
+		end = DefaultCESEasier(lo, hi)
+	}
+	return end == "lower"
 }
 
 // Catalog returns every metric cxkpi computes, in report order.

@@ -26,6 +26,9 @@ type surveyView struct {
 	kind   []int8
 	score  []float64
 	lo, hi []int64 // scale_min, scale_max
+	// lowerEasier is set for CES answers whose lowest score is the least
+	// effort: from ces_easier, or from the scale (Options.CESEasier).
+	lowerEasier []bool
 }
 
 // surveyMetrics defines the survey-based KPIs. Every answer is first placed
@@ -34,7 +37,7 @@ func surveyMetrics(o Options) []observer[surveyView] {
 	pos := o.CSATPositive
 	easy := func(v *surveyView, i int) float64 {
 		e := (v.score[i] - float64(v.lo[i])) / float64(v.hi[i]-v.lo[i])
-		if o.CESLowerIsEasier {
+		if v.lowerEasier[i] {
 			e = 1 - e
 		}
 		return e
@@ -118,7 +121,7 @@ func mean[V any](in func(v *V, i int) bool, val func(v *V, i int) float64) func(
 // other answer is counted under channel "unknown".
 func (e *Engine) decodeSurveys(rec arrow.Record, v *surveyView) error {
 	n := int(rec.NumRows())
-	cols, err := columns(rec, ingest.Surveys, "responded_at", "kind", "score", "scale_min", "scale_max", "ticket_id")
+	cols, err := columns(rec, ingest.Surveys, "responded_at", "kind", "score", "scale_min", "scale_max", "ticket_id", "ces_easier")
 	if err != nil {
 		return err
 	}
@@ -128,7 +131,9 @@ func (e *Engine) decodeSurveys(rec arrow.Record, v *surveyView) error {
 	v.lo = cols[3].(*array.Int64).Int64Values()
 	v.hi = cols[4].(*array.Int64).Int64Values()
 	tickets := cols[5].(*array.String)
+	easier := cols[6].(*array.String)
 	v.kind = grow(v.kind, n)
+	v.lowerEasier = grow(v.lowerEasier, n)
 	for d := dimChannel; d <= dimPriority; d++ {
 		v.codes[d] = grow(v.codes[d], n)
 	}
@@ -145,6 +150,11 @@ func (e *Engine) decodeSurveys(rec arrow.Record, v *surveyView) error {
 			v.kind[i] = kindNPS
 		case "ces":
 			v.kind[i] = kindCES
+			if easier.IsValid(i) {
+				v.lowerEasier[i] = easier.Value(i) == "lower"
+			} else {
+				v.lowerEasier[i] = e.opt.cesLowerEasier(v.lo[i], v.hi[i])
+			}
 		default:
 			v.kind[i] = kindOther
 		}

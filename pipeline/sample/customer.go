@@ -150,6 +150,7 @@ func (g *generator) nps(i int, a, b int64, sat, experience float64) {
 			s.int(0)
 			s.int(10)
 			s.time(at)
+			s.null() // ces_easier
 			s.end()
 		}
 		t += sec((75+30*r.Float64())*day, day)

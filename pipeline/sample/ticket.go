@@ -298,6 +298,7 @@ func (g *generator) surveyRow(i int, tid int64, kind string, score float64, lo, 
 	s.int(lo)
 	s.int(hi)
 	s.time(at)
+	s.null() // ces_easier: the scale's default (1–7, 7 the least effort)
 	s.end()
 }
 
