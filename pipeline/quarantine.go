@@ -3,7 +3,6 @@ package pipeline
 import (
 	"encoding/csv"
 	"fmt"
-	"os"
 	"strconv"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -36,14 +35,14 @@ const quarantineBatch = 8192
 // quarantine writes rejected rows to a CSV file a person can open and to a
 // Parquet file for BI tools.
 type quarantine struct {
-	f   *os.File
+	f   *reports.AtomicFile
 	w   *csv.Writer
 	pq  *reports.ParquetWriter
 	bld *array.RecordBuilder
 }
 
 func newQuarantine(csvPath, parquetPath string, mem memory.Allocator) (*quarantine, error) {
-	f, err := os.Create(csvPath)
+	f, err := reports.CreateAtomic(csvPath) // mode reports.FileMode, whatever the umask
 	if err != nil {
 		return nil, fmt.Errorf("create quarantine: %w", err)
 	}
@@ -96,10 +95,9 @@ func (q *quarantine) commit() error {
 	}
 	q.w.Flush()
 	err := q.w.Error()
-	if cerr := q.f.Close(); err == nil {
-		err = cerr
+	if err == nil {
+		err = q.f.Commit()
 	}
-	q.f = nil
 	if err != nil {
 		return fmt.Errorf("write quarantine: %w", err)
 	}
@@ -110,7 +108,5 @@ func (q *quarantine) commit() error {
 func (q *quarantine) close() {
 	q.bld.Release()
 	q.pq.Close()
-	if q.f != nil {
-		q.f.Close()
-	}
+	q.f.Close()
 }
