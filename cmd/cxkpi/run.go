@@ -117,6 +117,10 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	once := func(ctx context.Context, asOf time.Time) error {
 		c := cfg
 		c.AsOf = asOf
+		// Holding the lock, clean up after runs that were killed.
+		if err := pipeline.Recover(c.OutDir, logger); err != nil {
+			return err
+		}
 		sum, err := pipeline.Run(ctx, c)
 		if sum != nil {
 			fmt.Fprintf(stdout, "%s %s %s: %d rows read, %d rejected, %d KPI rows -> %s\n",
