@@ -108,7 +108,8 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
 		return fmt.Errorf("create output directory: %w", err)
 	}
-	lock, err := schedule.Acquire(cfg.OutDir, time.Now)
+	// A stale lock taken over is logged with its old holder.
+	lock, err := schedule.Locker{Dir: cfg.OutDir, Logger: logger}.Acquire()
 	if err != nil {
 		return err
 	}
