@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -33,7 +34,9 @@ func QuarantineSchema() *arrow.Schema {
 const quarantineBatch = 8192
 
 // quarantine writes rejected rows to a CSV file a person can open and to a
-// Parquet file for BI tools.
+// Parquet file for BI tools. The CSV file's cells are made safe to open in
+// a spreadsheet (see [spreadsheetText]); the Parquet file keeps the values
+// as they were.
 type quarantine struct {
 	f   *reports.AtomicFile
 	w   *csv.Writer
@@ -60,7 +63,11 @@ func newQuarantine(csvPath, parquetPath string, mem memory.Allocator) (*quaranti
 }
 
 func (q *quarantine) write(r ingest.Rejection) error {
-	if err := q.w.Write([]string{string(r.Table), r.File, strconv.Itoa(r.Line), strconv.Itoa(r.Column), r.Field, r.Reason, r.Raw}); err != nil {
+	row := []string{string(r.Table), r.File, strconv.Itoa(r.Line), strconv.Itoa(r.Column), r.Field, r.Reason, r.Raw}
+	for i := range row {
+		row[i] = spreadsheetText(row[i])
+	}
+	if err := q.w.Write(row); err != nil {
 		return fmt.Errorf("write quarantine: %w", err)
 	}
 	q.bld.Field(0).(*array.StringBuilder).Append(string(r.Table))
@@ -109,4 +116,18 @@ func (q *quarantine) close() {
 	q.bld.Release()
 	q.pq.Close()
 	q.f.Close()
+}
+
+// spreadsheetText returns s as a cell that a spreadsheet shows as text
+// and never evaluates: a cell beginning with =, +, -, @, a tab or a
+// carriage return could be read as a formula (CSV injection: a raw row
+// "=HYPERLINK(...)" from a hostile export), so it gets a single quote in
+// front, as OWASP advises. That includes negative numbers, "-3"; the
+// quote shows they are text, and quarantine.parquet has the value as it
+// was read.
+func spreadsheetText(s string) string {
+	if s != "" && strings.IndexByte("=+-@\t\r", s[0]) >= 0 {
+		return "'" + s
+	}
+	return s
 }
