@@ -49,6 +49,7 @@ func Recover(outDir string, log *slog.Logger) error {
 			left = append(left, e)
 		}
 	}
+	defer fault("recovered")
 	if len(left) == 0 {
 		return nil
 	}
@@ -66,7 +67,6 @@ func Recover(outDir string, log *slog.Logger) error {
 			errs = append(errs, err)
 		}
 	}
-	fault("recovered")
 	return errors.Join(errs...)
 }
 
