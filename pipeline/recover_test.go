@@ -110,6 +110,22 @@ var recoverCases = []struct {
 		wantErr: true,
 	},
 	{
+		name: "temporary files removed",
+		setup: func(t *testing.T, out string) {
+			dir := newRunDir(t, out, "month=2026-10", "published")
+			for _, p := range []string{
+				filepath.Join(dir, ".manifest.json.tmp-123"), // killed rewriting the manifest after delivery
+				filepath.Join(out, "."+schedule.StateFile+".tmp-456"),
+			} {
+				if err := os.WriteFile(p, []byte("{"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+		},
+		want: map[string]string{"month=2026-10": "published"},
+		logs: 2,
+	},
+	{
 		name: "what runs do not leave is not touched",
 		setup: func(t *testing.T, out string) {
 			newRunDir(t, out, "month=2026-10", "published")
@@ -148,6 +164,11 @@ func TestRecover(t *testing.T) {
 				case want != "":
 					if g := readGen(t, filepath.Join(out, name)); g != want {
 						t.Errorf("%s holds %q, want %q", name, g, want)
+					}
+					for _, f := range entries(t, filepath.Join(out, name)) {
+						if strings.HasPrefix(f, ".") {
+							t.Errorf("%s left in %s", f, name)
+						}
 					}
 				}
 			}
