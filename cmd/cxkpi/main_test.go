@@ -287,6 +287,12 @@ func TestScheduleRunsTwice(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "cxkpi.yaml")
 	os.WriteFile(cfg, []byte("output: out\nschedule:\n  cron: \"*/2 * * * * *\"\n"), 0o644)
+	// What a killed run left; the first scheduled run removes it.
+	for _, d := range []string{".run-1", ".spill-2"} {
+		if err := os.MkdirAll(filepath.Join(dir, "out", d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stdout bytes.Buffer
@@ -319,6 +325,14 @@ func TestScheduleRunsTwice(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "out")); err != nil {
 		t.Fatal(err)
+	}
+	if n := strings.Count(logs.String(), `"msg":"recovered: removed what an interrupted run left"`); n != 2 {
+		t.Errorf("%d leftovers recovered, want 2:\n%s", n, logs.String())
+	}
+	for _, d := range []string{".run-1", ".spill-2"} {
+		if _, err := os.Stat(filepath.Join(dir, "out", d)); err == nil {
+			t.Errorf("%s left in the output directory", d)
+		}
 	}
 }
 
