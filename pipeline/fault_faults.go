@@ -11,17 +11,17 @@ import (
 // Environment of the fault-injection build (tag faults) only; the
 // production binary has neither.
 const (
-	// FaultEnv names the points at which the process kills itself with
+	// faultEnv names the points at which the process kills itself with
 	// SIGKILL, comma-separated: "publish.exchanged".
-	FaultEnv = "CXKPI_FAULT"
-	// NoExchangeEnv, set to 1, makes runs publish with two renames, as
+	faultEnv = "CXKPI_FAULT"
+	// noExchangeEnv, set to 1, makes runs publish with two renames, as
 	// on a file system without an atomic exchange.
-	NoExchangeEnv = "CXKPI_FAULT_NO_EXCHANGE"
+	noExchangeEnv = "CXKPI_FAULT_NO_EXCHANGE"
 )
 
-// fault kills the process, as kill -9 would, when FaultEnv names point.
+// fault kills the process, as kill -9 would, when faultEnv names point.
 func fault(point string) {
-	for _, p := range strings.Split(os.Getenv(FaultEnv), ",") {
+	for _, p := range strings.Split(os.Getenv(faultEnv), ",") {
 		if p == point {
 			if self, err := os.FindProcess(os.Getpid()); err == nil {
 				self.Kill()
@@ -34,7 +34,7 @@ func fault(point string) {
 }
 
 func exchanger() func(a, b string) error {
-	if os.Getenv(NoExchangeEnv) == "1" {
+	if os.Getenv(noExchangeEnv) == "1" {
 		return func(a, b string) error { return errNoExchange }
 	}
 	return exchange

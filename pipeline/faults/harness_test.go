@@ -33,8 +33,8 @@ import (
 )
 
 const (
-	// faultEnv and noExchangeEnv are pipeline.FaultEnv and
-	// pipeline.NoExchangeEnv, which exist only in the faults build.
+	// faultEnv and noExchangeEnv are those of the pipeline's faults
+	// build (fault_faults.go).
 	faultEnv      = "CXKPI_FAULT"
 	noExchangeEnv = "CXKPI_FAULT_NO_EXCHANGE"
 	asOf          = "2026-10-15"
