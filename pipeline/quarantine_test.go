@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -128,4 +129,21 @@ func TestQuarantineCSVInjection(t *testing.T) {
 	if i != len(want) {
 		t.Errorf("quarantine.parquet has %d rows, want %d", i, len(want))
 	}
+}
+
+// A neutralised cell never begins with a character a spreadsheet
+// evaluates, and only ever gains a quote in front.
+func FuzzSpreadsheetText(f *testing.F) {
+	for _, tc := range spreadsheetCases {
+		f.Add(tc.in)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := spreadsheetText(s)
+		if got != "" && strings.IndexByte("=+-@\t\r", got[0]) >= 0 {
+			t.Errorf("spreadsheetText(%q) = %q begins with %q", s, got, got[0])
+		}
+		if got != s && got != "'"+s {
+			t.Errorf("spreadsheetText(%q) = %q, want the cell or the cell after a quote", s, got)
+		}
+	})
 }
