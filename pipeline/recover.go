@@ -55,6 +55,7 @@ func Recover(outDir string, log *slog.Logger) error {
 		if err := l.recover(outDir, log); err != nil {
 			errs = append(errs, err)
 		}
+		fault("recovering")
 	}
 	return errors.Join(errs...)
 }

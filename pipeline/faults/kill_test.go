@@ -18,6 +18,9 @@ type killCase struct {
 	noExchange bool // publish with two renames, as without an atomic exchange
 	fresh      bool // no previous run of the period in place
 	published  bool // killed after the new run was in place
+	// recoverKill, if set, is a fault point at which the first recovering
+	// run is killed as well, before a second one recovers.
+	recoverKill string
 }
 
 // killCases are every stage boundary of a run and every step of
@@ -41,6 +44,10 @@ func killCases() []killCase {
 		killCase{point: "publish.removed", noExchange: true, published: true},
 		killCase{point: "manifest", fresh: true},
 		killCase{point: "publish.renamed", fresh: true, published: true},
+		// Killed again while recovering: after putting the previous run
+		// back, before removing the unpublished one.
+		killCase{point: "publish.aside", noExchange: true, recoverKill: "recovering"},
+		killCase{point: "publish.exchanged", published: true, recoverKill: "recovering"},
 	)
 	return cs
 }
@@ -52,6 +59,9 @@ func (c killCase) name() string {
 	}
 	if c.fresh {
 		n += "/first-run"
+	}
+	if c.recoverKill != "" {
+		n += "/killed-" + c.recoverKill
 	}
 	return n
 }
@@ -74,6 +84,12 @@ func TestKill(t *testing.T) {
 				t.Fatalf("run with fault point %s: %s %v, want it killed there\n%s", tc.point, r, r.err, tail(r.stderr))
 			}
 
+			if tc.recoverKill != "" {
+				r = s.run(context.Background(), []string{faultEnv + "=" + tc.recoverKill}, in, out)
+				if r.err != nil || !r.killed {
+					t.Fatalf("recovering run with fault point %s: %s %v, want it killed there\n%s", tc.recoverKill, r, r.err, tail(r.stderr))
+				}
+			}
 			// The next start takes over the lock and recovers; stop it
 			// right there to see what recovery left.
 			r = s.run(context.Background(), []string{faultEnv + "=recovered"}, in, out)
