@@ -25,9 +25,9 @@ import (
 //     (.run-*.<grain>=<period>.old) is put back as <grain>=<period> when
 //     that directory is missing (the run died between the renames), and
 //     removed otherwise;
-//   - temporary files of files being replaced, .<name>.tmp-*, inside the
-//     period directories (manifest.json rewritten after delivery) and the
-//     scheduler's state file's beside them, are removed.
+//   - the temporary files of files being replaced in place, .<name>.tmp-*,
+//     are removed: inside the period directories (manifest.json, rewritten
+//     after delivery) and, beside them, the scheduler's state file's.
 //
 // Nothing else in outDir is touched. Only the process holding the run
 // lock of outDir may call Recover, before its run starts: the lock is the
