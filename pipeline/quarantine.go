@@ -3,8 +3,8 @@ package pipeline
 import (
 	"encoding/csv"
 	"fmt"
-	"os"
 	"strconv"
+	"strings"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -34,16 +34,18 @@ func QuarantineSchema() *arrow.Schema {
 const quarantineBatch = 8192
 
 // quarantine writes rejected rows to a CSV file a person can open and to a
-// Parquet file for BI tools.
+// Parquet file for BI tools. The CSV file's cells are made safe to open in
+// a spreadsheet (see [spreadsheetText]); the Parquet file keeps the values
+// as they were.
 type quarantine struct {
-	f   *os.File
+	f   *reports.AtomicFile
 	w   *csv.Writer
 	pq  *reports.ParquetWriter
 	bld *array.RecordBuilder
 }
 
 func newQuarantine(csvPath, parquetPath string, mem memory.Allocator) (*quarantine, error) {
-	f, err := os.Create(csvPath)
+	f, err := reports.CreateAtomic(csvPath) // mode reports.FileMode, whatever the umask
 	if err != nil {
 		return nil, fmt.Errorf("create quarantine: %w", err)
 	}
@@ -61,7 +63,11 @@ func newQuarantine(csvPath, parquetPath string, mem memory.Allocator) (*quaranti
 }
 
 func (q *quarantine) write(r ingest.Rejection) error {
-	if err := q.w.Write([]string{string(r.Table), r.File, strconv.Itoa(r.Line), strconv.Itoa(r.Column), r.Field, r.Reason, r.Raw}); err != nil {
+	row := []string{string(r.Table), r.File, strconv.Itoa(r.Line), strconv.Itoa(r.Column), r.Field, r.Reason, r.Raw}
+	for i := range row {
+		row[i] = spreadsheetText(row[i])
+	}
+	if err := q.w.Write(row); err != nil {
 		return fmt.Errorf("write quarantine: %w", err)
 	}
 	q.bld.Field(0).(*array.StringBuilder).Append(string(r.Table))
@@ -96,10 +102,9 @@ func (q *quarantine) commit() error {
 	}
 	q.w.Flush()
 	err := q.w.Error()
-	if cerr := q.f.Close(); err == nil {
-		err = cerr
+	if err == nil {
+		err = q.f.Commit()
 	}
-	q.f = nil
 	if err != nil {
 		return fmt.Errorf("write quarantine: %w", err)
 	}
@@ -110,7 +115,19 @@ func (q *quarantine) commit() error {
 func (q *quarantine) close() {
 	q.bld.Release()
 	q.pq.Close()
-	if q.f != nil {
-		q.f.Close()
+	q.f.Close()
+}
+
+// spreadsheetText returns s as a cell that a spreadsheet shows as text
+// and never evaluates: a cell beginning with =, +, -, @, a tab or a
+// carriage return could be read as a formula (CSV injection: a raw row
+// "=HYPERLINK(...)" from a hostile export), so it gets a single quote in
+// front, as OWASP advises. That includes negative numbers, "-3"; the
+// quote shows they are text, and quarantine.parquet has the value as it
+// was read.
+func spreadsheetText(s string) string {
+	if s != "" && strings.IndexByte("=+-@\t\r", s[0]) >= 0 {
+		return "'" + s
 	}
+	return s
 }

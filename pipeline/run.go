@@ -150,6 +150,7 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 		return nil, fmt.Errorf("create spill directory: %w", err)
 	}
 	defer os.RemoveAll(spill)
+	fault("start")
 	kcfg := cfg.KPI
 	kcfg.SpillDir = spill
 	engine, err := kpi.New(kcfg)
@@ -186,6 +187,7 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 			return nil, err
 		}
 		sum.Tables = append(sum.Tables, ts)
+		fault("read." + string(t))
 		// The engine may finish the ticket metrics now and free what it
 		// kept per ticket before the next tables are read.
 		at := time.Now()
@@ -218,6 +220,7 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 	}
 	sw.since("kpi", at)
 	sw.count("kpi", int64(len(rows)))
+	fault("kpi")
 	sum.Notes = engine.Notes()
 	for _, n := range sum.Notes {
 		log.Warn("rows not usable for KPIs", "table", string(n.Table), "rows", n.Rows, "reason", n.Text)
@@ -237,6 +240,7 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 	for _, n := range sum.ModelNotes {
 		log.Warn("model not fitted", "note", n)
 	}
+	fault("models")
 
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -258,6 +262,7 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 	dir := filepath.Join(cfg.OutDir, string(cfg.KPI.Grain)+"="+sum.Period)
 	sum.Dir = dir
 	sw.since("render", at)
+	fault("render")
 	at = time.Now()
 	if sum.Inputs, err = inputFiles(ctx, cfg.Input, sum.Tables); err != nil {
 		return nil, err
@@ -281,7 +286,8 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := replaceDir(stage, dir); err != nil {
+	fault("manifest")
+	if err := replaceDir(stage, dir, exchanger()); err != nil {
 		return nil, err
 	}
 	log.Info("run finished", "dir", dir, "period", sum.Period, "kpi_rows", len(rows), "rejected", sum.Rejected())
@@ -472,29 +478,6 @@ func encodeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
-}
-
-// replaceDir moves the staging directory to dir, replacing a previous run
-// of the same period. The old directory is first renamed aside, so dir
-// never holds a mix of two runs.
-func replaceDir(stage, dir string) error {
-	old := ""
-	if _, err := os.Stat(dir); err == nil {
-		old = stage + ".old"
-		if err := os.Rename(dir, old); err != nil {
-			return fmt.Errorf("replace %s: %w", dir, err)
-		}
-	}
-	if err := os.Rename(stage, dir); err != nil {
-		if old != "" {
-			os.Rename(old, dir) // put the previous run back
-		}
-		return fmt.Errorf("publish %s: %w", dir, err)
-	}
-	if old != "" {
-		return os.RemoveAll(old)
-	}
-	return nil
 }
 
 // unrecognised lists the files of the input that look like exports but

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -202,6 +203,60 @@ func TestRunRefusesWhileLocked(t *testing.T) {
 	}
 }
 
+// A stale lock is taken over with a warning naming its holder, and the
+// leftovers of the crashed run are removed, each logged.
+func TestRunTakesOverAndRecovers(t *testing.T) {
+	out := t.TempDir()
+	lock := `{"pid": 4242, "host": "etl-gone", "started": "2026-11-01T03:30:00Z"}`
+	path := filepath.Join(out, ".cxkpi.lock")
+	if err := os.WriteFile(path, []byte(lock), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-13 * time.Hour) // older than the default stale age
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{".run-123", ".spill-456"} {
+		if err := os.Mkdir(filepath.Join(out, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"run", "-out", out, "-log-format", "json"}, &stdout, &stderr); err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr.String())
+	}
+	var tookOver, recovered int
+	for _, line := range strings.Split(stderr.String(), "\n") {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) != nil {
+			continue
+		}
+		switch rec["msg"] {
+		case "took over stale run lock":
+			tookOver++
+			if rec["level"] != "WARN" || rec["host"] != "etl-gone" || rec["pid"] != float64(4242) || rec["reason"] == nil {
+				t.Errorf("takeover logged as %v, want a warning with the old holder and the reason", rec)
+			}
+		case "recovered: removed what an interrupted run left":
+			recovered++
+		}
+	}
+	if tookOver != 1 || recovered != 2 {
+		t.Errorf("logged %d takeovers and %d recoveries, want 1 and 2; log:\n%s", tookOver, recovered, stderr.String())
+	}
+	es, err := os.ReadDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != 1 || es[0].Name() != "month=2026-10" {
+		var names []string
+		for _, e := range es {
+			names = append(names, e.Name())
+		}
+		t.Errorf("output directory holds %q, want only month=2026-10", names)
+	}
+}
+
 func hostname(t *testing.T) string {
 	h, err := os.Hostname()
 	if err != nil {
@@ -234,6 +289,12 @@ func TestScheduleRunsTwice(t *testing.T) {
 	// The sample is history: nightly runs on it find no event in the
 	// period of yesterday, and none recent, so those gates are off here.
 	os.WriteFile(cfg, []byte("output: out\ngates:\n  allow_empty_period: true\n  allow_stale: true\nschedule:\n  cron: \"*/2 * * * * *\"\n"), 0o644)
+	// What a killed run left; the first scheduled run removes it.
+	for _, d := range []string{".run-1", ".spill-2"} {
+		if err := os.MkdirAll(filepath.Join(dir, "out", d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stdout bytes.Buffer
@@ -266,6 +327,14 @@ func TestScheduleRunsTwice(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "out")); err != nil {
 		t.Fatal(err)
+	}
+	if n := strings.Count(logs.String(), `"msg":"recovered: removed what an interrupted run left"`); n != 2 {
+		t.Errorf("%d leftovers recovered, want 2:\n%s", n, logs.String())
+	}
+	for _, d := range []string{".run-1", ".spill-2"} {
+		if _, err := os.Stat(filepath.Join(dir, "out", d)); err == nil {
+			t.Errorf("%s left in the output directory", d)
+		}
 	}
 }
 

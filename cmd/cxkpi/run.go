@@ -117,6 +117,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
 		return fmt.Errorf("create output directory: %w", err)
 	}
+	// A stale lock taken over is logged with its old holder.
 	locker := schedule.Locker{Dir: cfg.OutDir, Now: time.Now, Logger: logger}
 	if f.file != nil {
 		locker.StaleAge = f.file.Schedule.LockStaleAge
@@ -130,6 +131,10 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	once := func(ctx context.Context, asOf time.Time) error {
 		c := cfg
 		c.AsOf = asOf
+		// Holding the lock, clean up after runs that were killed.
+		if err := pipeline.Recover(c.OutDir, logger); err != nil {
+			return err
+		}
 		sum, err := pipeline.Run(ctx, c)
 		if sum != nil && sum.Dir != "" { // a run stopped by a gate publishes nothing
 			fmt.Fprintf(stdout, "%s %s %s: %d rows read, %d rejected, %d KPI rows -> %s\n",

@@ -53,6 +53,10 @@ func scheduleCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	err = schedule.Run(ctx, sc, func(ctx context.Context, asOf time.Time) error {
 		c := cfg
 		c.AsOf = asOf
+		// The scheduler holds the run lock: clean up after killed runs.
+		if err := pipeline.Recover(c.OutDir, logger); err != nil {
+			return err
+		}
 		_, err := pipeline.Run(ctx, c)
 		return err
 	})

@@ -12,6 +12,9 @@ var (
 	// longer the one this process created: another process judged it stale
 	// and took it over.
 	ErrLockLost = errors.New("schedule: run lock lost")
+	// ErrNotHeld reports, from [CheckHeld], that this process does not
+	// hold the run lock.
+	ErrNotHeld = errors.New("schedule: run lock not held by this process")
 	// ErrConfig reports an invalid [Config].
 	ErrConfig = errors.New("schedule: invalid config")
 	// ErrPanic is wrapped by the error a run records when its [Job]

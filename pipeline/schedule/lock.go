@@ -173,6 +173,33 @@ func (lk *Lock) Release() error {
 	return nil
 }
 
+// CheckHeld returns nil when this process holds the run lock in dir: the
+// lock file names this process (pid, host and, where known, its start
+// time). Otherwise it returns an error wrapping [ErrNotHeld] that says
+// who holds it, if anyone. Work that is safe only while no other run is
+// going, such as removing what crashed runs left, checks it first.
+func CheckHeld(dir string) error {
+	path := filepath.Join(dir, LockFile)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w: %s does not exist", ErrNotHeld, path)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrNotHeld, err)
+	}
+	var li lockInfo
+	if err := json.Unmarshal(data, &li); err != nil {
+		return fmt.Errorf("%w: %s is unreadable: %w", ErrNotHeld, path, err)
+	}
+	host, _ := os.Hostname()
+	start, _ := processStart(os.Getpid())
+	if li.PID != os.Getpid() || li.Host != host || li.PIDStart != start {
+		return fmt.Errorf("%w: %s: pid %d on host %q since %s",
+			ErrNotHeld, path, li.PID, li.Host, li.Started.Format(time.RFC3339))
+	}
+	return nil
+}
+
 // createExclusive creates path with O_EXCL and writes data into it.
 func createExclusive(path string, data []byte) (os.FileInfo, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)

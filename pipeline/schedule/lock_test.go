@@ -400,3 +400,30 @@ func TestTakeoverAfterAnotherTakeover(t *testing.T) {
 		t.Errorf("winner Release: %v", err)
 	}
 }
+
+func TestCheckHeld(t *testing.T) {
+	dir := t.TempDir()
+	if err := CheckHeld(dir); !errors.Is(err, ErrNotHeld) {
+		t.Errorf("no lock: err = %v, want ErrNotHeld", err)
+	}
+	lk, err := Acquire(dir, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckHeld(dir); err != nil {
+		t.Errorf("held by this process: err = %v, want nil", err)
+	}
+	if err := lk.Release(); err != nil {
+		t.Fatal(err)
+	}
+	for _, content := range []string{
+		lockJSON(t, lockInfo{PID: deadPID(t), Host: hostname(t)}),
+		lockJSON(t, lockInfo{PID: os.Getpid(), Host: "elsewhere"}),
+		"{",
+	} {
+		writeLock(t, dir, content, time.Now())
+		if err := CheckHeld(dir); !errors.Is(err, ErrNotHeld) {
+			t.Errorf("lock %s: err = %v, want ErrNotHeld", content, err)
+		}
+	}
+}
