@@ -188,7 +188,7 @@ func FuzzJSONObject(f *testing.F) {
 			val  string
 		}
 		var got []member
-		err := parseObject(s, func(_ int, key string, kind jsonKind, val string) {
+		err := parseObject(s, func(_ int, key string, kind jsonKind, val, _ string) {
 			got = append(got, member{key, kind, val})
 		})
 		trimmed := strings.TrimLeft(s, " \t\r\n")
@@ -333,7 +333,8 @@ func FuzzParquetSource(f *testing.F) {
 
 // FuzzCSVRecords checks csvReader against encoding/csv, configured as the
 // CSV source used it: the same records, first lines and syntax errors, up
-// to the end of the input. The delimiter is comma if encoding/csv takes
+// to the end of the input or the first syntax error in a record over
+// several lines, after which csvReader reads the lines again. The delimiter is comma if encoding/csv takes
 // it, else one of a few.
 func FuzzCSVRecords(f *testing.F) {
 	for _, s := range []string{
@@ -434,6 +435,16 @@ func FuzzCSVRecords(f *testing.F) {
 			}
 		}
 		take()
+		// After a syntax error in a record over several lines, csvReader
+		// reads the lines after the record's first again, where
+		// encoding/csv goes on after the error: up to there they agree.
+		for i, w := range want {
+			if w.err.Err != nil && w.err.Line > w.err.StartLine {
+				want = want[:i+1]
+				got = got[:min(len(got), i+1)]
+				break
+			}
+		}
 		if len(got) != len(want) {
 			t.Fatalf("%q, delimiter %q: %d records, encoding/csv reads %d:\n%+v\n%+v", data, comma, len(got), len(want), got, want)
 		}
