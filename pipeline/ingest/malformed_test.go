@@ -452,3 +452,45 @@ func TestUTF16WithoutBOM(t *testing.T) {
 		t.Errorf("error %v, want one naming orders.csv, wrapping ErrMissingBOM", err)
 	}
 }
+
+// TestParquetInvalidUTF8 applies the UTF-8 rule to Parquet strings.
+func TestParquetInvalidUTF8(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	spec, _ := SpecOf(Orders)
+	rec := typedRecord(t, mem, spec, [][]string{
+		{"O1", "Caf\xe9", "2024-01-02T00:00:00Z", "1", ""},
+		{"O2", "C2", "2024-01-02T00:00:00Z", "2", ""},
+	})
+	defer rec.Release()
+	fsys := mapFS(map[string]string{"orders.parquet": parquetBytes(t, mem, rec)})
+	tests := []struct {
+		name string
+		tm   TableMapping
+		want []string // customer ids accepted
+		bad  int      // rows rejected
+	}{
+		{"quarantine", TableMapping{}, []string{"C2"}, 1},
+		{"replace", TableMapping{InvalidUTF8: "replace"}, []string{"Caf\uFFFD", "C2"}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := readAll(t, fsys, Orders, Options{Mapping: tc.tm})
+			if res.err != nil {
+				t.Fatal(res.err)
+			}
+			var got []string
+			for _, r := range res.rows {
+				got = append(got, r[1])
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) || len(res.rejs) != tc.bad {
+				t.Errorf("customer ids %q, rejections %+v; want %q, %d", got, res.rejs, tc.want, tc.bad)
+			}
+			for _, r := range res.rejs {
+				if r.Field != "customer_id" || !strings.Contains(r.Reason, `"Caf\xe9"`) || !utf8.ValidString(r.Raw) || r.Raw == "" {
+					t.Errorf("rejection %+v", r)
+				}
+			}
+		})
+	}
+}
