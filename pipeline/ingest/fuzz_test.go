@@ -299,7 +299,7 @@ func FuzzCSVDelimiter(f *testing.F) {
 	f.Fuzz(func(t *testing.T, delim, cell string) {
 		tm := TableMapping{Delimiter: delim}
 		spec, _ := SpecOf(Orders)
-		if _, err := compile(spec, tm, nil); err != nil {
+		if _, err := compile(spec, tm, nil); err != nil || delim == "" {
 			return
 		}
 		var b strings.Builder
@@ -314,6 +314,12 @@ func FuzzCSVDelimiter(f *testing.F) {
 		res := readAll(t, mapFS(map[string]string{"orders.csv": b.String()}), Orders, Options{Mapping: tm})
 		if res.err != nil {
 			t.Fatal(res.err)
+		}
+		if !utf8.ValidString(cell) {
+			if len(res.rows) != 0 || len(res.rejs) != 1 || !errors.Is(res.rejs[0].Err, ErrInvalidValue) {
+				t.Fatalf("cell %q, not UTF-8, read as %q, rejections %+v", cell, res.rows, res.rejs)
+			}
+			return
 		}
 		if c := strings.TrimSpace(cell); c != "" && (len(res.rows) != 1 || res.rows[0][1] != c) {
 			t.Fatalf("cell %q read as %q, rejections %+v", cell, res.rows, res.rejs)
