@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -122,6 +123,16 @@ var malformedTests = []malformedTest{
 		tm:   TableMapping{MaxRecordBytes: 1000},
 		ids:  []string{"O1", "O3"},
 		bad:  []wantBad{{3, "malformed CSV: record longer than 1000 bytes (line 3, byte 1001)", "O2,C2,2024-01-02,2.5," + strings.Repeat("1", 979)}},
+	},
+	{
+		name: "line over the record limit inside a quoted field",
+		data: ordersHeader + orderLines(1, 1) + "O2,\"C2\n" + strings.Repeat("1", 5000) + "\n" + orderLines(3, 3),
+		tm:   TableMapping{MaxRecordBytes: 1000},
+		ids:  []string{"O1", "O3"},
+		bad: []wantBad{
+			{3, "malformed CSV: record longer than 1000 bytes (line 4, byte 1001)", "O2,\"C2"},
+			{4, "malformed CSV: record longer than 1000 bytes (line 4, byte 1001)", strings.Repeat("1", 1000)},
+		},
 	},
 	{
 		name: "record over the limit across lines",
@@ -492,5 +503,41 @@ func TestParquetInvalidUTF8(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestHugeLineMemory reads a CSV file of one line of 256 MiB between
+// two good rows: the line is rejected and the rows after it read, and
+// the read allocates a small part of the line's size, for it is never
+// held whole.
+func TestHugeLineMemory(t *testing.T) {
+	const size = 256 << 20
+	var b bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&b, gzip.BestSpeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw.Write([]byte(ordersHeader + orderLine(1) + "O2,"))
+	x := bytes.Repeat([]byte("x"), 1<<20)
+	for range size >> 20 {
+		zw.Write(x)
+	}
+	zw.Write([]byte("\n" + orderLine(3)))
+	zw.Close()
+	fsys := mapFS(map[string]string{"orders.csv.gz": b.String()})
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	res := readAll(t, fsys, Orders, Options{Workers: 1, Mapping: TableMapping{MaxGzipRatio: 1 << 20}})
+	runtime.ReadMemStats(&after)
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	if len(res.rows) != 2 || res.rows[0][0] != "O1" || res.rows[1][0] != "O3" || len(res.rejs) != 1 || res.rejs[0].Line != 3 {
+		t.Fatalf("rows %q, rejections %+v", res.rows, res.rejs)
+	}
+	got := after.TotalAlloc - before.TotalAlloc
+	t.Logf("read allocated %d MiB", got>>20)
+	if got > size/4 {
+		t.Errorf("read allocated %d MiB for a line of %d MiB", got>>20, size>>20)
 	}
 }
