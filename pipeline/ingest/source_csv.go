@@ -158,6 +158,9 @@ func (d *csvDecoder) raw(c *chunk, i int) string {
 	w.Comma = d.delim
 	w.Write(c.fields[start:end])
 	w.Flush()
+	if sb.Len() == 1 {
+		return `""` // one empty field, which encoding/csv writes as an empty line
+	}
 	return strings.TrimSuffix(sb.String(), "\n")
 }
 
