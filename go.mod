@@ -3,6 +3,7 @@ module github.com/cxkpi/cxkpi
 go 1.24.0
 
 require (
+	github.com/DataDog/sketches-go v1.4.8
 	github.com/apache/arrow/go/v17 v17.0.0
 	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6
 	github.com/emersion/go-smtp v0.25.1
@@ -14,11 +15,11 @@ require (
 	github.com/xitongsys/parquet-go-source v0.0.0-20241021075129-b732d2ac9c9b
 	go.yaml.in/yaml/v3 v3.0.6
 	golang.org/x/sys v0.35.0
+	golang.org/x/text v0.29.0
 	gonum.org/v1/gonum v0.17.0
 )
 
 require (
-	github.com/DataDog/sketches-go v1.4.8 // indirect
 	github.com/JohnCGriffin/overflow v0.0.0-20211019200055-46fa312c352c // indirect
 	github.com/andybalholm/brotli v1.1.0 // indirect
 	github.com/apache/arrow/go/arrow v0.0.0-20200730104253-651201b0f516 // indirect
@@ -39,7 +40,6 @@ require (
 	golang.org/x/mod v0.27.0 // indirect
 	golang.org/x/net v0.43.0 // indirect
 	golang.org/x/sync v0.17.0 // indirect
-	golang.org/x/text v0.29.0 // indirect
 	golang.org/x/tools v0.36.0 // indirect
 	golang.org/x/xerrors v0.0.0-20231012003039-104605ab7028 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20240227224415-6ceb2ff114de // indirect

@@ -60,6 +60,11 @@ func openSource(ctx context.Context, fsys fs.FS, in inputFile, p *plan, mem memo
 	return nil, fmt.Errorf("ingest: %s: unknown format %q", in.name, in.format)
 }
 
+// maxChunkBytes bounds the text a CSV or JSON Lines chunk holds: a chunk
+// ends before BatchSize rows once it holds as many bytes, so that a
+// reader's memory is bounded by its chunks whatever the rows.
+const maxChunkBytes = 16 << 20
+
 // chunk is a run of consecutive rows of one file. The chunker fills it, a
 // converter adds the record batch of its accepted rows, and Read takes
 // it; then it is reset and filled again.

@@ -5,6 +5,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding"
 )
 
 // rawKind says what a source found for one contract column of a row.
@@ -156,17 +159,23 @@ func parseBool(s string) (value, ok bool) {
 // plan is a table's contract compiled with its mapping: everything a
 // source and the converter need to read its files.
 type plan struct {
-	spec    Spec
-	cols    []column
-	files   []string // globs; nil means the default names
-	format  string
-	delim   rune
-	rule    func(cells []cell) *rowError
-	key     []int // contract indices of the key columns
-	keyName []string
-	window  Window // plausible instants, see Options.Window
-	fromUS  int64  // window.From in µs, or math.MinInt64
-	toUS    int64  // window.To in µs, or math.MaxInt64
+	spec   Spec
+	cols   []column
+	files  []string // globs; nil means the default names
+	format string
+	delim  rune
+	rule   func(cells []cell) *rowError
+	enc    encoding.Encoding // of CSV and JSON Lines; nil means UTF-8
+	// A value that is not valid UTF-8 is rejected unless replaceUTF8.
+	replaceUTF8 bool
+	maxField    int   // bytes of a CSV field
+	maxRecord   int   // bytes of a CSV record or a JSON line
+	gzipRatio   int   // most decompressed bytes per compressed byte
+	key         []int // contract indices of the key columns
+	keyName     []string
+	window      Window // plausible instants, see Options.Window
+	fromUS      int64  // window.From in µs, or math.MinInt64
+	toUS        int64  // window.To in µs, or math.MaxInt64
 }
 
 // setWindow bounds the instants the plan accepts.
@@ -196,7 +205,14 @@ func (p *plan) convert(raws []rawValue, cells []cell) *rowError {
 			}
 		case rawNull:
 		case rawText:
-			v, err = c.text(r.text)
+			text := r.text
+			if !utf8.ValidString(text) {
+				if !p.replaceUTF8 {
+					return &rowError{col: i, err: invalidUTF8(text)}
+				}
+				text = strings.ToValidUTF8(text, "\uFFFD")
+			}
+			v, err = c.text(text)
 		case rawInstant, rawWall:
 			v, err = c.instant(r.i, r.kind == rawWall)
 		case rawNested:
@@ -219,4 +235,25 @@ func (p *plan) convert(raws []rawValue, cells []cell) *rowError {
 		return p.rule(cells)
 	}
 	return nil
+}
+
+// invalidUTF8 is the reason for a value s that is not valid UTF-8: the
+// first invalid bytes, escaped, in a few bytes around them.
+func invalidUTF8(s string) error {
+	i := 0
+	for i < len(s) {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			break
+		}
+		i += n
+	}
+	from, to := max(0, i-16), min(len(s), i+16)
+	for from > 0 && !utf8.RuneStart(s[from]) {
+		from--
+	}
+	for to < len(s) && !utf8.RuneStart(s[to]) {
+		to++
+	}
+	return reasonf(ErrInvalidValue, "invalid UTF-8 at byte %d: %q; set the table's encoding, or invalid_utf8: replace", i+1, s[from:to])
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 )
 
 // Errors reported by the package. Errors about a single value or row wrap
@@ -16,6 +18,10 @@ var (
 	// ErrMissingColumn means a file's header lacks a required contract
 	// column.
 	ErrMissingColumn = errors.New("ingest: required column missing")
+	// ErrGzipRatio means a gzip-compressed file decompresses to more
+	// than [TableMapping.MaxGzipRatio] times its size: most likely a
+	// gzip bomb. It ends the read.
+	ErrGzipRatio = errors.New("ingest: gzip file decompresses to too much")
 	// ErrMissingValue means a required value is empty or null.
 	ErrMissingValue = errors.New("missing required value")
 	// ErrInvalidValue means a value does not parse as its column's kind or
@@ -66,7 +72,7 @@ type Rejection struct {
 	Column int    // 1-based field index in the source file; 0 when the reason concerns the whole row
 	Field  string // contract column at fault; "" for whole-row reasons
 	Reason string // human-readable reason, such as `missing required value`
-	Raw    string // the row as read: a re-encoded CSV record, the JSON line, or a rendering of the Parquet row
+	Raw    string // the row as read: a re-encoded CSV record (the first line of one that cannot be read), the JSON line, or a rendering of the Parquet row; valid UTF-8, at most 4096 bytes
 	Err    error  // the error behind Reason; it wraps ErrMissingValue, ErrInvalidValue, ErrRowRule, ErrDuplicateKey or ErrMalformedRow
 }
 
@@ -134,3 +140,29 @@ func (e *MappingError) Error() string {
 
 // Unwrap returns the underlying error.
 func (e *MappingError) Unwrap() error { return e.Err }
+
+// maxRawBytes bounds [Rejection.Raw]: a longer raw row is cut at a
+// character boundary and ends with "…".
+const maxRawBytes = 4096
+
+// boundRaw returns s for [Rejection.Raw]: valid UTF-8, each run of
+// invalid bytes replaced by U+FFFD, and at most maxRawBytes long.
+func boundRaw(s string) string {
+	if len(s) <= maxRawBytes && utf8.ValidString(s) {
+		return s
+	}
+	const more = "…"
+	cut := len(s) > 2*maxRawBytes
+	if cut {
+		s = s[:2*maxRawBytes] // only so much can be left after the replacements
+	}
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= maxRawBytes && !cut {
+		return s
+	}
+	n := min(len(s), maxRawBytes-len(more))
+	for n > 0 && n < len(s) && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + more
+}

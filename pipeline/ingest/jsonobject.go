@@ -32,9 +32,10 @@ func (e *jsonSyntaxError) Error() string { return fmt.Sprintf("%s at byte %d", e
 // parseObject parses s, which must hold exactly one JSON object, and calls
 // visit for each member in order with its 1-based index, its decoded key,
 // and its value: a decoded string, a number's text, "true" or "false", ""
-// for null, or the raw text of a nested value. It works on the string in
-// place: strings without escapes are substrings of s.
-func parseObject(s string, visit func(idx int, key string, kind jsonKind, val string)) error {
+// for null, or the raw text of a nested value; raw is the value's text as
+// written. It works on the string in place: strings without escapes are
+// substrings of s.
+func parseObject(s string, visit func(idx int, key string, kind jsonKind, val, raw string)) error {
 	p := jsonParser{s: s}
 	p.space()
 	if !p.eat('{') {
@@ -63,10 +64,11 @@ func parseObject(s string, visit func(idx int, key string, kind jsonKind, val st
 		if err != nil {
 			return err
 		}
+		raw := s[start:p.i]
 		if kind == jsonNested {
-			val = s[start:p.i]
+			val = raw
 		}
-		visit(idx, key, kind, val)
+		visit(idx, key, kind, val, raw)
 		p.space()
 		if p.eat(',') {
 			continue

@@ -41,6 +41,27 @@ type TableMapping struct {
 	Format string `yaml:"format,omitempty"`
 	// Delimiter is the CSV field delimiter, one character; empty means ",".
 	Delimiter string `yaml:"delimiter,omitempty"`
+	// Encoding is the character encoding of CSV and JSON Lines files:
+	// utf-8 (empty means utf-8), windows-1252, iso-8859-1 (or latin-1),
+	// utf-16 (which must start with a byte order mark), utf-16le or
+	// utf-16be. A UTF-8 byte order mark is ignored.
+	Encoding string `yaml:"encoding,omitempty"`
+	// InvalidUTF8 says what becomes of a value that is not valid UTF-8:
+	// quarantine (empty means quarantine) rejects its row, naming the
+	// column and the bytes; replace replaces each invalid sequence with
+	// U+FFFD and keeps the row.
+	InvalidUTF8 string `yaml:"invalid_utf8,omitempty"`
+	// MaxFieldBytes and MaxRecordBytes bound a CSV field (unquoted) and a
+	// CSV record or JSON line (as read, line ends included); 0 means
+	// [DefaultMaxFieldBytes] and [DefaultMaxRecordBytes]. A longer one is
+	// rejected without being read into memory whole.
+	MaxFieldBytes  int `yaml:"max_field_bytes,omitempty"`
+	MaxRecordBytes int `yaml:"max_record_bytes,omitempty"`
+	// MaxGzipRatio bounds how many times more bytes a gzip-compressed
+	// file may decompress to than it has; 0 means [DefaultMaxGzipRatio].
+	// A file that decompresses to more ends the read with an error
+	// wrapping [ErrGzipRatio].
+	MaxGzipRatio int `yaml:"max_gzip_ratio,omitempty"`
 	// Columns maps a contract column to the column (CSV header, JSON key,
 	// Parquet field) that holds it in the export. Unmapped contract
 	// columns are looked up by their own name.
@@ -62,6 +83,13 @@ type TableMapping struct {
 	// such column, or a JSON line has no such key.
 	Defaults map[string]string `yaml:"defaults,omitempty"`
 }
+
+// Limits on a file's bytes that a [TableMapping] does not set.
+const (
+	DefaultMaxFieldBytes  = 1 << 20 // 1 MiB
+	DefaultMaxRecordBytes = 8 << 20 // 8 MiB
+	DefaultMaxGzipRatio   = 1000
+)
 
 // defaultExts returns the file name endings tried for a table without
 // mapped files.
@@ -114,6 +142,38 @@ func compile(spec Spec, m TableMapping, loc *time.Location) (*plan, error) {
 			return nil, mappingErr("delimiter", "a delimiter applies to CSV only, not %s", m.Format)
 		}
 		p.delim = r
+	}
+	enc, err := textEncoding(m.Encoding)
+	if err != nil {
+		return nil, mappingErr("encoding", "%w", err)
+	}
+	if enc != nil && m.Format == FormatParquet {
+		return nil, mappingErr("encoding", "an encoding applies to CSV and JSON Lines, not parquet")
+	}
+	p.enc = enc
+	switch strings.ToLower(m.InvalidUTF8) {
+	case "", "quarantine":
+	case "replace":
+		p.replaceUTF8 = true
+	default:
+		return nil, mappingErr("invalid_utf8", "unknown rule %q, want quarantine or replace", m.InvalidUTF8)
+	}
+	p.maxField, p.maxRecord, p.gzipRatio = DefaultMaxFieldBytes, DefaultMaxRecordBytes, DefaultMaxGzipRatio
+	for _, l := range []struct {
+		key string
+		v   int
+		to  *int
+	}{
+		{"max_field_bytes", m.MaxFieldBytes, &p.maxField},
+		{"max_record_bytes", m.MaxRecordBytes, &p.maxRecord},
+		{"max_gzip_ratio", m.MaxGzipRatio, &p.gzipRatio},
+	} {
+		switch {
+		case l.v < 0:
+			return nil, mappingErr(l.key, "%d is negative", l.v)
+		case l.v > 0:
+			*l.to = l.v
+		}
 	}
 	for i, f := range m.Files {
 		if _, err := path.Match(f, ""); err != nil || f == "" || !fs.ValidPath(f) {

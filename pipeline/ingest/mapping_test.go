@@ -3,6 +3,7 @@ package ingest
 import (
 	"errors"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -108,6 +109,38 @@ var mappingErrorTests = []mappingErrorTest{
 	{"syntax", "tables:\n  orders: [\n", "", 0},
 	{"two documents", "tables: {}\n---\ntables: {}\n", "", 2},
 	{"not a mapping", "- tickets\n", "", 1},
+	{"unknown encoding", "tables:\n  orders:\n    encoding: ebcdic\n", "tables.orders.encoding", 3},
+	{"encoding of parquet", "tables:\n  orders:\n    format: parquet\n    encoding: latin-1\n", "tables.orders.encoding", 4},
+	{"unknown utf-8 rule", "tables:\n  orders:\n    invalid_utf8: drop\n", "tables.orders.invalid_utf8", 3},
+	{"size not a number", "tables:\n  orders:\n    max_field_bytes: 1MiB\n", "tables.orders.max_field_bytes", 3},
+	{"size negative", "tables:\n  orders:\n    max_record_bytes: -1\n", "tables.orders.max_record_bytes", 3},
+	{"ratio quoted", "tables:\n  orders:\n    max_gzip_ratio: \"10\"\n", "tables.orders.max_gzip_ratio", 3},
+}
+
+// TestLoadMappingLimits reads the keys about a file's bytes.
+func TestLoadMappingLimits(t *testing.T) {
+	doc := "tables:\n  orders:\n    encoding: Windows-1252\n    invalid_utf8: replace\n" +
+		"    max_field_bytes: 100\n    max_record_bytes: 1000\n    max_gzip_ratio: 50\n"
+	m, err := LoadMapping(strings.NewReader(doc), "map.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := TableMapping{Encoding: "Windows-1252", InvalidUTF8: "replace", MaxFieldBytes: 100, MaxRecordBytes: 1000, MaxGzipRatio: 50}
+	if got := m.Tables[Orders]; !reflect.DeepEqual(got, want) {
+		t.Errorf("mapping %+v, want %+v", got, want)
+	}
+	spec, _ := SpecOf(Orders)
+	p, err := compile(spec, want, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.enc == nil || !p.replaceUTF8 || p.maxField != 100 || p.maxRecord != 1000 || p.gzipRatio != 50 {
+		t.Errorf("plan %+v", p)
+	}
+	if p, _ := compile(spec, TableMapping{}, nil); p.enc != nil || p.replaceUTF8 || p.maxField != DefaultMaxFieldBytes ||
+		p.maxRecord != DefaultMaxRecordBytes || p.gzipRatio != DefaultMaxGzipRatio {
+		t.Errorf("default plan %+v", p)
+	}
 }
 
 func TestLoadMappingErrors(t *testing.T) {

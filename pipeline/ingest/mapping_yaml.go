@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -129,6 +130,16 @@ func (l *mappingLoader) table(n *yaml.Node, at string) (TableMapping, error) {
 			tm.Delimiter, err = l.scalar(v, p)
 		case "time_zone":
 			tm.TimeZone, err = l.scalar(v, p)
+		case "encoding":
+			tm.Encoding, err = l.scalar(v, p)
+		case "invalid_utf8":
+			tm.InvalidUTF8, err = l.scalar(v, p)
+		case "max_field_bytes":
+			tm.MaxFieldBytes, err = l.int(v, p)
+		case "max_record_bytes":
+			tm.MaxRecordBytes, err = l.int(v, p)
+		case "max_gzip_ratio":
+			tm.MaxGzipRatio, err = l.int(v, p)
 		case "columns":
 			tm.Columns, err = l.stringMap(v, p)
 		case "time_layouts":
@@ -148,7 +159,8 @@ func (l *mappingLoader) table(n *yaml.Node, at string) (TableMapping, error) {
 				return nil
 			})
 		default:
-			err = l.errf(k, p, "unknown key %q, want files, format, delimiter, columns, time_layouts, time_zone, values or defaults", key)
+			err = l.errf(k, p, "unknown key %q, want files, format, delimiter, encoding, invalid_utf8, "+
+				"max_field_bytes, max_record_bytes, max_gzip_ratio, columns, time_layouts, time_zone, values or defaults", key)
 		}
 		return err
 	})
@@ -197,6 +209,19 @@ func (l *mappingLoader) scalar(n *yaml.Node, at string) (string, error) {
 		return "", l.errf(n, at, "want a single value, got %s", describeNode(n))
 	}
 	return n.Value, nil
+}
+
+// int reads a whole number; null is 0.
+func (l *mappingLoader) int(n *yaml.Node, at string) (int, error) {
+	s, err := l.scalar(n, at)
+	if err != nil || s == "" {
+		return 0, err
+	}
+	v, err := strconv.ParseInt(s, 10, 0)
+	if err != nil || n.ShortTag() != "!!int" {
+		return 0, l.errf(n, at, "want a whole number, got %q", s)
+	}
+	return int(v), nil
 }
 
 func (l *mappingLoader) strings(n *yaml.Node, at string) ([]string, error) {

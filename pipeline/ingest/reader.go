@@ -340,7 +340,7 @@ func (r *Reader) reject(c *chunk, p pending) error {
 	}
 	rej := Rejection{
 		Table: r.table, File: f, Line: line, Column: p.col, Field: field,
-		Reason: p.err.err.Error(), Raw: r.dec.raw(c, p.row), Err: p.err.err,
+		Reason: p.err.err.Error(), Raw: boundRaw(r.dec.raw(c, p.row)), Err: p.err.err,
 	}
 	if err := r.opt.Reject(rej); err != nil {
 		return fmt.Errorf("ingest: quarantine row %s:%d: %w", f, line, err)

@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bufio"
 	"compress/gzip"
 	"context"
 	"encoding/csv"
@@ -37,12 +36,13 @@ func newCSVSource(ctx context.Context, fsys fs.FS, name string, p *plan) (_ *csv
 			s.close()
 		}
 	}()
-	rd, zr, err := decompress(f)
+	rd, zr, err := openText(f, p)
 	if err != nil {
 		return nil, fmt.Errorf("ingest: read %s: %w", name, err)
 	}
 	s.zr = zr
 	s.r = newCSVReader(rd, p.delim)
+	s.r.maxField, s.r.maxRecord = p.maxField, p.maxRecord
 	_, err = s.r.next()
 	switch {
 	case errors.Is(err, io.EOF):
@@ -53,6 +53,7 @@ func newCSVSource(ctx context.Context, fsys fs.FS, name string, p *plan) (_ *csv
 	header := s.r.take(nil)
 	header[0] = strings.TrimPrefix(header[0], "\uFEFF")
 	s.fields = len(header)
+	s.r.want = s.fields
 	s.index, err = matchColumns(name, p, header)
 	if err != nil {
 		return nil, err
@@ -91,40 +92,25 @@ func findName(names []string, name string) int {
 	return -1
 }
 
-// decompress returns a buffered reader of f, gunzipping it when it starts
-// with the gzip magic number.
-func decompress(f io.Reader) (io.Reader, *gzip.Reader, error) {
-	br := bufio.NewReaderSize(f, 64<<10)
-	magic, err := br.Peek(2)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, nil, err
-	}
-	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, nil, fmt.Errorf("gzip: %w", err)
-		}
-		return bufio.NewReaderSize(zr, 64<<10), zr, nil
-	}
-	return br, nil, nil
-}
-
 // read cuts records with a csvReader, which reads them as encoding/csv
 // would and unquotes their fields into one buffer; when read returns,
 // the buffer becomes one string and the fields in the chunk substrings of
-// it, so a chunk costs one allocation, not one a row.
+// it, so a chunk costs one allocation, not one a row. A record that
+// cannot be read keeps its first line as its only field, for the
+// quarantine. A chunk ends early once its fields take maxChunkBytes.
 func (s *csvSource) read(c *chunk, max int) error {
 	c.fields = slices.Grow(c.fields, max*s.fields)
 	s.r.ends = slices.Grow(s.r.ends, max*s.fields)
 	base := len(c.fields)
 	defer func() { c.fields = s.r.take(c.fields) }()
-	for len(c.rows) < max {
+	for len(c.rows) < max && s.r.buffered() < maxChunkBytes {
 		line, err := s.r.next()
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) && isCSVSyntax(pe.Err) {
-				c.rows = append(c.rows, chunkRow{line: pe.StartLine, end: base + s.r.fields(), err: &rowError{col: -1, err: reasonf(ErrMalformedRow,
-					"malformed CSV: %v (line %d, byte %d)", pe.Err, pe.Line, pe.Column)}})
+				s.r.keepBad()
+				c.rows = append(c.rows, chunkRow{line: pe.StartLine, end: base + s.r.fields(), err: &rowError{col: -1, srcCol: s.r.badField,
+					err: reasonf(ErrMalformedRow, "malformed CSV: %v (line %d, byte %d)", pe.Err, pe.Line, pe.Column)}})
 				continue
 			}
 			return err
@@ -161,27 +147,32 @@ func (d *csvDecoder) decode(c *chunk, i int, raws []rawValue) error {
 	return nil
 }
 
-// raw writes the record again as CSV; "" for a record that could not be
-// read (every record read has a field).
+// raw writes the record again as CSV, or returns the first line of a
+// record that could not be read, as it was.
 func (d *csvDecoder) raw(c *chunk, i int) string {
 	start, end := c.span(i)
-	if start == end {
-		return ""
+	if c.rows[i].err != nil {
+		return c.fields[start]
 	}
 	var sb strings.Builder
 	w := csv.NewWriter(&sb)
 	w.Comma = d.delim
 	w.Write(c.fields[start:end])
 	w.Flush()
+	if sb.Len() == 1 {
+		return `""` // one empty field, which encoding/csv writes as an empty line
+	}
 	return strings.TrimSuffix(sb.String(), "\n")
 }
 
 // isCSVSyntax reports whether err is one of the syntax errors a csvReader
 // returns, after which reading can go on with the next record. (It never
-// returns csv.ErrFieldCount: records may have any number of fields, and
-// the decoder checks them against the header.)
+// returns csv.ErrFieldCount: a record on one line may have any number of
+// fields, and the decoder checks them against the header.)
 func isCSVSyntax(err error) bool {
-	return errors.Is(err, csv.ErrBareQuote) || errors.Is(err, csv.ErrQuote)
+	var le *csvLimitError
+	var se *csvSpanError
+	return errors.Is(err, csv.ErrBareQuote) || errors.Is(err, csv.ErrQuote) || errors.As(err, &le) || errors.As(err, &se)
 }
 
 func (s *csvSource) close() error {

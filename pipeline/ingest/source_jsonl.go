@@ -10,11 +10,8 @@ import (
 	"io"
 	"io/fs"
 	"strings"
+	"unicode/utf8"
 )
-
-// maxJSONLine is the longest line a JSON Lines source reads; a longer line
-// is rejected.
-const maxJSONLine = 64 << 20
 
 // maxFoldCache bounds the cache of keys matched ignoring case.
 const maxFoldCache = 4096
@@ -39,13 +36,12 @@ func newJSONLSource(ctx context.Context, fsys fs.FS, name string, p *plan) (*jso
 	if err != nil {
 		return nil, fmt.Errorf("ingest: open %s: %w", name, err)
 	}
-	rd, zr, err := decompress(f)
+	br, zr, err := openText(f, p)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("ingest: read %s: %w", name, err)
 	}
-	s := &jsonlSource{name: name, f: f, zr: zr, br: bufio.NewReaderSize(rd, 64<<10), p: p,
-		exact: map[string][]int{}}
+	s := &jsonlSource{name: name, f: f, zr: zr, br: br, p: p, exact: map[string][]int{}}
 	for i, c := range p.cols {
 		s.exact[c.source] = append(s.exact[c.source], i)
 	}
@@ -61,7 +57,7 @@ func (s *jsonlSource) read(c *chunk, max int) error {
 }
 
 func (s *jsonlSource) readLines(c *chunk, max int) error {
-	for len(c.rows) < max {
+	for len(c.rows) < max && len(c.text) < maxChunkBytes {
 		b, tooLong, err := s.readLine()
 		if err != nil {
 			return err
@@ -71,8 +67,9 @@ func (s *jsonlSource) readLines(c *chunk, max int) error {
 			b = bytes.TrimPrefix(b, []byte("\uFEFF"))
 		}
 		if tooLong {
+			c.text = append(c.text, b[:min(len(b), maxRawBytes+1)]...) // for the quarantine
 			c.rows = append(c.rows, chunkRow{line: s.line, end: len(c.text), err: &rowError{col: -1,
-				err: reasonf(ErrMalformedRow, "line longer than %d bytes", maxJSONLine)}})
+				err: reasonf(ErrMalformedRow, "line longer than %d bytes", s.p.maxRecord)}})
 			continue
 		}
 		b = bytes.TrimRight(b, " \t\r\n")
@@ -86,7 +83,7 @@ func (s *jsonlSource) readLines(c *chunk, max int) error {
 }
 
 func (s *jsonlSource) decoder() decoder {
-	return &jsonlDecoder{exact: s.exact, cols: s.p.cols, fold: map[string][]int{}}
+	return &jsonlDecoder{exact: s.exact, cols: s.p.cols, fold: map[string][]int{}, replaceUTF8: s.p.replaceUTF8}
 }
 
 // jsonlDecoder parses the object on a line.
@@ -94,6 +91,8 @@ type jsonlDecoder struct {
 	exact map[string][]int // source key -> contract columns; shared, read only
 	cols  []column
 	fold  map[string][]int // cache of other keys seen: contract columns matched ignoring case
+
+	replaceUTF8 bool // else a contract member with invalid UTF-8 rejects the row
 }
 
 // columns returns the contract columns a key maps to.
@@ -121,11 +120,18 @@ func (d *jsonlDecoder) decode(c *chunk, i int, raws []rawValue) error {
 	start, end := c.span(i)
 	clear(raws)
 	var dup *rowError
-	err := parseObject(c.str[start:end], func(idx int, key string, kind jsonKind, val string) {
+	line := c.str[start:end]
+	// The parser makes invalid UTF-8 U+FFFD; unless that is the rule,
+	// find the contract member that had it.
+	check := !d.replaceUTF8 && !utf8.ValidString(line)
+	err := parseObject(line, func(idx int, key string, kind jsonKind, val, raw string) {
 		for _, ci := range d.columns(key) {
 			r := &raws[ci]
 			if r.kind != rawAbsent && dup == nil {
 				dup = &rowError{col: ci, srcCol: idx, err: reasonf(ErrMalformedRow, "key %q appears twice in the object", key)}
+			}
+			if check && dup == nil && !utf8.ValidString(raw) {
+				dup = &rowError{col: ci, srcCol: idx, err: invalidUTF8(raw)}
 			}
 			*r = rawValue{kind: rawText, text: val, col: idx}
 			switch kind {
@@ -145,23 +151,23 @@ func (d *jsonlDecoder) decode(c *chunk, i int, raws []rawValue) error {
 	return nil
 }
 
-// raw returns the line, or "" for a line too long to keep (no line kept
-// is empty: blank lines are skipped).
+// raw returns the line, or the start of a line too long to keep.
 func (d *jsonlDecoder) raw(c *chunk, i int) string {
 	start, end := c.span(i)
 	return strings.Clone(c.str[start:end])
 }
 
-// readLine returns the next line, without its length bounded by the
-// reader's buffer but by maxJSONLine: tooLong reports a longer line, which
-// is consumed but not returned.
+// readLine returns the next line, its length bounded not by the reader's
+// buffer but by the plan's maxRecord: tooLong reports a longer line, which
+// is consumed but of which only the start is returned.
 func (s *jsonlSource) readLine() (line []byte, tooLong bool, err error) {
 	s.buf = s.buf[:0]
 	for {
 		chunk, err := s.br.ReadSlice('\n')
-		if len(s.buf)+len(chunk) <= maxJSONLine {
+		if len(s.buf)+len(chunk) <= s.p.maxRecord {
 			s.buf = append(s.buf, chunk...)
 		} else {
+			s.buf = append(s.buf, chunk[:min(len(chunk), max(0, maxRawBytes+1-len(s.buf)))]...)
 			tooLong = true
 		}
 		switch {
