@@ -94,6 +94,7 @@ func (cv *converter) convert(c *chunk) {
 			}
 		}
 		if re == nil {
+			cv.see(c)
 			re = cv.plan.convert(cv.raws, cv.cells)
 		}
 		if re != nil {
@@ -113,6 +114,22 @@ func (cv *converter) convert(c *chunk) {
 	}
 	if n > 0 {
 		c.batch = cv.bld.NewRecord()
+	}
+}
+
+// see notes which of the columns a JSON Lines file must have the row
+// decoded has.
+func (cv *converter) see(c *chunk) {
+	if len(cv.plan.mustSee) == 0 {
+		return
+	}
+	if len(c.seen) < len(cv.plan.mustSee) {
+		c.seen = make([]bool, len(cv.plan.mustSee))
+	}
+	for k, i := range cv.plan.mustSee {
+		if cv.raws[i].kind != rawAbsent {
+			c.seen[k] = true
+		}
 	}
 }
 

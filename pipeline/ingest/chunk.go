@@ -81,6 +81,7 @@ type chunk struct {
 	batch  arrow.Record // the accepted rows; nil if none
 	hashes []KeyHash    // key digests of the accepted rows, when the table has a key
 	rejs   []pending    // the rejected rows, in order
+	seen   []bool       // per plan.mustSee: some row has a value or null for the column
 
 	done chan struct{} // receives when a worker has converted the chunk
 }
@@ -129,6 +130,7 @@ func (c *chunk) reset() {
 	c.eof, c.err = false, nil
 	c.hashes = c.hashes[:0]
 	c.rejs = c.rejs[:0]
+	clear(c.seen)
 }
 
 // chunker cuts a table's files into chunks, in order.

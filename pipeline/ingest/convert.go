@@ -41,6 +41,7 @@ type cell struct {
 type column struct {
 	Column
 	source string            // column name or key in the export
+	mapped string            // the mapping key that names source ("columns.team"); "" when source is the contract name
 	values map[string]string // lower-case trimmed source value -> contract value
 	time   timeFormat
 	def    cell // used when the source lacks the column
@@ -164,6 +165,7 @@ type plan struct {
 	rule    func(cells []cell) *rowError
 	key     []int // contract indices of the key columns
 	keyName []string
+	mustSee []int // columns the mapping names without a default: a JSON Lines file must have their keys
 }
 
 // convert turns the raw values of one row into cells, checking every

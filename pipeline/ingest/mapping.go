@@ -146,7 +146,10 @@ func compile(spec Spec, m TableMapping, loc *time.Location) (*plan, error) {
 		if strings.TrimSpace(src) == "" {
 			return nil, mappingErr("columns."+name, "empty source column name")
 		}
-		c.source = src
+		c.source, c.mapped = src, "columns."+name
+	}
+	if err := distinctSources(cols); err != nil {
+		return nil, err
 	}
 	for _, name := range sortedKeys(m.TimeLayouts) {
 		c, err := lookup("time_layouts", name)
@@ -187,6 +190,11 @@ func compile(spec Spec, m TableMapping, loc *time.Location) (*plan, error) {
 		c.def, c.hasDef = v, true
 	}
 	p.cols = cols
+	for i, c := range cols {
+		if c.mapped != "" && !c.hasDef {
+			p.mustSee = append(p.mustSee, i)
+		}
+	}
 	rule, err := rowRule(spec)
 	if err != nil {
 		return nil, err
@@ -201,6 +209,30 @@ func compile(spec Spec, m TableMapping, loc *time.Location) (*plan, error) {
 		p.keyName = append(p.keyName, k)
 	}
 	return p, nil
+}
+
+// distinctSources checks that no two contract columns read the same
+// export column, as columns match names: ignoring case and surrounding
+// space. Every contract column means something else, so one export
+// column feeding two is a slip of the mapping, such as a line copied and
+// half edited.
+func distinctSources(cols []column) error {
+	seen := make(map[string]int, len(cols))
+	for i := range cols {
+		c := &cols[i]
+		key := strings.ToLower(strings.TrimSpace(c.source))
+		j, dup := seen[key]
+		if !dup {
+			seen[key] = i
+			continue
+		}
+		at := c.mapped // name the mapping key, the later one if both are mapped
+		if at == "" {
+			at = cols[j].mapped
+		}
+		return mappingErr(at, "contract columns %s and %s would both read export column %q; map each from a column of its own", cols[j].Name, c.Name, c.source)
+	}
+	return nil
 }
 
 // setValues installs a value mapping on the column, checking that every

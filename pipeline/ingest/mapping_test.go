@@ -2,6 +2,8 @@ package ingest
 
 import (
 	"errors"
+	"io"
+	"io/fs"
 	"os"
 	"slices"
 	"strings"
@@ -108,6 +110,8 @@ var mappingErrorTests = []mappingErrorTest{
 	{"syntax", "tables:\n  orders: [\n", "", 0},
 	{"two documents", "tables: {}\n---\ntables: {}\n", "", 2},
 	{"not a mapping", "- tickets\n", "", 1},
+	{"two columns from one", "tables:\n  tickets:\n    columns:\n      agent_id: Assignee\n      team: assignee \n", "tables.tickets.columns.team", 5},
+	{"mapped onto another's name", "tables:\n  tickets:\n    columns:\n      agent_id: Team\n", "tables.tickets.columns.agent_id", 4},
 }
 
 func TestLoadMappingErrors(t *testing.T) {
@@ -184,4 +188,62 @@ func TestMappedValues(t *testing.T) {
 		t.Errorf("rows\n got %q\nwant %q", res.rows, want)
 	}
 	checkRejections(t, res.rejs, []wantRej{{3, 2, "channel", ErrMissingValue, "missing required value"}}, Tickets, "tickets-1.csv")
+}
+
+// TestMappedColumnAbsent reads files that lack a column the mapping
+// names: an error naming the mapping key, the file and the columns it
+// has, in every format, also for an optional contract column. With a
+// default for the column, its absence is expected.
+func TestMappedColumnAbsent(t *testing.T) {
+	m := TableMapping{Columns: map[string]string{"ticket_id": "Id", "team": "Grup"}}
+	csv := "Id,channel,created_at,status,Group\nT1,email,2024-03-01T08:00:00Z,open,Billing\n"
+	spec, _ := SpecOf(Tickets)
+	pq := specParquet(t, Spec{Table: Tickets, Columns: []Column{
+		{Name: "Id", Kind: String, Required: true}, spec.Columns[2], spec.Columns[3], spec.Columns[5], {Name: "Group", Kind: String},
+	}}, [][]string{{"T1", "email", "2024-03-01T08:00:00Z", "open", "Billing"}}, 10)
+	jsonl := `{"Id": "T1", "channel": "email", "created_at": "2024-03-01T08:00:00Z", "status": "open", "Group": "Billing"}` + "\n"
+	for _, f := range []struct{ name, data string }{{"tickets.csv", csv}, {"tickets.parquet", string(pq)}, {"tickets.jsonl", jsonl}} {
+		t.Run(f.name, func(t *testing.T) {
+			fsys := mapFS(map[string]string{f.name: f.data})
+			err := readErr(t, fsys, Options{Mapping: m})
+			if !errors.Is(err, ErrMissingColumn) {
+				t.Fatalf("error %v, want ErrMissingColumn", err)
+			}
+			for _, want := range []string{f.name, `"Grup"`, "tables.tickets.columns.team"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not name %s", err, want)
+				}
+			}
+			if f.name != "tickets.jsonl" && !strings.Contains(err.Error(), `"Group"`) {
+				t.Errorf("error %q does not list the columns found", err)
+			}
+			withDefault := m
+			withDefault.Defaults = map[string]string{"team": "Support"}
+			if err := readErr(t, fsys, Options{Mapping: withDefault}); err != nil {
+				t.Errorf("with a default: %v", err)
+			}
+		})
+	}
+}
+
+// readErr reads table tickets and returns the error of Open or Read.
+func readErr(t *testing.T, fsys fs.FS, opt Options) error {
+	t.Helper()
+	mem := checkedMem(t)
+	opt.Reject = func(Rejection) error { return nil }
+	r, err := Open(t.Context(), fsys, Tickets, mem, opt)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		rec.Release()
+	}
 }

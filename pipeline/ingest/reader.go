@@ -52,6 +52,7 @@ type Reader struct {
 	src    source         // the source dec decodes, for rejected rows
 	dec    decoder
 	atFile Counts // counts when the current file started
+	seen   []bool // per plan.mustSee: the current file has the column
 	counts Counts
 	err    error // sticky: io.EOF or the error that ended the read
 }
@@ -277,8 +278,20 @@ func (r *Reader) take(c *chunk) (rec arrow.Record, err error) {
 		r.counts.Accepted++
 		j++
 	}
+	for k, ok := range c.seen {
+		if ok {
+			if r.seen == nil {
+				r.seen = make([]bool, len(r.plan.mustSee))
+			}
+			r.seen[k] = true
+		}
+	}
 	if c.eof {
 		f := r.files[c.file]
+		if err := r.checkSeen(f, r.counts.Read-r.atFile.Read); err != nil {
+			return rec, err
+		}
+		clear(r.seen)
 		r.opt.Logger.Info("ingest: file read", "table", string(r.table), "file", f.name, "format", f.format,
 			"rows", r.counts.Read-r.atFile.Read, "rejected", r.counts.Rejected-r.atFile.Rejected)
 		r.atFile = r.counts
@@ -290,6 +303,24 @@ func (r *Reader) take(c *chunk) (rec arrow.Record, err error) {
 		return dropRows(r.mem, rec, dups)
 	}
 	return rec, nil
+}
+
+// checkSeen fails the read of a JSON Lines file of rows rows when no
+// line has a key the mapping names (and gives no default for): a misspelt
+// key would otherwise make its column silently empty. CSV and Parquet
+// files have their header checked when they are opened.
+func (r *Reader) checkSeen(f inputFile, rows int64) error {
+	if f.format != FormatJSONL || rows == 0 {
+		return nil
+	}
+	for k, i := range r.plan.mustSee {
+		if k >= len(r.seen) || !r.seen[k] {
+			c := &r.plan.cols[i]
+			return fmt.Errorf("%w: %s: no line has key %q for %s (mapping key tables.%s.%s)",
+				ErrMissingColumn, f.name, c.source, c.Name, r.table, c.mapped)
+		}
+	}
+	return nil
 }
 
 // checkKey rejects row i of c, row j of its batch, when its key was seen
