@@ -3,6 +3,7 @@ package ingest
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -19,6 +20,7 @@ type converter struct {
 	out    []columnBuilder
 	raws   []rawValue
 	cells  []cell
+	hits   []int // columns of the row that fell back to their catch-all
 	keyBuf []byte
 
 	src source // the source dec decodes
@@ -93,9 +95,10 @@ func (cv *converter) convert(c *chunk) {
 				}
 			}
 		}
+		var skip string
 		if re == nil {
 			cv.see(c)
-			re = cv.plan.convert(cv.raws, cv.cells)
+			skip, cv.hits, re = cv.plan.convert(cv.raws, cv.cells, cv.hits[:0])
 		}
 		if re != nil {
 			col := re.srcCol
@@ -104,6 +107,13 @@ func (cv *converter) convert(c *chunk) {
 			}
 			c.rejs = append(c.rejs, pending{row: i, col: col, err: re})
 			continue
+		}
+		if skip != "" {
+			c.skips = append(c.skips, skipped{row: i, reason: skip})
+			continue
+		}
+		for _, k := range cv.hits {
+			c.hits = append(c.hits, unmappedHit{row: i, col: k, value: strings.TrimSpace(cv.raws[k].text)})
 		}
 		cv.appendRow()
 		if keyed {

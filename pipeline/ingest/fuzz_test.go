@@ -133,7 +133,7 @@ func fuzzSource(t *testing.T, name string, data []byte, write func(Spec, [][]str
 		}
 		c := r.Counts()
 		all := concat(t, mem, r.Schema(), batches)
-		if c.Read != c.Accepted+c.Rejected || c.Accepted != all.NumRows() || c.Rejected != int64(len(rejs)) {
+		if c.Read != c.Accepted+c.Skipped+c.Rejected || c.Accepted != all.NumRows() || c.Rejected != int64(len(rejs)) {
 			t.Fatalf("counts %+v with %d rows and %d rejections", c, all.NumRows(), len(rejs))
 		}
 		return all, rejs, nil
@@ -335,7 +335,7 @@ func FuzzParquetSource(f *testing.F) {
 		if want := footerRows(data); c.Read != want {
 			t.Fatalf("read %d rows without error, the footer says %d", c.Read, want)
 		}
-		if c.Read != c.Accepted+c.Rejected {
+		if c.Read != c.Accepted+c.Skipped+c.Rejected {
 			t.Fatalf("counts %+v do not add up", c)
 		}
 	})

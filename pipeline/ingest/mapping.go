@@ -61,6 +61,20 @@ type TableMapping struct {
 	// lacks (scale_min: "1"). It is used when a CSV or Parquet file has no
 	// such column, or a JSON line has no such key.
 	Defaults map[string]string `yaml:"defaults,omitempty"`
+	// Unmapped gives, per enum contract column, the contract value that
+	// export values outside the column's vocabulary (after Values) become
+	// (status: open, channel: other), so their rows are kept; the reader
+	// counts them (see [Reader.Unmapped]). Without it such a row is
+	// rejected.
+	Unmapped map[string]string `yaml:"unmapped,omitempty"`
+	// SkipWhen lists, per contract column, export values that mark a row
+	// as a legitimate non-event, such as a survey offered but not answered
+	// (score: [offered, unoffered]). Such a row is skipped: counted (see
+	// [Counts] and [Reader.Skips]), neither accepted nor rejected. Its
+	// required values may be missing, but a value present must still be
+	// valid, or the row is rejected. Values match like Values keys and
+	// cannot be empty.
+	SkipWhen map[string][]string `yaml:"skip_when,omitempty"`
 }
 
 // defaultExts returns the file name endings tried for a table without
@@ -189,8 +203,37 @@ func compile(spec Spec, m TableMapping, loc *time.Location) (*plan, error) {
 		}
 		c.def, c.hasDef = v, true
 	}
+	for _, name := range sortedKeys(m.SkipWhen) {
+		c, err := lookup("skip_when", name)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.setSkip(m.SkipWhen[name], "skip_when."+name); err != nil {
+			return nil, err
+		}
+	}
+	for _, name := range sortedKeys(m.Unmapped) {
+		c, err := lookup("unmapped", name)
+		if err != nil {
+			return nil, err
+		}
+		if c.Kind != Enum {
+			return nil, mappingErr("unmapped."+name, "column %s is a %v: only an enum column has a vocabulary to fall back from", name, c.Kind)
+		}
+		v, err := c.text(m.Unmapped[name])
+		if err == nil && !v.valid {
+			err = errors.New("empty value")
+		}
+		if err != nil {
+			return nil, mappingErr("unmapped."+name, "bad catch-all for %s: %w", name, err)
+		}
+		c.unmapped = v.s
+	}
 	p.cols = cols
 	for i, c := range cols {
+		if c.skip != nil {
+			p.skipCols = append(p.skipCols, i)
+		}
 		if c.mapped != "" && !c.hasDef {
 			p.mustSee = append(p.mustSee, i)
 		}
@@ -231,6 +274,25 @@ func distinctSources(cols []column) error {
 			at = cols[j].mapped
 		}
 		return mappingErr(at, "contract columns %s and %s would both read export column %q; map each from a column of its own", cols[j].Name, c.Name, c.source)
+	}
+	return nil
+}
+
+// setSkip installs the export values that make a row skipped.
+func (c *column) setSkip(values []string, at string) error {
+	if len(values) == 0 {
+		return mappingErr(at, "no values listed")
+	}
+	c.skip = make(map[string]string, len(values))
+	for i, v := range values {
+		key := strings.ToLower(strings.TrimSpace(v))
+		if key == "" {
+			return mappingErr(fmt.Sprintf("%s[%d]", at, i), "an empty value cannot mark a skipped row: a missing value is bad data, not a non-event")
+		}
+		if _, ok := c.values[key]; ok {
+			return mappingErr(fmt.Sprintf("%s[%d]", at, i), "%q is also mapped under values.%s; give it one meaning", v, c.Name)
+		}
+		c.skip[key] = c.Name + ": " + strings.TrimSpace(v)
 	}
 	return nil
 }

@@ -22,6 +22,9 @@ import (
 //	    time_layouts: {created_at: "2006-01-02 15:04:05"}
 //	    time_zone: Europe/Berlin
 //	    values: {channel: {web_widget: chat, Mail: email}}
+//	    unmapped: {status: open}
+//	  surveys:
+//	    skip_when: {score: [offered, unoffered]}
 func LoadMapping(r io.Reader, name string) (Mapping, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(r)
@@ -135,6 +138,20 @@ func (l *mappingLoader) table(n *yaml.Node, at string) (TableMapping, error) {
 			tm.TimeLayouts, err = l.stringMap(v, p)
 		case "defaults":
 			tm.Defaults, err = l.stringMap(v, p)
+		case "unmapped":
+			tm.Unmapped, err = l.stringMap(v, p)
+		case "skip_when":
+			err = l.each(v, p, func(col string, k, v *yaml.Node, p string) error {
+				list, err := l.strings(v, p)
+				if err != nil {
+					return err
+				}
+				if tm.SkipWhen == nil {
+					tm.SkipWhen = map[string][]string{}
+				}
+				tm.SkipWhen[col] = list
+				return nil
+			})
 		case "values":
 			err = l.each(v, p, func(col string, k, v *yaml.Node, p string) error {
 				m, err := l.stringMap(v, p)
@@ -148,7 +165,7 @@ func (l *mappingLoader) table(n *yaml.Node, at string) (TableMapping, error) {
 				return nil
 			})
 		default:
-			err = l.errf(k, p, "unknown key %q, want files, format, delimiter, columns, time_layouts, time_zone, values or defaults", key)
+			err = l.errf(k, p, "unknown key %q, want files, format, delimiter, columns, time_layouts, time_zone, values, defaults, unmapped or skip_when", key)
 		}
 		return err
 	})

@@ -54,6 +54,7 @@ type Reader struct {
 	atFile Counts // counts when the current file started
 	seen   []bool // per plan.mustSee: the current file has the column
 	counts Counts
+	tally  tally
 	err    error // sticky: io.EOF or the error that ended the read
 }
 
@@ -130,8 +131,16 @@ func newReader(ctx context.Context, fsys fs.FS, t Table, mem memory.Allocator, o
 // SpecOf(t).Schema().
 func (r *Reader) Schema() *arrow.Schema { return r.schema }
 
-// Counts returns the rows read, accepted and rejected so far.
+// Counts returns the rows read, accepted, skipped and rejected so far.
 func (r *Reader) Counts() Counts { return r.counts }
+
+// Skips returns the rows skipped so far per reason, most first.
+func (r *Reader) Skips() []SkipCount { return r.tally.skipCounts() }
+
+// Unmapped returns, per enum column with a catch-all, in contract order,
+// the accepted rows so far whose export value was outside the column's
+// vocabulary and became the catch-all, with the most frequent values.
+func (r *Reader) Unmapped() []Unmapped { return r.tally.unmappedCounts(r.plan) }
 
 // Read returns the next record batch, which the caller releases, or
 // io.EOF after the last one. A batch holds the accepted rows of a chunk
@@ -253,7 +262,7 @@ func (r *Reader) take(c *chunk) (rec arrow.Record, err error) {
 		}
 	}()
 	keyed := len(r.plan.key) > 0
-	rejs := c.rejs
+	rejs, skips, hits := c.rejs, c.skips, c.hits
 	var dups []int // accepted rows whose keys were seen before
 	j := 0         // index of the next accepted row in rec
 	for i := range c.rows {
@@ -265,6 +274,18 @@ func (r *Reader) take(c *chunk) (rec arrow.Record, err error) {
 			rejs = rejs[1:]
 			continue
 		}
+		if len(skips) > 0 && skips[0].row == i {
+			r.counts.Skipped++
+			r.tally.skip(skips[0].reason)
+			skips = skips[1:]
+			continue
+		}
+		n := 0 // catch-all values of the row
+		for n < len(hits) && hits[n].row == i {
+			n++
+		}
+		rowHits := hits[:n]
+		hits = hits[n:]
 		if keyed {
 			if re := r.checkKey(c, i, rec, j); re != nil {
 				dups = append(dups, j)
@@ -276,6 +297,9 @@ func (r *Reader) take(c *chunk) (rec arrow.Record, err error) {
 			}
 		}
 		r.counts.Accepted++
+		for _, h := range rowHits {
+			r.tally.hit(h.col, h.value)
+		}
 		j++
 	}
 	for k, ok := range c.seen {
@@ -293,7 +317,7 @@ func (r *Reader) take(c *chunk) (rec arrow.Record, err error) {
 		}
 		clear(r.seen)
 		r.opt.Logger.Info("ingest: file read", "table", string(r.table), "file", f.name, "format", f.format,
-			"rows", r.counts.Read-r.atFile.Read, "rejected", r.counts.Rejected-r.atFile.Rejected)
+			"rows", r.counts.Read-r.atFile.Read, "skipped", r.counts.Skipped-r.atFile.Skipped, "rejected", r.counts.Rejected-r.atFile.Rejected)
 		r.atFile = r.counts
 	}
 	if c.err != nil {
