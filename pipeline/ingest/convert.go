@@ -168,14 +168,14 @@ func parseBool(s string) (value, ok bool) {
 // plan is a table's contract compiled with its mapping: everything a
 // source and the converter need to read its files.
 type plan struct {
-	spec    Spec
-	cols    []column
-	files   []string // globs; nil means the default names
-	format  string
-	delim   rune
-	rule    func(cells []cell) *rowError
-	key     []int // contract indices of the key columns
-	keyName []string
+	spec     Spec
+	cols     []column
+	files    []string // globs; nil means the default names
+	format   string
+	delim    rune
+	rule     func(cells []cell) *rowError
+	key      []int // contract indices of the key columns
+	keyName  []string
 	mustSee  []int // columns the mapping names without a default: a JSON Lines file must have their keys
 	skipCols []int // columns with skip values
 }
