@@ -247,6 +247,7 @@ func FuzzLoadMapping(f *testing.F) {
 		f.Add(string(b))
 	}
 	f.Add("tables:\n  tickets:\n    values: {channel: {\"-\": null, \"x y\": other}}\n    defaults: {reopens: 0}\n")
+	f.Add("tables:\n  tickets:\n    unmapped: {status: open, channel: Other}\n  surveys:\n    skip_when: {score: [offered, x], kind: nps}\n")
 	f.Fuzz(func(t *testing.T, doc string) {
 		m, err := LoadMapping(strings.NewReader(doc), "fuzz.yaml")
 		if err != nil {
@@ -337,6 +338,18 @@ func FuzzParquetSource(f *testing.F) {
 		}
 		if c.Read != c.Accepted+c.Skipped+c.Rejected {
 			t.Fatalf("counts %+v do not add up", c)
+		}
+	})
+}
+
+// FuzzPageHeader decodes Parquet page headers: never a panic, and a
+// header that decodes fits in its bytes.
+func FuzzPageHeader(f *testing.F) {
+	f.Add([]byte{0x15, 0x00, 0x15, 0x14, 0x15, 0x14, 0x15, 0x0e, 0x1c, 0x15, 0x06, 0x00, 0x00})
+	f.Add([]byte{0x19, 0xf5, 0xff, 0xff, 0xff, 0xff, 0x07})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if _, n, err := decodePageHeader(b); err == nil && (n <= 0 || n > len(b)) {
+			t.Fatalf("decoded %d bytes of %d", n, len(b))
 		}
 	})
 }
