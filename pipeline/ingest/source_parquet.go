@@ -142,6 +142,9 @@ func (s *parquetSource) nextRowGroup() error {
 		return fmt.Errorf("row group %d: %w", s.rg, err)
 	}
 	s.rr = rr
+	if s.rg > 0 {
+		return nil // every row group has the same schema; decoders read s.cols
+	}
 	for i := range s.cols {
 		if s.cols[i].col > 0 {
 			idx := rr.Schema().FieldIndices(s.cols[i].name)
