@@ -118,7 +118,7 @@ func compareChannels(a, b string) int {
 // vocabulary were kept as its catch-all.
 func qualitySection(tables []TableQuality, tx *templates.Text, nf numbers) section {
 	t := &table{
-		cols: []column{{2, false}, {1.4, true}, {1.4, true}, {1.4, true}, {1.4, true}, {5, false}},
+		cols: []column{{1.7, false}, {1.7, true}, {1.7, true}, {1.7, true}, {1.7, true}, {3.8, false}},
 		header: []string{tx.Get("column.table"), tx.Get("column.read"), tx.Get("column.accepted"),
 			tx.Get("column.skipped"), tx.Get("column.rejected"), tx.Get("column.reasons")},
 	}
@@ -149,12 +149,30 @@ func qualitySection(tables []TableQuality, tx *templates.Text, nf numbers) secti
 	}
 	s := tableSection(tx.Get("report.section_quality"), tx.Get("report.empty_quality"), t)
 	if len(skips.rows) > 0 {
-		s.blocks = append(s.blocks, subheading{tx.Get("report.skipped_title")}, note{tx.Get("report.skipped_note")}, skips)
+		s.blocks = append(s.blocks, together{subheading{tx.Get("report.skipped_title")}, note{tx.Get("report.skipped_note")}, skips})
 	}
 	if len(unmapped.rows) > 0 {
-		s.blocks = append(s.blocks, subheading{tx.Get("report.unmapped_title")}, note{tx.Get("report.unmapped_note")}, unmapped)
+		s.blocks = append(s.blocks, together{subheading{tx.Get("report.unmapped_title")}, note{tx.Get("report.unmapped_note")}, unmapped})
 	}
 	return s
+}
+
+// together is blocks that start on the same page, such as a subheading,
+// its note and the first rows of its table; the last may run on.
+type together []block
+
+func (t together) minHeight(d *doc) float64 {
+	h := 0.0
+	for _, b := range t {
+		h += b.minHeight(d)
+	}
+	return h
+}
+
+func (t together) draw(d *doc) {
+	for _, b := range t {
+		b.draw(d)
+	}
 }
 
 // sortedReasons returns the reasons most rows first, then by name.
