@@ -220,14 +220,12 @@ func compile(spec Spec, m TableMapping, loc *time.Location) (*plan, error) {
 		if c.Kind != Enum {
 			return nil, mappingErr("unmapped."+name, "column %s is a %v: only an enum column has a vocabulary to fall back from", name, c.Kind)
 		}
-		v, err := c.text(m.Unmapped[name])
-		if err == nil && !v.valid {
-			err = errors.New("empty value")
+		want := strings.TrimSpace(m.Unmapped[name])
+		k := slices.IndexFunc(c.Values, func(v string) bool { return strings.EqualFold(v, want) })
+		if k < 0 {
+			return nil, mappingErr("unmapped."+name, "bad catch-all %q for %s, want one of %s", m.Unmapped[name], name, strings.Join(c.Values, ", "))
 		}
-		if err != nil {
-			return nil, mappingErr("unmapped."+name, "bad catch-all for %s: %w", name, err)
-		}
-		c.unmapped = v.s
+		c.unmapped = c.Values[k]
 	}
 	p.cols = cols
 	for i, c := range cols {
