@@ -106,7 +106,7 @@ func checkRowGroup(pf *file.Reader, r io.ReaderAt, size int64, rg int, leaves []
 		}
 		start, end, err := chunkRange(md, cc, size)
 		if err == nil {
-			buf, err = checkChunk(r, start, end, cc, buf)
+			buf, err = checkChunk(r, start, end, cc.NumValues(), cc.Compression(), buf)
 		}
 		if err != nil {
 			return fmt.Errorf("row group %d: column %s: %w", rg, cc.PathInSchema(), err)
@@ -116,9 +116,9 @@ func checkRowGroup(pf *file.Reader, r io.ReaderAt, size int64, rg int, leaves []
 }
 
 // checkChunk checks the pages of one column chunk, bytes start to end of
-// r. buf is scratch space, returned for reuse.
-func checkChunk(r io.ReaderAt, start, end int64, cc *metadata.ColumnChunkMetaData, buf []byte) ([]byte, error) {
-	want := cc.NumValues()
+// r, that holds want values compressed with codec. buf is scratch space,
+// returned for reuse.
+func checkChunk(r io.ReaderAt, start, end, want int64, codec compress.Compression, buf []byte) ([]byte, error) {
 	var values int64
 	pos := start
 	for values < want { // the library reads pages until it has the chunk's values
@@ -129,16 +129,19 @@ func checkChunk(r io.ReaderAt, start, end int64, cc *metadata.ColumnChunkMetaDat
 		if err != nil {
 			return buf, fmt.Errorf("page at byte %d: %w", pos, err)
 		}
+		at := pos // where the page starts, for messages
 		pos += int64(n)
 		switch {
 		case h.compressed < 0 || h.uncompressed < 0 || h.values < 0:
-			return buf, fmt.Errorf("page at byte %d: bad header: %d bytes, %d uncompressed, %d values", pos, h.compressed, h.uncompressed, h.values)
+			return buf, fmt.Errorf("page at byte %d: bad header: %d bytes, %d uncompressed, %d values", at, h.compressed, h.uncompressed, h.values)
 		case int64(h.compressed) > end-pos:
-			return buf, fmt.Errorf("page at byte %d: %d bytes, but the column chunk has %d left", pos, h.compressed, end-pos)
+			return buf, fmt.Errorf("page at byte %d: %d bytes, but the column chunk has %d left", at, h.compressed, end-pos)
 		case h.uncompressed > maxPageSize:
-			return buf, fmt.Errorf("page at byte %d: %d bytes uncompressed, more than %d", pos, h.uncompressed, maxPageSize)
-		case plainPage(h, cc.Compression()) && h.uncompressed != h.compressed:
-			return buf, fmt.Errorf("page at byte %d: uncompressed page of %d bytes says %d uncompressed", pos, h.compressed, h.uncompressed)
+			return buf, fmt.Errorf("page at byte %d: %d bytes uncompressed, more than %d", at, h.uncompressed, maxPageSize)
+		case !plainPage(h, codec) && tooExpanded(codec, h.compressed, h.uncompressed):
+			return buf, fmt.Errorf("page at byte %d: %d compressed bytes cannot hold %d", at, h.compressed, h.uncompressed)
+		case plainPage(h, codec) && h.uncompressed != h.compressed:
+			return buf, fmt.Errorf("page at byte %d: uncompressed page of %d bytes says %d uncompressed", at, h.compressed, h.uncompressed)
 		}
 		if h.hasCRC {
 			if cap(buf) < int(h.compressed) {
@@ -146,10 +149,10 @@ func checkChunk(r io.ReaderAt, start, end int64, cc *metadata.ColumnChunkMetaDat
 			}
 			b := buf[:h.compressed]
 			if _, err := r.ReadAt(b, pos); err != nil {
-				return buf, fmt.Errorf("page at byte %d: %w", pos, err)
+				return buf, fmt.Errorf("page at byte %d: %w", at, err)
 			}
 			if crc32.ChecksumIEEE(b) != h.crc {
-				return buf, fmt.Errorf("page at byte %d: checksum mismatch: the page is damaged", pos)
+				return buf, fmt.Errorf("page at byte %d: checksum mismatch: the page is damaged", at)
 			}
 		}
 		if h.typ == pageData || h.typ == pageDataV2 {
@@ -170,6 +173,25 @@ func plainPage(h pageHeader, codec compress.Compression) bool {
 		return !h.v2Compressed || codec == compress.Codecs.Uncompressed
 	}
 	return codec == compress.Codecs.Uncompressed
+}
+
+// tooExpanded reports whether n compressed bytes cannot decompress to
+// size bytes with codec: snappy expands at most about 21 times (a 64-byte
+// copy in 3 bytes), gzip about 1032 times and LZ4 255 times. Zstd and
+// Brotli can expand far more, so only maxPageSize bounds them.
+func tooExpanded(codec compress.Compression, n, size int32) bool {
+	var ratio int64
+	switch codec {
+	case compress.Codecs.Snappy:
+		ratio = 22
+	case compress.Codecs.Gzip:
+		ratio = 1040
+	case compress.Codecs.Lz4:
+		ratio = 256
+	default:
+		return false
+	}
+	return int64(size) > int64(n)*ratio+64
 }
 
 // pageHeader is what checkChunk needs of a Parquet page header.

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"hash/crc32"
 	"io"
 	"strings"
 	"testing"
@@ -126,36 +128,49 @@ func TestParquetTruncated(t *testing.T) {
 }
 
 // TestParquetDamagedPage damages the first data page of a file in ways
-// the Parquet library reads as an early end of the row group: the read
-// must fail, naming the file and the row group.
+// the Parquet library reads as an early end of the row group, or would
+// allocate for: the read must fail, naming the file and the row group.
+// The file has pages large enough for sizes of three-byte varints.
 func TestParquetDamagedPage(t *testing.T) {
 	tests := []struct {
 		name  string
 		codec compress.Compression
-		edit  func(data []byte, start int64, header, size int)
+		edit  func(t *testing.T, data []byte, start int64, header, size int)
 	}{
-		{"snappy data overwritten", compress.Codecs.Snappy, func(d []byte, s int64, h, n int) {
-			copy(d[s+int64(h):], bytes.Repeat([]byte{0xff}, n))
+		{"snappy data overwritten", compress.Codecs.Snappy, func(t *testing.T, d []byte, s int64, h, n int) {
+			copy(d[s+int64(h)+2:], bytes.Repeat([]byte{0xff}, n-4))
 		}},
-		{"compressed size grown", compress.Codecs.Uncompressed, func(d []byte, s int64, h, n int) {
-			patchHeaderField(d[s:], 3, 1<<20)
+		{"compressed size grown", compress.Codecs.Uncompressed, func(t *testing.T, d []byte, s int64, h, n int) {
+			patchHeaderField(t, d[s:], 3, int32(n+100))
 		}},
-		{"uncompressed size grown", compress.Codecs.Snappy, func(d []byte, s int64, h, n int) {
-			patchHeaderField(d[s:], 2, 1<<30-1)
+		{"uncompressed size differs", compress.Codecs.Uncompressed, func(t *testing.T, d []byte, s int64, h, n int) {
+			patchHeaderField(t, d[s:], 2, int32(n+1))
 		}},
-		{"header overwritten", compress.Codecs.Uncompressed, func(d []byte, s int64, h, n int) {
+		{"uncompressed size implausible", compress.Codecs.Snappy, func(t *testing.T, d []byte, s int64, h, n int) {
+			patchHeaderField(t, d[s:], 2, 1_000_000)
+		}},
+		{"header overwritten", compress.Codecs.Uncompressed, func(t *testing.T, d []byte, s int64, h, n int) {
 			copy(d[s:], bytes.Repeat([]byte{0x99}, h))
 		}},
 	}
+	spec, _ := SpecOf(Tickets)
+	var rows [][]string
+	for i := range 2000 {
+		rows = append(rows, []string{fmt.Sprintf("T%d", i), "C1", "email", "2024-01-02T10:00:00Z", "", "open", "", "", "", "", ""})
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			data := ticketsParquet(t, 6, parquet.WithCompression(tc.codec), parquet.WithDictionaryDefault(false))
+			data := specParquet(t, spec, rows, 5000, parquet.WithCompression(tc.codec), parquet.WithDictionaryDefault(false))
+			if c, err := readParquet(t, Tickets, data); err != nil || c.Read != 2000 {
+				t.Fatalf("undamaged: read %+v, %v", c, err)
+			}
 			start, header, size := firstPage(t, data)
-			tc.edit(data, start, header, size)
+			tc.edit(t, data, start, header, size)
 			c, err := readParquet(t, Tickets, data)
 			if err == nil {
 				t.Fatalf("read %+v, want an error", c)
 			}
+			t.Log(err)
 			if msg := err.Error(); !strings.Contains(msg, "tickets.parquet") || !strings.Contains(msg, "row group 0") {
 				t.Errorf("error %q, want one naming tickets.parquet and row group 0", msg)
 			}
@@ -240,27 +255,36 @@ func footerRowFields(t *testing.T, data []byte) (int, []int) {
 }
 
 // patchHeaderField sets i32 field id of the page header at the start of
-// b, keeping its varint's length.
-func patchHeaderField(b []byte, id int16, v int32) {
+// b, keeping its varint's length; v must fit in it.
+func patchHeaderField(t *testing.T, b []byte, id int16, v int32) {
+	t.Helper()
 	d := compactDecoder{b: b}
+	found := false
 	d.structFields(func(fid int16, typ byte) error {
-		if fid == id {
-			start := d.pos
-			d.uvarint()
-			n := d.pos - start
-			u := uint32(v<<1) ^ uint32(v>>31)
-			for i := range n {
-				c := byte(u & 0x7f)
-				u >>= 7
-				if i < n-1 {
-					c |= 0x80
-				}
-				b[start+i] = c
-			}
-			return nil
+		if fid != id {
+			return d.skip(typ, 0)
 		}
-		return d.skip(typ, 0)
+		found = true
+		start := d.pos
+		d.uvarint()
+		n := d.pos - start
+		u := uint64(uint32(v<<1) ^ uint32(v>>31))
+		if u >= 1<<(7*n) {
+			t.Fatalf("%d does not fit in the %d-byte varint of field %d", v, n, id)
+		}
+		for i := range n {
+			c := byte(u & 0x7f)
+			u >>= 7
+			if i < n-1 {
+				c |= 0x80
+			}
+			b[start+i] = c
+		}
+		return nil
 	})
+	if !found {
+		t.Fatalf("no field %d", id)
+	}
 }
 
 func TestDecodePageHeader(t *testing.T) {
@@ -283,5 +307,32 @@ func TestDecodePageHeader(t *testing.T) {
 	// A list claiming more elements than bytes left.
 	if _, _, err := decodePageHeader([]byte{0x19, 0xf5, 0xff, 0xff, 0xff, 0xff, 0x07}); err == nil {
 		t.Error("huge list: no error")
+	}
+}
+
+// TestPageCRC checks a page against the CRC its header stores: a flipped
+// byte of its data is an error.
+func TestPageCRC(t *testing.T) {
+	data := []byte("abcd")
+	crc := int32(crc32.ChecksumIEEE(data))
+	u := uint32(crc<<1) ^ uint32(crc>>31)
+	hdr := []byte{0x15, 0x00, 0x15, 0x08, 0x15, 0x08, 0x15} // data page, 4 bytes, CRC follows
+	for ; u >= 0x80; u >>= 7 {
+		hdr = append(hdr, byte(u)|0x80)
+	}
+	hdr = append(hdr, byte(u), 0x1c, 0x15, 0x06, 0x00, 0x00) // 3 values
+	page := append(hdr, data...)
+	if _, err := checkChunk(bytes.NewReader(page), 0, int64(len(page)), 3, compress.Codecs.Uncompressed, nil); err != nil {
+		t.Fatalf("intact page: %v", err)
+	}
+	page[len(page)-2] ^= 1
+	if _, err := checkChunk(bytes.NewReader(page), 0, int64(len(page)), 3, compress.Codecs.Uncompressed, nil); err == nil ||
+		!strings.Contains(err.Error(), "checksum mismatch") {
+		t.Errorf("damaged page: error %v, want a checksum mismatch", err)
+	}
+	page[len(page)-2] ^= 1
+	if _, err := checkChunk(bytes.NewReader(page), 0, int64(len(page)), 4, compress.Codecs.Uncompressed, nil); err == nil ||
+		!strings.Contains(err.Error(), "ends after 3 of its 4 values") {
+		t.Errorf("a chunk of 4 values with a page of 3: error %v", err)
 	}
 }
