@@ -143,13 +143,17 @@ func (g *Gates) check(sum *Manifest, input string) error {
 	}
 	if g.MaxRejectedShare < 1 {
 		for _, t := range sum.Tables {
-			if t.Read == 0 || t.Rejected == 0 {
+			// Skipped rows (non-events such as surveys offered and not
+			// answered) are neither good nor bad data: the share is of
+			// the rows that are data, accepted or rejected.
+			data := t.Read - t.Skipped
+			if data == 0 || t.Rejected == 0 {
 				continue
 			}
-			share := float64(t.Rejected) / float64(t.Read)
-			if (t.Read >= g.RejectedMinRows && share > g.MaxRejectedShare) || t.Accepted == 0 {
+			share := float64(t.Rejected) / float64(data)
+			if (data >= g.RejectedMinRows && share > g.MaxRejectedShare) || t.Accepted == 0 {
 				fails = append(fails, GateFailure{"rejected_share", "table " + string(t.Table),
-					fmt.Sprintf("%s of %d rows rejected (%d)", percent(share), t.Read, t.Rejected),
+					fmt.Sprintf("%s of %d rows rejected (%d)", percent(share), data, t.Rejected),
 					fmt.Sprintf("%s (judged from %d rows; below, only a table with no row accepted fails)", percent(g.MaxRejectedShare), g.RejectedMinRows)})
 			}
 		}

@@ -149,6 +149,8 @@ func ManifestSchema() *arrow.Schema {
 		{Name: "rows_read", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "rows_accepted", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "rows_rejected", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "rows_skipped", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "rows_unmapped", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "started", Type: ts},
 		{Name: "finished", Type: ts},
 	}, nil)
@@ -171,8 +173,10 @@ func manifestRecord(mem memory.Allocator, m *Manifest) arrow.Record {
 		b.Field(7).(*array.Int64Builder).Append(t.Read)
 		b.Field(8).(*array.Int64Builder).Append(t.Accepted)
 		b.Field(9).(*array.Int64Builder).Append(t.Rejected)
-		ts(10, m.Started)
-		ts(11, m.Finished)
+		b.Field(10).(*array.Int64Builder).Append(t.Skipped)
+		b.Field(11).(*array.Int64Builder).Append(t.unmappedRows())
+		ts(12, m.Started)
+		ts(13, m.Finished)
 	}
 	return b.NewRecord()
 }

@@ -78,21 +78,33 @@ type Delivery struct {
 // but whose report could not be emailed.
 var ErrDelivery = errors.New("pipeline: report not delivered")
 
-// TableCounts reconciles one input table: Read = Accepted + Rejected.
-// EventsInPeriod and NewestEvent are what the data gates judge: the
-// accepted rows whose event time is in the report period, and the latest
-// event time (none for customers, see [Gates]).
+// TableCounts reconciles one input table: Read = Accepted + Skipped +
+// Rejected. EventsInPeriod and NewestEvent are what the data gates judge:
+// the accepted rows whose event time is in the report period, and the
+// latest event time (none for customers, see [Gates]).
 type TableCounts struct {
 	Table          ingest.Table          `json:"table"`
 	Present        bool                  `json:"present"`
 	Read           int64                 `json:"read"`
 	Accepted       int64                 `json:"accepted"`
+	Skipped        int64                 `json:"skipped"`
 	Rejected       int64                 `json:"rejected"`
 	Reasons        []reports.ReasonCount `json:"reasons,omitempty"`
+	SkipReasons    []reports.ReasonCount `json:"skip_reasons,omitempty"`
+	Unmapped       []reports.Unmapped    `json:"unmapped,omitempty"`
 	EventsInPeriod int64                 `json:"events_in_period"`
 	NewestEvent    time.Time             `json:"newest_event,omitzero"`
 
 	files []string // the files read
+}
+
+// unmappedRows returns the rows kept with a catch-all value.
+func (t TableCounts) unmappedRows() int64 {
+	var n int64
+	for _, u := range t.Unmapped {
+		n += u.Rows
+	}
+	return n
 }
 
 // Read returns the number of rows read over all tables.
@@ -109,6 +121,15 @@ func (s *Manifest) Rejected() int64 {
 	var n int64
 	for _, t := range s.Tables {
 		n += t.Rejected
+	}
+	return n
+}
+
+// Skipped returns the number of skipped rows over all tables.
+func (s *Manifest) Skipped() int64 {
+	var n int64
+	for _, t := range s.Tables {
+		n += t.Skipped
 	}
 	return n
 }
@@ -424,9 +445,19 @@ func readTable(ctx context.Context, cfg Config, t ingest.Table, window ingest.Wi
 		}
 	}
 	c := r.Counts()
-	ts.Read, ts.Accepted, ts.Rejected = c.Read, c.Accepted, c.Rejected
+	ts.Read, ts.Accepted, ts.Skipped, ts.Rejected = c.Read, c.Accepted, c.Skipped, c.Rejected
 	ev.record(&ts)
 	sw.count("read", c.Read)
+	for _, s := range r.Skips() {
+		ts.SkipReasons = append(ts.SkipReasons, reports.ReasonCount{Reason: s.Reason, N: s.N})
+	}
+	for _, u := range r.Unmapped() {
+		ru := reports.Unmapped{Column: u.Column, As: u.As, Rows: u.Rows, Others: u.Others, Values: []reports.ValueCount{}}
+		for _, v := range u.Values {
+			ru.Values = append(ru.Values, reports.ValueCount{Value: v.Value, N: v.N})
+		}
+		ts.Unmapped = append(ts.Unmapped, ru)
+	}
 	for reason, n := range reasons {
 		ts.Reasons = append(ts.Reasons, reports.ReasonCount{Reason: reason, N: n})
 	}
@@ -436,7 +467,7 @@ func readTable(ctx context.Context, cfg Config, t ingest.Table, window ingest.Wi
 		}
 		return ts.Reasons[i].Reason < ts.Reasons[j].Reason
 	})
-	cfg.Logger.Info("table read", "table", string(t), "read", c.Read, "accepted", c.Accepted, "rejected", c.Rejected,
+	cfg.Logger.Info("table read", "table", string(t), "read", c.Read, "accepted", c.Accepted, "skipped", c.Skipped, "rejected", c.Rejected,
 		"elapsed", time.Since(start).Round(time.Millisecond).String())
 	return ts, nil
 }
@@ -461,7 +492,8 @@ func quality(tables []TableCounts) []reports.TableQuality {
 	var out []reports.TableQuality
 	for _, t := range tables {
 		if t.Present {
-			out = append(out, reports.TableQuality{Table: string(t.Table), Read: t.Read, Accepted: t.Accepted, Rejected: t.Rejected, Reasons: t.Reasons})
+			out = append(out, reports.TableQuality{Table: string(t.Table), Read: t.Read, Accepted: t.Accepted, Skipped: t.Skipped,
+				Rejected: t.Rejected, Reasons: t.Reasons, SkipReasons: t.SkipReasons, Unmapped: t.Unmapped})
 		}
 	}
 	return out

@@ -82,8 +82,8 @@ func TestQuarantineAndReconcile(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, ts := range sum.Tables {
-		if ts.Read != ts.Accepted+ts.Rejected {
-			t.Errorf("%s: read %d != accepted %d + rejected %d", ts.Table, ts.Read, ts.Accepted, ts.Rejected)
+		if ts.Read != ts.Accepted+ts.Skipped+ts.Rejected {
+			t.Errorf("%s: read %d != accepted %d + skipped %d + rejected %d", ts.Table, ts.Read, ts.Accepted, ts.Skipped, ts.Rejected)
 		}
 	}
 	got := map[ingest.Table][3]int64{}
@@ -226,8 +226,8 @@ func TestSampleRunEndToEnd(t *testing.T) {
 		if !ts.Present || ts.Read == 0 {
 			t.Errorf("sample table %s is empty or absent", ts.Table)
 		}
-		if ts.Read != ts.Accepted+ts.Rejected {
-			t.Errorf("%s: read %d != accepted %d + rejected %d", ts.Table, ts.Read, ts.Accepted, ts.Rejected)
+		if ts.Read != ts.Accepted+ts.Skipped+ts.Rejected {
+			t.Errorf("%s: read %d != accepted %d + skipped %d + rejected %d", ts.Table, ts.Read, ts.Accepted, ts.Skipped, ts.Rejected)
 		}
 		rejected += ts.Rejected
 	}

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -239,6 +240,13 @@ func sampleRows() []kpi.Row {
 func sampleReport() Report {
 	r := fixtureReport()
 	r.KPIs = sampleRows()
+	// The sample has no mapping: nothing is skipped or caught all.
+	r.Quality = slices.Clone(r.Quality)
+	for i := range r.Quality {
+		q := &r.Quality[i]
+		q.Read -= q.Skipped
+		q.Skipped, q.SkipReasons, q.Unmapped = 0, nil, nil
+	}
 	r.Cohorts, r.CLV, r.AtRisk = fixtureCohorts(), fixtureCLV(), fixtureAtRisk()
 	return r
 }

@@ -37,8 +37,9 @@ func fixtureReport() Report {
 				{`created_at: invalid time "…"`, 60},
 				{"b: empty", 1},
 				{"a: empty", 1},
-			}},
-			{Table: "surveys", Read: 100, Accepted: 100},
+			}, Unmapped: []Unmapped{{Column: "status", As: "open", Rows: 7, Others: 1,
+				Values: []ValueCount{{"Waiting on Engineering", 5}, {"Escalated", 1}}}}},
+			{Table: "surveys", Read: 120, Accepted: 100, Skipped: 20, SkipReasons: []ReasonCount{{"score: offered", 20}}},
 		},
 	}
 }
@@ -247,7 +248,11 @@ func TestRenderPDFText(t *testing.T) {
 		{"Chat", []string{"834", "90.0%", "no data"}},
 		{"Unknown", []string{"no data", "no data", "no data"}},
 		// Data quality.
-		{"Surveys", []string{"100", "100", "0", "none"}},
+		{"Surveys", []string{"120", "100", "20", "0", "none"}},
+		// Skipped rows and values outside the vocabulary.
+		{"score: offered", []string{"20"}},
+		{"Waiting on Engineering", []string{"5", "open"}},
+		{"(all other values)", []string{"1", "open"}},
 	}
 	tables := pageOf(pages, "Key metrics, all channels") - 1
 	if tables < 0 {

@@ -84,11 +84,29 @@ type AtRiskCustomer struct {
 }
 
 // TableQuality is the data quality of one input table: Read = Accepted +
-// Rejected.
+// Skipped + Rejected.
 type TableQuality struct {
-	Table                    string
-	Read, Accepted, Rejected int64
-	Reasons                  []ReasonCount // rejection reasons
+	Table                             string
+	Read, Accepted, Skipped, Rejected int64
+	Reasons                           []ReasonCount // rejection reasons
+	SkipReasons                       []ReasonCount // why rows were skipped
+	Unmapped                          []Unmapped    // values outside a column's vocabulary, kept as its catch-all
+}
+
+// Unmapped counts the export values of one column that were outside its
+// vocabulary and were kept as the column's catch-all value.
+type Unmapped struct {
+	Column string       `json:"column"`
+	As     string       `json:"as"`   // the catch-all value
+	Rows   int64        `json:"rows"` // rows with such a value
+	Values []ValueCount `json:"values"`
+	Others int64        `json:"others"` // rows with a value not in Values
+}
+
+// ValueCount counts the rows with one export value.
+type ValueCount struct {
+	Value string `json:"value"`
+	N     int64  `json:"n"`
 }
 
 // ReasonCount counts the rows rejected for one reason.

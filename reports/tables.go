@@ -112,36 +112,95 @@ func compareChannels(a, b string) int {
 	return cmp.Compare(a, b)
 }
 
-// qualitySection shows rows read, accepted and rejected per input table,
-// with the most frequent rejection reasons.
+// qualitySection shows rows read, accepted, skipped and rejected per
+// input table, with the most frequent rejection reasons; then, when there
+// are any, why rows were skipped and which values outside a column's
+// vocabulary were kept as its catch-all.
 func qualitySection(tables []TableQuality, tx *templates.Text, nf numbers) section {
 	t := &table{
-		cols: []column{{2, false}, {1.4, true}, {1.4, true}, {1.4, true}, {5, false}},
+		cols: []column{{1.7, false}, {1.7, true}, {1.7, true}, {1.7, true}, {1.7, true}, {3.8, false}},
 		header: []string{tx.Get("column.table"), tx.Get("column.read"), tx.Get("column.accepted"),
-			tx.Get("column.rejected"), tx.Get("column.reasons")},
+			tx.Get("column.skipped"), tx.Get("column.rejected"), tx.Get("column.reasons")},
+	}
+	skips := &table{
+		cols:   []column{{2, false}, {6.6, false}, {1.4, true}},
+		header: []string{tx.Get("column.table"), tx.Get("column.skip_reason"), tx.Get("column.rows")},
+	}
+	unmapped := &table{
+		cols: []column{{2, false}, {1.6, false}, {4, false}, {1.4, true}, {1.6, false}},
+		header: []string{tx.Get("column.table"), tx.Get("column.column"), tx.Get("column.export_value"),
+			tx.Get("column.rows"), tx.Get("column.kept_as")},
 	}
 	for _, q := range tables {
-		reasons := slices.Clone(q.Reasons)
-		slices.SortStableFunc(reasons, func(a, b ReasonCount) int {
-			return cmp.Or(cmp.Compare(b.N, a.N), cmp.Compare(a.Reason, b.Reason))
-		})
-		text := tx.Get("report.no_rejections")
-		if len(reasons) > 0 {
-			text = ""
-			for i, rc := range reasons[:min(len(reasons), topReasons)] {
-				if i > 0 {
-					text += "\n"
-				}
-				text += tx.Fill("report.reason", "reason", rc.Reason, "n", nf.count(rc.N))
+		name := tx.Or("table."+q.Table, q.Table)
+		t.rows = append(t.rows, []string{name,
+			nf.count(q.Read), nf.count(q.Accepted), nf.count(q.Skipped), nf.count(q.Rejected), reasonText(q.Reasons, tx, nf)})
+		for _, r := range sortedReasons(q.SkipReasons) {
+			skips.rows = append(skips.rows, []string{name, r.Reason, nf.count(r.N)})
+		}
+		for _, u := range q.Unmapped {
+			for _, v := range u.Values {
+				unmapped.rows = append(unmapped.rows, []string{name, u.Column, v.Value, nf.count(v.N), u.As})
 			}
-			if more := len(reasons) - topReasons; more > 0 {
-				text += "\n" + tx.Fill("report.more_reasons", "n", nf.count(int64(more)))
+			if u.Others > 0 {
+				unmapped.rows = append(unmapped.rows, []string{name, u.Column, tx.Get("report.other_values"), nf.count(u.Others), u.As})
 			}
 		}
-		t.rows = append(t.rows, []string{tx.Or("table."+q.Table, q.Table),
-			nf.count(q.Read), nf.count(q.Accepted), nf.count(q.Rejected), text})
 	}
-	return tableSection(tx.Get("report.section_quality"), tx.Get("report.empty_quality"), t)
+	s := tableSection(tx.Get("report.section_quality"), tx.Get("report.empty_quality"), t)
+	if len(skips.rows) > 0 {
+		s.blocks = append(s.blocks, together{subheading{tx.Get("report.skipped_title")}, note{tx.Get("report.skipped_note")}, skips})
+	}
+	if len(unmapped.rows) > 0 {
+		s.blocks = append(s.blocks, together{subheading{tx.Get("report.unmapped_title")}, note{tx.Get("report.unmapped_note")}, unmapped})
+	}
+	return s
+}
+
+// together is blocks that start on the same page, such as a subheading,
+// its note and the first rows of its table; the last may run on.
+type together []block
+
+func (t together) minHeight(d *doc) float64 {
+	h := 0.0
+	for _, b := range t {
+		h += b.minHeight(d)
+	}
+	return h
+}
+
+func (t together) draw(d *doc) {
+	for _, b := range t {
+		b.draw(d)
+	}
+}
+
+// sortedReasons returns the reasons most rows first, then by name.
+func sortedReasons(rs []ReasonCount) []ReasonCount {
+	rs = slices.Clone(rs)
+	slices.SortStableFunc(rs, func(a, b ReasonCount) int {
+		return cmp.Or(cmp.Compare(b.N, a.N), cmp.Compare(a.Reason, b.Reason))
+	})
+	return rs
+}
+
+// reasonText lists the most frequent rejection reasons of a table.
+func reasonText(rs []ReasonCount, tx *templates.Text, nf numbers) string {
+	reasons := sortedReasons(rs)
+	if len(reasons) == 0 {
+		return tx.Get("report.no_rejections")
+	}
+	text := ""
+	for i, rc := range reasons[:min(len(reasons), topReasons)] {
+		if i > 0 {
+			text += "\n"
+		}
+		text += tx.Fill("report.reason", "reason", rc.Reason, "n", nf.count(rc.N))
+	}
+	if more := len(reasons) - topReasons; more > 0 {
+		text += "\n" + tx.Fill("report.more_reasons", "n", nf.count(int64(more)))
+	}
+	return text
 }
 
 // widths returns the width of each column across the page.

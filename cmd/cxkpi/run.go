@@ -137,8 +137,12 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		sum, err := pipeline.Run(ctx, c)
 		if sum != nil && sum.Dir != "" { // a run stopped by a gate publishes nothing
-			fmt.Fprintf(stdout, "%s %s %s: %d rows read, %d rejected, %d KPI rows -> %s\n",
-				status(err), sum.Grain, sum.Period, sum.Read(), sum.Rejected(), sum.KPIRows, sum.Dir)
+			skipped := ""
+			if n := sum.Skipped(); n > 0 {
+				skipped = fmt.Sprintf(", %d skipped", n)
+			}
+			fmt.Fprintf(stdout, "%s %s %s: %d rows read%s, %d rejected, %d KPI rows -> %s\n",
+				status(err), sum.Grain, sum.Period, sum.Read(), skipped, sum.Rejected(), sum.KPIRows, sum.Dir)
 		}
 		return err
 	}

@@ -3,6 +3,7 @@ package ingest
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -19,6 +20,7 @@ type converter struct {
 	out    []columnBuilder
 	raws   []rawValue
 	cells  []cell
+	hits   []int // columns of the row that fell back to their catch-all
 	keyBuf []byte
 
 	src source // the source dec decodes
@@ -93,8 +95,10 @@ func (cv *converter) convert(c *chunk) {
 				}
 			}
 		}
+		var skip string
 		if re == nil {
-			re = cv.plan.convert(cv.raws, cv.cells)
+			cv.see(c)
+			skip, cv.hits, re = cv.plan.convert(cv.raws, cv.cells, cv.hits[:0])
 		}
 		if re != nil {
 			col := re.srcCol
@@ -103,6 +107,13 @@ func (cv *converter) convert(c *chunk) {
 			}
 			c.rejs = append(c.rejs, pending{row: i, col: col, err: re})
 			continue
+		}
+		if skip != "" {
+			c.skips = append(c.skips, skipped{row: i, reason: skip})
+			continue
+		}
+		for _, k := range cv.hits {
+			c.hits = append(c.hits, unmappedHit{row: i, col: k, value: strings.TrimSpace(cv.raws[k].text)})
 		}
 		cv.appendRow()
 		if keyed {
@@ -113,6 +124,22 @@ func (cv *converter) convert(c *chunk) {
 	}
 	if n > 0 {
 		c.batch = cv.bld.NewRecord()
+	}
+}
+
+// see notes which of the columns a JSON Lines file must have the row
+// decoded has.
+func (cv *converter) see(c *chunk) {
+	if len(cv.plan.mustSee) == 0 {
+		return
+	}
+	if len(c.seen) < len(cv.plan.mustSee) {
+		c.seen = make([]bool, len(cv.plan.mustSee))
+	}
+	for k, i := range cv.plan.mustSee {
+		if cv.raws[i].kind != rawAbsent {
+			c.seen[k] = true
+		}
 	}
 }
 

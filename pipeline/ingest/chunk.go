@@ -83,9 +83,12 @@ type chunk struct {
 	err error // the read ends after these rows
 
 	// Set by the converter.
-	batch  arrow.Record // the accepted rows; nil if none
-	hashes []KeyHash    // key digests of the accepted rows, when the table has a key
-	rejs   []pending    // the rejected rows, in order
+	batch  arrow.Record  // the accepted rows; nil if none
+	hashes []KeyHash     // key digests of the accepted rows, when the table has a key
+	rejs   []pending     // the rejected rows, in order
+	skips  []skipped     // the skipped rows, in order
+	hits   []unmappedHit // values of accepted rows that fell back to a catch-all, in order
+	seen   []bool        // per plan.mustSee: some row has a value or null for the column
 
 	done chan struct{} // receives when a worker has converted the chunk
 }
@@ -102,6 +105,20 @@ type pending struct {
 	row int // index in the chunk
 	col int // 1-based source column; 0 when the reason concerns the whole row
 	err *rowError
+}
+
+// skipped is a row skipped as a legitimate non-event.
+type skipped struct {
+	row    int    // index in the chunk
+	reason string // "score: offered"
+}
+
+// unmappedHit is an export value outside its column's vocabulary that
+// became the column's catch-all.
+type unmappedHit struct {
+	row   int // index in the chunk
+	col   int // contract column
+	value string
 }
 
 func newChunk() *chunk {
@@ -134,6 +151,10 @@ func (c *chunk) reset() {
 	c.eof, c.err = false, nil
 	c.hashes = c.hashes[:0]
 	c.rejs = c.rejs[:0]
+	c.skips = c.skips[:0]
+	clear(c.hits) // they may alias the chunk's text or a batch
+	c.hits = c.hits[:0]
+	clear(c.seen)
 }
 
 // chunker cuts a table's files into chunks, in order.

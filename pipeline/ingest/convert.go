@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -44,11 +45,19 @@ type cell struct {
 type column struct {
 	Column
 	source string            // column name or key in the export
+	mapped string            // the mapping key that names source ("columns.team"); "" when source is the contract name
 	values map[string]string // lower-case trimmed source value -> contract value
 	time   timeFormat
 	def    cell // used when the source lacks the column
 	hasDef bool
+
+	unmapped string            // Enum: the contract value other values become; "" rejects them
+	skip     map[string]string // lower-case trimmed export value -> reason the row is skipped
 }
+
+// errUnmapped is what text returns, with the catch-all's cell, for an
+// enum value outside the column's vocabulary.
+var errUnmapped = errors.New("value outside the vocabulary")
 
 // text converts the text of one value. Surrounding space is removed; an
 // empty value is missing (an invalid cell, with no error).
@@ -72,6 +81,9 @@ func (c *column) text(s string) (cell, error) {
 			if strings.EqualFold(v, s) {
 				return cell{valid: true, s: v}, nil
 			}
+		}
+		if c.unmapped != "" {
+			return cell{valid: true, s: c.unmapped}, errUnmapped
 		}
 		return cell{}, reasonf(ErrInvalidValue, "unexpected value %q, want one of %s", s, strings.Join(c.Values, ", "))
 	case Time:
@@ -173,6 +185,8 @@ type plan struct {
 	gzipRatio   int   // most decompressed bytes per compressed byte
 	key         []int // contract indices of the key columns
 	keyName     []string
+	mustSee     []int  // columns the mapping names without a default: a JSON Lines file must have their keys
+	skipCols    []int  // columns with skip values
 	window      Window // plausible instants, see Options.Window
 	fromUS      int64  // window.From in µs, or math.MinInt64
 	toUS        int64  // window.To in µs, or math.MaxInt64
@@ -191,8 +205,20 @@ func (p *plan) setWindow(w Window) {
 
 // convert turns the raw values of one row into cells, checking every
 // column in contract order, then the table's row rules. It reports the
-// first problem only.
-func (p *plan) convert(raws []rawValue, cells []cell) *rowError {
+// first problem only. A row whose value marks it as skipped returns the
+// reason: its other values are checked, but required ones may be missing
+// and the row rules do not apply. hits receives the columns whose value
+// fell back to the column's catch-all.
+func (p *plan) convert(raws []rawValue, cells []cell, hits []int) (skip string, _ []int, _ *rowError) {
+	skipCol := -1
+	for _, i := range p.skipCols {
+		if r := &raws[i]; r.kind == rawText {
+			if reason, ok := p.cols[i].skipReason(r.text); ok {
+				skip, skipCol = reason, i
+				break
+			}
+		}
+	}
 	for i := range p.cols {
 		c := &p.cols[i]
 		r := &raws[i]
@@ -205,10 +231,13 @@ func (p *plan) convert(raws []rawValue, cells []cell) *rowError {
 			}
 		case rawNull:
 		case rawText:
+			if i == skipCol {
+				break
+			}
 			text := r.text
 			if !utf8.ValidString(text) {
 				if !p.replaceUTF8 {
-					return &rowError{col: i, err: invalidUTF8(text)}
+					return "", hits, &rowError{col: i, err: invalidUTF8(text)}
 				}
 				text = strings.ToValidUTF8(text, "\uFFFD")
 			}
@@ -220,21 +249,38 @@ func (p *plan) convert(raws []rawValue, cells []cell) *rowError {
 		case rawInvalid:
 			err = reasonf(ErrInvalidValue, "%s", r.text)
 		}
+		if err == errUnmapped {
+			hits, err = append(hits, i), nil
+		}
 		if err == nil && v.valid && c.Kind == Time && (v.i < p.fromUS || v.i >= p.toUS) {
 			err = reasonf(ErrInvalidValue, "implausible time %s, outside the window %s", formatTime(v.i), p.window)
 		}
 		if err != nil {
-			return &rowError{col: i, err: err}
+			return "", hits, &rowError{col: i, err: err}
 		}
-		if !v.valid && c.Required {
-			return &rowError{col: i, err: ErrMissingValue}
+		if !v.valid && c.Required && skip == "" {
+			return "", hits, &rowError{col: i, err: ErrMissingValue}
 		}
 		cells[i] = v
 	}
-	if p.rule != nil {
-		return p.rule(cells)
+	if skip != "" {
+		return skip, hits, nil
 	}
-	return nil
+	if p.rule != nil {
+		return "", hits, p.rule(cells)
+	}
+	return "", hits, nil
+}
+
+// skipReason returns the reason a row is skipped when s, an export
+// value, is one of the column's skip values.
+func (c *column) skipReason(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	if reason, ok := c.skip[s]; ok {
+		return reason, true
+	}
+	reason, ok := c.skip[strings.ToLower(s)]
+	return reason, ok
 }
 
 // invalidUTF8 is the reason for a value s that is not valid UTF-8: the

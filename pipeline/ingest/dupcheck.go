@@ -177,12 +177,16 @@ func (r *Reader) spillKeys(files *spillfiles.Files, parts int, d *duplicates) (k
 		if c == nil {
 			return keys, nil
 		}
-		// The chunk's accepted rows are those not in c.rejs, and
-		// c.hashes[j] is the digest of the j-th of them.
-		rejs, j := c.rejs, 0
+		// The chunk's accepted rows are those in neither c.rejs nor
+		// c.skips, and c.hashes[j] is the digest of the j-th of them.
+		rejs, skips, j := c.rejs, c.skips, 0
 		for i := range c.rows {
 			if len(rejs) > 0 && rejs[0].row == i {
 				rejs = rejs[1:]
+				continue
+			}
+			if len(skips) > 0 && skips[0].row == i {
+				skips = skips[1:]
 				continue
 			}
 			h := c.hashes[j]

@@ -50,5 +50,5 @@ func ExampleOpen() {
 	// rejected tickets.csv:3:2 channel: unexpected value "fax", want one of email, chat, phone, social, web, messaging, other
 	// T1 email 2024-03-01 09:15:00Z open
 	// T3 chat 2024-03-01 10:00:00Z solved
-	// {Read:3 Accepted:2 Rejected:1}
+	// {Read:3 Accepted:2 Skipped:0 Rejected:1}
 }

@@ -34,10 +34,12 @@ func mapFS(files map[string]string) fstest.MapFS {
 
 // result is everything a read produced.
 type result struct {
-	rows   [][]string // rendered cells of every accepted row, in order
-	rejs   []Rejection
-	counts Counts
-	err    error // the error that ended the read, nil at io.EOF
+	rows     [][]string // rendered cells of every accepted row, in order
+	rejs     []Rejection
+	counts   Counts
+	skips    []SkipCount
+	unmapped []Unmapped
+	err      error // the error that ended the read, nil at io.EOF
 }
 
 // readAll reads table t from fsys, releasing each batch after rendering
@@ -70,9 +72,9 @@ func readAll(t testing.TB, fsys fs.FS, table Table, opt Options) result {
 		res.rows = append(res.rows, render(rec)...)
 		rec.Release()
 	}
-	res.counts = r.Counts()
-	if c := res.counts; c.Read != c.Accepted+c.Rejected {
-		t.Errorf("counts %+v: read != accepted + rejected", c)
+	res.counts, res.skips, res.unmapped = r.Counts(), r.Skips(), r.Unmapped()
+	if c := res.counts; c.Read != c.Accepted+c.Skipped+c.Rejected {
+		t.Errorf("counts %+v: read != accepted + skipped + rejected", c)
 	}
 	if !opt.Strict && res.err == nil {
 		if got, want := res.counts.Accepted, int64(len(res.rows)); got != want {

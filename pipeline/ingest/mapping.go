@@ -82,6 +82,20 @@ type TableMapping struct {
 	// lacks (scale_min: "1"). It is used when a CSV or Parquet file has no
 	// such column, or a JSON line has no such key.
 	Defaults map[string]string `yaml:"defaults,omitempty"`
+	// Unmapped gives, per enum contract column, the contract value that
+	// export values outside the column's vocabulary (after Values) become
+	// (status: open, channel: other), so their rows are kept; the reader
+	// counts them (see [Reader.Unmapped]). Without it such a row is
+	// rejected.
+	Unmapped map[string]string `yaml:"unmapped,omitempty"`
+	// SkipWhen lists, per contract column, export values that mark a row
+	// as a legitimate non-event, such as a survey offered but not answered
+	// (score: [offered, unoffered]). Such a row is skipped: counted (see
+	// [Counts] and [Reader.Skips]), neither accepted nor rejected. Its
+	// required values may be missing, but a value present must still be
+	// valid, or the row is rejected. Values match like Values keys and
+	// cannot be empty.
+	SkipWhen map[string][]string `yaml:"skip_when,omitempty"`
 }
 
 // Limits on a file's bytes that a [TableMapping] does not set.
@@ -207,7 +221,10 @@ func compile(spec Spec, m TableMapping, loc *time.Location) (*plan, error) {
 		if strings.TrimSpace(src) == "" {
 			return nil, mappingErr("columns."+name, "empty source column name")
 		}
-		c.source = src
+		c.source, c.mapped = src, "columns."+name
+	}
+	if err := distinctSources(cols); err != nil {
+		return nil, err
 	}
 	for _, name := range sortedKeys(m.TimeLayouts) {
 		c, err := lookup("time_layouts", name)
@@ -247,7 +264,39 @@ func compile(spec Spec, m TableMapping, loc *time.Location) (*plan, error) {
 		}
 		c.def, c.hasDef = v, true
 	}
+	for _, name := range sortedKeys(m.SkipWhen) {
+		c, err := lookup("skip_when", name)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.setSkip(m.SkipWhen[name], "skip_when."+name); err != nil {
+			return nil, err
+		}
+	}
+	for _, name := range sortedKeys(m.Unmapped) {
+		c, err := lookup("unmapped", name)
+		if err != nil {
+			return nil, err
+		}
+		if c.Kind != Enum {
+			return nil, mappingErr("unmapped."+name, "column %s is a %v: only an enum column has a vocabulary to fall back from", name, c.Kind)
+		}
+		want := strings.TrimSpace(m.Unmapped[name])
+		k := slices.IndexFunc(c.Values, func(v string) bool { return strings.EqualFold(v, want) })
+		if k < 0 {
+			return nil, mappingErr("unmapped."+name, "bad catch-all %q for %s, want one of %s", m.Unmapped[name], name, strings.Join(c.Values, ", "))
+		}
+		c.unmapped = c.Values[k]
+	}
 	p.cols = cols
+	for i, c := range cols {
+		if c.skip != nil {
+			p.skipCols = append(p.skipCols, i)
+		}
+		if c.mapped != "" && !c.hasDef {
+			p.mustSee = append(p.mustSee, i)
+		}
+	}
 	rule, err := rowRule(spec)
 	if err != nil {
 		return nil, err
@@ -262,6 +311,49 @@ func compile(spec Spec, m TableMapping, loc *time.Location) (*plan, error) {
 		p.keyName = append(p.keyName, k)
 	}
 	return p, nil
+}
+
+// distinctSources checks that no two contract columns read the same
+// export column, as columns match names: ignoring case and surrounding
+// space. Every contract column means something else, so one export
+// column feeding two is a slip of the mapping, such as a line copied and
+// half edited.
+func distinctSources(cols []column) error {
+	seen := make(map[string]int, len(cols))
+	for i := range cols {
+		c := &cols[i]
+		key := strings.ToLower(strings.TrimSpace(c.source))
+		j, dup := seen[key]
+		if !dup {
+			seen[key] = i
+			continue
+		}
+		at := c.mapped // name the mapping key, the later one if both are mapped
+		if at == "" {
+			at = cols[j].mapped
+		}
+		return mappingErr(at, "contract columns %s and %s would both read export column %q; map each from a column of its own", cols[j].Name, c.Name, c.source)
+	}
+	return nil
+}
+
+// setSkip installs the export values that make a row skipped.
+func (c *column) setSkip(values []string, at string) error {
+	if len(values) == 0 {
+		return mappingErr(at, "no values listed")
+	}
+	c.skip = make(map[string]string, len(values))
+	for i, v := range values {
+		key := strings.ToLower(strings.TrimSpace(v))
+		if key == "" {
+			return mappingErr(fmt.Sprintf("%s[%d]", at, i), "an empty value cannot mark a skipped row: a missing value is bad data, not a non-event")
+		}
+		if _, ok := c.values[key]; ok {
+			return mappingErr(fmt.Sprintf("%s[%d]", at, i), "%q is also mapped under values.%s; give it one meaning", v, c.Name)
+		}
+		c.skip[key] = c.Name + ": " + strings.TrimSpace(v)
+	}
+	return nil
 }
 
 // setValues installs a value mapping on the column, checking that every

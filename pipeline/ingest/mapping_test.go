@@ -2,6 +2,9 @@ package ingest
 
 import (
 	"errors"
+	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"reflect"
 	"slices"
@@ -69,9 +72,17 @@ func TestZendesk(t *testing.T) {
 		if !slices.EqualFunc(res.rows, want, slices.Equal) {
 			t.Errorf("rows\n got %q\nwant %q", res.rows, want)
 		}
+		// Offered and unoffered surveys are skipped, even without an
+		// answer time; one with a bad time is still rejected.
 		checkRejections(t, res.rejs, []wantRej{
-			{4, 4, "score", ErrMissingValue, "missing required value"},
+			{6, 6, "responded_at", ErrInvalidValue, `invalid time "yesterday", want RFC 3339 or layout "2006-01-02 15:04:05"`},
 		}, Surveys, "zendesk-satisfaction.csv")
+		if want := (Counts{Read: 5, Accepted: 2, Skipped: 2, Rejected: 1}); res.counts != want {
+			t.Errorf("counts %+v, want %+v", res.counts, want)
+		}
+		if want := []SkipCount{{"score: offered", 1}, {"score: unoffered", 1}}; !slices.Equal(res.skips, want) {
+			t.Errorf("skips %v, want %v", res.skips, want)
+		}
 	})
 	t.Run("absent", func(t *testing.T) {
 		mem := checkedMem(t)
@@ -115,6 +126,12 @@ var mappingErrorTests = []mappingErrorTest{
 	{"size not a number", "tables:\n  orders:\n    max_field_bytes: 1MiB\n", "tables.orders.max_field_bytes", 3},
 	{"size negative", "tables:\n  orders:\n    max_record_bytes: -1\n", "tables.orders.max_record_bytes", 3},
 	{"ratio quoted", "tables:\n  orders:\n    max_gzip_ratio: \"10\"\n", "tables.orders.max_gzip_ratio", 3},
+	{"catch-all of a string", "tables:\n  tickets:\n    unmapped: {team: Support}\n", "tables.tickets.unmapped.team", 3},
+	{"catch-all outside the vocabulary", "tables:\n  tickets:\n    unmapped:\n      status: waiting\n", "tables.tickets.unmapped.status", 4},
+	{"empty skip value", "tables:\n  surveys:\n    skip_when:\n      score: [offered, \"\"]\n", "tables.surveys.skip_when.score[1]", 4},
+	{"skip value also mapped", "tables:\n  surveys:\n    values: {score: {offered: \"\"}}\n    skip_when:\n      score: [Offered]\n", "tables.surveys.skip_when.score[0]", 5},
+	{"two columns from one", "tables:\n  tickets:\n    columns:\n      agent_id: Assignee\n      team: assignee \n", "tables.tickets.columns.team", 5},
+	{"mapped onto another's name", "tables:\n  tickets:\n    columns:\n      agent_id: Team\n", "tables.tickets.columns.agent_id", 4},
 }
 
 // TestLoadMappingLimits reads the keys about a file's bytes.
@@ -217,4 +234,164 @@ func TestMappedValues(t *testing.T) {
 		t.Errorf("rows\n got %q\nwant %q", res.rows, want)
 	}
 	checkRejections(t, res.rejs, []wantRej{{3, 2, "channel", ErrMissingValue, "missing required value"}}, Tickets, "tickets-1.csv")
+}
+
+// TestMappedColumnAbsent reads files that lack a column the mapping
+// names: an error naming the mapping key, the file and the columns it
+// has, in every format, also for an optional contract column. With a
+// default for the column, its absence is expected.
+func TestMappedColumnAbsent(t *testing.T) {
+	m := TableMapping{Columns: map[string]string{"ticket_id": "Id", "team": "Grup"}}
+	csv := "Id,channel,created_at,status,Group\nT1,email,2024-03-01T08:00:00Z,open,Billing\n"
+	spec, _ := SpecOf(Tickets)
+	pq := specParquet(t, Spec{Table: Tickets, Columns: []Column{
+		{Name: "Id", Kind: String, Required: true}, spec.Columns[2], spec.Columns[3], spec.Columns[5], {Name: "Group", Kind: String},
+	}}, [][]string{{"T1", "email", "2024-03-01T08:00:00Z", "open", "Billing"}}, 10)
+	jsonl := `{"Id": "T1", "channel": "email", "created_at": "2024-03-01T08:00:00Z", "status": "open", "Group": "Billing"}` + "\n"
+	for _, f := range []struct{ name, data string }{{"tickets.csv", csv}, {"tickets.parquet", string(pq)}, {"tickets.jsonl", jsonl}} {
+		t.Run(f.name, func(t *testing.T) {
+			fsys := mapFS(map[string]string{f.name: f.data})
+			err := readErr(t, fsys, Options{Mapping: m})
+			if !errors.Is(err, ErrMissingColumn) {
+				t.Fatalf("error %v, want ErrMissingColumn", err)
+			}
+			for _, want := range []string{f.name, `"Grup"`, "tables.tickets.columns.team"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not name %s", err, want)
+				}
+			}
+			if f.name != "tickets.jsonl" && !strings.Contains(err.Error(), `"Group"`) {
+				t.Errorf("error %q does not list the columns found", err)
+			}
+			withDefault := m
+			withDefault.Defaults = map[string]string{"team": "Support"}
+			if err := readErr(t, fsys, Options{Mapping: withDefault}); err != nil {
+				t.Errorf("with a default: %v", err)
+			}
+		})
+	}
+}
+
+// readErr reads table tickets and returns the error of Open or Read.
+func readErr(t *testing.T, fsys fs.FS, opt Options) error {
+	t.Helper()
+	mem := checkedMem(t)
+	opt.Reject = func(Rejection) error { return nil }
+	r, err := Open(t.Context(), fsys, Tickets, mem, opt)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		rec.Release()
+	}
+}
+
+// TestUnmapped reads custom helpdesk statuses and channels: without a
+// catch-all their rows are rejected naming the column, the value and the
+// vocabulary; with one they are kept as the catch-all and counted, the
+// most frequent values by name and the rest together, the same with any
+// number of workers.
+func TestUnmapped(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("ticket_id,channel,created_at,status\n")
+	row := func(id int, channel, status string) {
+		fmt.Fprintf(&b, "T%d,%s,2024-03-01T08:00:00Z,%s\n", id, channel, status)
+	}
+	id := 0
+	for range 5 {
+		id++
+		row(id, "email", "Waiting on Engineering")
+	}
+	for k := range 2 * MaxUnmappedValues {
+		id++
+		row(id, "email", fmt.Sprintf("custom %02d", k)) // one row each
+	}
+	id++
+	row(id, "Fax", "waiting on engineering") // a different spelling is a different value
+	id++
+	row(id, "chat", "open")
+	id++
+	row(id, "", "Waiting on Engineering") // rejected: channel is required; its status is not counted
+	fsys := mapFS(map[string]string{"tickets.csv": b.String()})
+
+	t.Run("without a catch-all", func(t *testing.T) {
+		res := readAll(t, fsys, Tickets, Options{})
+		if res.counts.Accepted != 1 || res.counts.Rejected != int64(id-1) || len(res.unmapped) != 0 {
+			t.Fatalf("counts %+v, unmapped %v; want 1 accepted", res.counts, res.unmapped)
+		}
+		r := res.rejs[0]
+		if r.Field != "status" || r.Reason != `unexpected value "Waiting on Engineering", want one of new, open, pending, hold, solved, closed` {
+			t.Errorf("rejection %s: %s, want the value and the vocabulary", r.Field, r.Reason)
+		}
+	})
+	t.Run("with a catch-all", func(t *testing.T) {
+		m := TableMapping{Unmapped: map[string]string{"status": "Open", "channel": "other"}}
+		var first []Unmapped
+		for _, workers := range []int{1, 3} {
+			res := readAll(t, fsys, Tickets, Options{Mapping: m, Workers: workers, BatchSize: 4})
+			if want := (Counts{Read: int64(id), Accepted: int64(id - 1), Rejected: 1}); res.counts != want {
+				t.Errorf("counts %+v, want %+v", res.counts, want)
+			}
+			if got := res.rows[0][5]; got != "open" {
+				t.Errorf("status of T1 %q, want the catch-all open", got)
+			}
+			want := []Unmapped{
+				{Column: "channel", As: "other", Rows: 1, Values: []ValueCount{{"Fax", 1}}},
+				{Column: "status", As: "open", Rows: 5 + 2*MaxUnmappedValues + 1, Others: MaxUnmappedValues + 1 - 1,
+					Values: []ValueCount{{"Waiting on Engineering", 5}}},
+			}
+			for k := range MaxUnmappedValues - 1 {
+				want[1].Values = append(want[1].Values, ValueCount{fmt.Sprintf("custom %02d", k), 1})
+			}
+			want[1].Others = want[1].Rows - 5 - int64(MaxUnmappedValues-1)
+			if !reflect.DeepEqual(res.unmapped, want) {
+				t.Errorf("%d workers: unmapped\n got %+v\nwant %+v", workers, res.unmapped, want)
+			}
+			if first == nil {
+				first = res.unmapped
+			} else if !reflect.DeepEqual(res.unmapped, first) {
+				t.Errorf("unmapped differ with %d workers", workers)
+			}
+		}
+	})
+}
+
+// TestSkipWhen checks which rows are skipped: a listed value in any
+// case, with required values missing; not an empty value, not a row
+// with another bad value, and the skipped rows' keys are not taken.
+func TestSkipWhen(t *testing.T) {
+	data := "response_id,kind,score,scale_min,scale_max,responded_at\n" +
+		"S1,csat,4,1,5,2024-03-01T08:00:00Z\n" +
+		"S2,csat,OFFERED,1,5,\n" + // skipped
+		"S3,csat,,1,5,2024-03-01T08:00:00Z\n" + // rejected: an empty score is bad data
+		"S4,csat,offered,1,5,2024-13-01\n" + // rejected: a present value must be valid
+		"S5,,unoffered,,,\n" + // skipped
+		"S2,csat,5,1,5,2024-03-01T09:00:00Z\n" // accepted: the skipped S2 took no key
+	m := TableMapping{SkipWhen: map[string][]string{"score": {"offered", " Unoffered "}}}
+	for _, external := range []int64{0, -1} {
+		res := readAll(t, mapFS(map[string]string{"surveys.csv": data}), Surveys,
+			Options{Mapping: m, SpillDir: t.TempDir(), ExternalKeysAbove: external})
+		if want := (Counts{Read: 6, Accepted: 2, Skipped: 2, Rejected: 2}); res.counts != want {
+			t.Errorf("counts %+v, want %+v", res.counts, want)
+		}
+		if want := []SkipCount{{"score: Unoffered", 1}, {"score: offered", 1}}; !slices.Equal(res.skips, want) {
+			t.Errorf("skips %v, want %v", res.skips, want)
+		}
+		checkRejections(t, res.rejs, []wantRej{
+			{4, 3, "score", ErrMissingValue, "missing required value"},
+			{5, 6, "responded_at", ErrInvalidValue, `invalid time "2024-13-01", want RFC 3339 or "2006-01-02[ 15:04[:05]]"`},
+		}, Surveys, "surveys.csv")
+	}
+	if res := readAll(t, mapFS(map[string]string{"surveys.csv": data}), Surveys, Options{Mapping: m, Strict: true}); res.err == nil ||
+		!strings.Contains(res.err.Error(), "surveys.csv:4:3") {
+		t.Errorf("strict: error %v, want the first rejected row, not a skipped one", res.err)
+	}
 }

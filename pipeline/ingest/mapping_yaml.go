@@ -23,6 +23,9 @@ import (
 //	    time_layouts: {created_at: "2006-01-02 15:04:05"}
 //	    time_zone: Europe/Berlin
 //	    values: {channel: {web_widget: chat, Mail: email}}
+//	    unmapped: {status: open}
+//	  surveys:
+//	    skip_when: {score: [offered, unoffered]}
 func LoadMapping(r io.Reader, name string) (Mapping, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(r)
@@ -146,6 +149,20 @@ func (l *mappingLoader) table(n *yaml.Node, at string) (TableMapping, error) {
 			tm.TimeLayouts, err = l.stringMap(v, p)
 		case "defaults":
 			tm.Defaults, err = l.stringMap(v, p)
+		case "unmapped":
+			tm.Unmapped, err = l.stringMap(v, p)
+		case "skip_when":
+			err = l.each(v, p, func(col string, k, v *yaml.Node, p string) error {
+				list, err := l.strings(v, p)
+				if err != nil {
+					return err
+				}
+				if tm.SkipWhen == nil {
+					tm.SkipWhen = map[string][]string{}
+				}
+				tm.SkipWhen[col] = list
+				return nil
+			})
 		case "values":
 			err = l.each(v, p, func(col string, k, v *yaml.Node, p string) error {
 				m, err := l.stringMap(v, p)
@@ -160,7 +177,8 @@ func (l *mappingLoader) table(n *yaml.Node, at string) (TableMapping, error) {
 			})
 		default:
 			err = l.errf(k, p, "unknown key %q, want files, format, delimiter, encoding, invalid_utf8, "+
-				"max_field_bytes, max_record_bytes, max_gzip_ratio, columns, time_layouts, time_zone, values or defaults", key)
+				"max_field_bytes, max_record_bytes, max_gzip_ratio, columns, time_layouts, time_zone, values, defaults, "+
+				"unmapped or skip_when", key)
 		}
 		return err
 	})

@@ -106,10 +106,11 @@ func (w Window) String() string {
 	return from + " to " + to
 }
 
-// Counts reconcile a read: Read == Accepted + Rejected.
+// Counts reconcile a read: Read == Accepted + Skipped + Rejected.
 type Counts struct {
 	Read     int64 // rows read from the files
 	Accepted int64 // rows handed on in record batches
+	Skipped  int64 // rows marked as legitimate non-events by the mapping's skip_when: neither handed on nor quarantined
 	Rejected int64 // rows quarantined (or, in strict mode, the one that stopped the read)
 }
 

@@ -52,7 +52,9 @@ type Reader struct {
 	src    source         // the source dec decodes, for rejected rows
 	dec    decoder
 	atFile Counts // counts when the current file started
+	seen   []bool // per plan.mustSee: the current file has the column
 	counts Counts
+	tally  tally
 	err    error // sticky: io.EOF or the error that ended the read
 }
 
@@ -139,8 +141,16 @@ func (r *Reader) Files() []string {
 // SpecOf(t).Schema().
 func (r *Reader) Schema() *arrow.Schema { return r.schema }
 
-// Counts returns the rows read, accepted and rejected so far.
+// Counts returns the rows read, accepted, skipped and rejected so far.
 func (r *Reader) Counts() Counts { return r.counts }
+
+// Skips returns the rows skipped so far per reason, most first.
+func (r *Reader) Skips() []SkipCount { return r.tally.skipCounts() }
+
+// Unmapped returns, per enum column with a catch-all, in contract order,
+// the accepted rows so far whose export value was outside the column's
+// vocabulary and became the catch-all, with the most frequent values.
+func (r *Reader) Unmapped() []Unmapped { return r.tally.unmappedCounts(r.plan) }
 
 // Read returns the next record batch, which the caller releases, or
 // io.EOF after the last one. A batch holds the accepted rows of a chunk
@@ -262,7 +272,7 @@ func (r *Reader) take(c *chunk) (rec arrow.Record, err error) {
 		}
 	}()
 	keyed := len(r.plan.key) > 0
-	rejs := c.rejs
+	rejs, skips, hits := c.rejs, c.skips, c.hits
 	var dups []int // accepted rows whose keys were seen before
 	j := 0         // index of the next accepted row in rec
 	for i := range c.rows {
@@ -274,6 +284,18 @@ func (r *Reader) take(c *chunk) (rec arrow.Record, err error) {
 			rejs = rejs[1:]
 			continue
 		}
+		if len(skips) > 0 && skips[0].row == i {
+			r.counts.Skipped++
+			r.tally.skip(skips[0].reason)
+			skips = skips[1:]
+			continue
+		}
+		n := 0 // catch-all values of the row
+		for n < len(hits) && hits[n].row == i {
+			n++
+		}
+		rowHits := hits[:n]
+		hits = hits[n:]
 		if keyed {
 			if re := r.checkKey(c, i, rec, j); re != nil {
 				dups = append(dups, j)
@@ -285,12 +307,27 @@ func (r *Reader) take(c *chunk) (rec arrow.Record, err error) {
 			}
 		}
 		r.counts.Accepted++
+		for _, h := range rowHits {
+			r.tally.hit(h.col, h.value)
+		}
 		j++
+	}
+	for k, ok := range c.seen {
+		if ok {
+			if r.seen == nil {
+				r.seen = make([]bool, len(r.plan.mustSee))
+			}
+			r.seen[k] = true
+		}
 	}
 	if c.eof {
 		f := r.files[c.file]
+		if err := r.checkSeen(f, r.counts.Read-r.atFile.Read); err != nil {
+			return rec, err
+		}
+		clear(r.seen)
 		r.opt.Logger.Info("ingest: file read", "table", string(r.table), "file", f.name, "format", f.format,
-			"rows", r.counts.Read-r.atFile.Read, "rejected", r.counts.Rejected-r.atFile.Rejected)
+			"rows", r.counts.Read-r.atFile.Read, "skipped", r.counts.Skipped-r.atFile.Skipped, "rejected", r.counts.Rejected-r.atFile.Rejected)
 		r.atFile = r.counts
 	}
 	if c.err != nil {
@@ -300,6 +337,24 @@ func (r *Reader) take(c *chunk) (rec arrow.Record, err error) {
 		return dropRows(r.mem, rec, dups)
 	}
 	return rec, nil
+}
+
+// checkSeen fails the read of a JSON Lines file of rows rows when no
+// line has a key the mapping names (and gives no default for): a misspelt
+// key would otherwise make its column silently empty. CSV and Parquet
+// files have their header checked when they are opened.
+func (r *Reader) checkSeen(f inputFile, rows int64) error {
+	if f.format != FormatJSONL || rows == 0 {
+		return nil
+	}
+	for k, i := range r.plan.mustSee {
+		if k >= len(r.seen) || !r.seen[k] {
+			c := &r.plan.cols[i]
+			return fmt.Errorf("%w: %s: no line has key %q for %s (mapping key tables.%s.%s)",
+				ErrMissingColumn, f.name, c.source, c.Name, r.table, c.mapped)
+		}
+	}
+	return nil
 }
 
 // checkKey rejects row i of c, row j of its batch, when its key was seen

@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -62,17 +63,46 @@ func newCSVSource(ctx context.Context, fsys fs.FS, name string, p *plan) (_ *csv
 }
 
 // matchColumns finds each contract column of the plan among names, the
-// columns of a file. A required column without a default must be there.
+// columns of a file. A required column without a default must be there,
+// and so must every column the mapping names, unless it has a default.
 func matchColumns(file string, p *plan, names []string) ([]int, error) {
 	index := make([]int, len(p.cols))
 	for i := range p.cols {
 		c := &p.cols[i]
 		index[i] = findName(names, c.source)
-		if index[i] < 0 && c.Required && !c.hasDef {
-			return nil, fmt.Errorf("%w: %s has no column %q for contract column %s", ErrMissingColumn, file, c.source, c.Name)
+		switch {
+		case index[i] >= 0 || c.hasDef:
+		case c.mapped != "":
+			return nil, fmt.Errorf("%w: %s has no column %q for %s (mapping key tables.%s.%s); its columns are %s",
+				ErrMissingColumn, file, c.source, c.Name, p.spec.Table, c.mapped, listNames(names))
+		case c.Required:
+			return nil, fmt.Errorf("%w: %s has no column %q for contract column %s; its columns are %s",
+				ErrMissingColumn, file, c.source, c.Name, listNames(names))
 		}
 	}
 	return index, nil
+}
+
+// maxListedNames bounds the column names an error lists.
+const maxListedNames = 40
+
+// listNames quotes the names for an error message, the first
+// maxListedNames of them.
+func listNames(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	var sb strings.Builder
+	for i, n := range names[:min(len(names), maxListedNames)] {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(strconv.Quote(n))
+	}
+	if more := len(names) - maxListedNames; more > 0 {
+		fmt.Fprintf(&sb, " and %d more", more)
+	}
+	return sb.String()
 }
 
 // findName returns the index of name in names: an exact match first, else

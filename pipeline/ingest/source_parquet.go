@@ -28,12 +28,20 @@ type parquetSource struct {
 	f    fs.File
 	tmp  *os.File // spill copy when f cannot seek
 	pf   *file.Reader
-	rr   pqarrow.RecordReader
-	cols []parquetColumn        // per contract column
-	rec  arrow.Record           // current batch, owned by rr
-	get  []func(j int) rawValue // per contract column: reads row j of rec; nil when the file lacks the column
-	row  int                    // next row of rec
-	num  int                    // rows read so far
+	fr   *pqarrow.FileReader
+	ra   io.ReaderAt // the file pf reads
+	size int64       // of the file, in bytes
+	ctx  context.Context
+
+	leaves []int                  // leaf columns read
+	cols   []parquetColumn        // per contract column
+	rg     int                    // row group rr reads; -1 before the first
+	rgRows int64                  // rows rr has returned
+	rr     pqarrow.RecordReader   // reads row group rg; nil between row groups
+	rec    arrow.Record           // current batch, owned by rr
+	get    []func(j int) rawValue // per contract column: reads row j of rec; nil when the file lacks the column
+	row    int                    // next row of rec
+	num    int                    // rows read so far
 }
 
 // parquetColumn locates one contract column in the file.
@@ -48,7 +56,7 @@ func newParquetSource(ctx context.Context, fsys fs.FS, name string, p *plan, mem
 	if err != nil {
 		return nil, fmt.Errorf("ingest: open %s: %w", name, err)
 	}
-	s := &parquetSource{name: name, f: f}
+	s := &parquetSource{name: name, f: f, ctx: ctx, rg: -1}
 	defer func() {
 		if err != nil {
 			s.close()
@@ -64,14 +72,22 @@ func newParquetSource(ctx context.Context, fsys fs.FS, name string, p *plan, mem
 		}
 		ras = s.tmp
 	}
+	if s.size, err = ras.Seek(0, io.SeekEnd); err != nil {
+		return nil, fmt.Errorf("ingest: read %s: %w", name, err)
+	}
+	s.ra = ras
 	s.pf, err = file.NewParquetReader(ras, file.WithReadProps(parquet.NewReaderProperties(mem)))
 	if err != nil {
 		return nil, fmt.Errorf("ingest: read %s: %w", name, err)
+	}
+	if err := checkFooter(s.pf, s.size); err != nil {
+		return nil, fmt.Errorf("ingest: read %s: damaged Parquet file: %w", name, err)
 	}
 	fr, err := pqarrow.NewFileReader(s.pf, pqarrow.ArrowReadProperties{BatchSize: DefaultBatchSize}, mem)
 	if err != nil {
 		return nil, fmt.Errorf("ingest: read %s: %w", name, err)
 	}
+	s.fr = fr
 	sc, err := fr.Schema()
 	if err != nil {
 		return nil, fmt.Errorf("ingest: read %s: %w", name, err)
@@ -106,19 +122,71 @@ func newParquetSource(ctx context.Context, fsys fs.FS, name string, p *plan, mem
 	if fr.ParquetReader().MetaData().Schema.NumColumns() == 0 {
 		return nil, fmt.Errorf("ingest: %s: file has no columns", name)
 	}
-	if s.rr, err = fr.GetRecordReader(ctx, leaves, nil); err != nil {
-		return nil, fmt.Errorf("ingest: read %s: %w", name, err)
+	s.leaves = leaves
+	return s, nil
+}
+
+// nextRowGroup checks the pages of the next row group and starts reading
+// it; it returns io.EOF after the last one.
+func (s *parquetSource) nextRowGroup() error {
+	s.rg++
+	s.rgRows = 0
+	if s.rg >= s.pf.NumRowGroups() {
+		return io.EOF
+	}
+	if err := checkRowGroup(s.pf, s.ra, s.size, s.rg, s.leaves); err != nil {
+		return fmt.Errorf("damaged Parquet file: %w", err)
+	}
+	rr, err := s.fr.GetRecordReader(s.ctx, s.leaves, []int{s.rg})
+	if err != nil {
+		return fmt.Errorf("row group %d: %w", s.rg, err)
+	}
+	s.rr = rr
+	if s.rg > 0 {
+		return nil // every row group has the same schema; decoders read s.cols
 	}
 	for i := range s.cols {
 		if s.cols[i].col > 0 {
-			idx := s.rr.Schema().FieldIndices(s.cols[i].name)
+			idx := rr.Schema().FieldIndices(s.cols[i].name)
 			if len(idx) == 0 {
-				return nil, fmt.Errorf("ingest: %s: column %q not read", name, s.cols[i].name)
+				return fmt.Errorf("column %q not read", s.cols[i].name)
 			}
 			s.cols[i].field = idx[0]
 		}
 	}
-	return s, nil
+	return nil
+}
+
+// nextBatch makes the next batch of the file current, checking at the end
+// of each row group that it gave the rows its footer promises; it returns
+// io.EOF after the last one.
+func (s *parquetSource) nextBatch() (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("damaged Parquet file: row group %d: %v", s.rg, v)
+		}
+	}()
+	for {
+		if s.rr == nil {
+			if err := s.nextRowGroup(); err != nil {
+				return err
+			}
+		}
+		rec, err := s.rr.Read()
+		if err == nil && rec.NumRows() > 0 {
+			s.rec, s.row = rec, 0
+			s.rgRows += rec.NumRows()
+			return nil
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("damaged Parquet file: row group %d: %w", s.rg, err)
+		}
+		if want := s.pf.MetaData().RowGroup(s.rg).NumRows(); s.rgRows != want {
+			return fmt.Errorf("damaged Parquet file: row group %d: read %d rows, the footer says %d", s.rg, s.rgRows, want)
+		}
+		s.rr.Release()
+		s.rr = nil
+	}
 }
 
 // recoverParquet turns a panic of the Parquet library on a damaged file
@@ -171,12 +239,11 @@ func (s *parquetSource) read(c *chunk, max int) (err error) {
 	defer recoverParquet("", &err) // the reader names the file
 	for len(c.rows) < max {
 		for s.rec == nil || s.row >= int(s.rec.NumRows()) {
-			rec, err := s.rr.Read()
-			if err != nil {
-				s.rec = nil
+			s.rec = nil
+			if err := s.nextBatch(); err != nil {
 				return err // io.EOF at the end
 			}
-			s.rec, s.row = rec, 0
+			rec := s.rec
 			s.get = make([]func(int) rawValue, len(s.cols))
 			for i, c := range s.cols {
 				if c.field >= 0 {
