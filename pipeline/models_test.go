@@ -15,8 +15,6 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
-	"github.com/apache/arrow/go/v17/parquet/file"
-	"github.com/apache/arrow/go/v17/parquet/pqarrow"
 
 	"github.com/cxkpi/cxkpi"
 	"github.com/cxkpi/cxkpi/pipeline/clv"
@@ -263,20 +261,7 @@ func maxAge(t *testing.T, sum *Manifest) float64 {
 // readColumns reads a small Parquet file into one array per column.
 func readColumns(t *testing.T, path string) map[string]arrow.Array {
 	t.Helper()
-	pf, err := file.OpenParquetFile(path, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pf.Close()
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tbl, err := fr.ReadTable(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tbl.Release()
+	tbl := readParquet(t, path)
 	out := map[string]arrow.Array{}
 	for i, f := range tbl.Schema().Fields() {
 		arr, err := array.Concatenate(tbl.Column(i).Data().Chunks(), memory.DefaultAllocator)

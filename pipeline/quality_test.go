@@ -10,9 +10,6 @@ import (
 	"testing/fstest"
 
 	"github.com/apache/arrow/go/v17/arrow/array"
-	"github.com/apache/arrow/go/v17/arrow/memory"
-	"github.com/apache/arrow/go/v17/parquet/file"
-	"github.com/apache/arrow/go/v17/parquet/pqarrow"
 
 	"github.com/cxkpi/cxkpi/pipeline/ingest"
 	"github.com/cxkpi/cxkpi/reports"
@@ -117,20 +114,7 @@ func TestSkippedAndUnmapped(t *testing.T) {
 // run_manifest.parquet by table.
 func manifestRows(t *testing.T, path string) map[string][3]int64 {
 	t.Helper()
-	pf, err := file.OpenParquetFile(path, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pf.Close()
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tbl, err := fr.ReadTable(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tbl.Release()
+	tbl := readParquet(t, path)
 	rec := array.NewTableReader(tbl, -1)
 	defer rec.Release()
 	out := map[string][3]int64{}

@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"context"
 	"encoding/csv"
 	"os"
 	"path/filepath"
@@ -10,8 +9,6 @@ import (
 
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
-	"github.com/apache/arrow/go/v17/parquet/file"
-	"github.com/apache/arrow/go/v17/parquet/pqarrow"
 
 	"github.com/cxkpi/cxkpi/pipeline/ingest"
 )
@@ -99,20 +96,7 @@ func TestQuarantineCSVInjection(t *testing.T) {
 		t.Errorf("file and field cells %q, %q: want them neutralised too", rows[1][1], rows[1][4])
 	}
 
-	pf, err := file.OpenParquetFile(pqPath, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pf.Close()
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, mem)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tbl, err := fr.ReadTable(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tbl.Release()
+	tbl := readParquet(t, pqPath)
 	tr := array.NewTableReader(tbl, 1024)
 	defer tr.Release()
 	i := 0

@@ -163,17 +163,16 @@ type kpiRow struct {
 	n                 int64
 }
 
-// readKPIs reads a KPI Parquet file back with pqarrow.
-func readKPIs(t *testing.T, path string) []kpiRow {
+// readParquet reads a whole Parquet file with pqarrow; the table is
+// released when the test ends.
+func readParquet(t *testing.T, path string) arrow.Table {
 	t.Helper()
 	pf, err := file.OpenParquetFile(path, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pf.Close()
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 1024}, mem)
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 4096}, memory.DefaultAllocator)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +180,14 @@ func readKPIs(t *testing.T, path string) []kpiRow {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tbl.Release()
+	t.Cleanup(tbl.Release)
+	return tbl
+}
+
+// readKPIs reads a KPI Parquet file back with pqarrow.
+func readKPIs(t *testing.T, path string) []kpiRow {
+	t.Helper()
+	tbl := readParquet(t, path)
 	got, want := tbl.Schema(), kpi.Schema()
 	if got.NumFields() != want.NumFields() {
 		t.Fatalf("schema read back:\n%s\nwant:\n%s", got, want)
@@ -430,20 +436,7 @@ func TestMissingInputTableIsSkipped(t *testing.T) {
 // infinite float values.
 func scanParquet(t *testing.T, path string) (rows int64, bad int) {
 	t.Helper()
-	pf, err := file.OpenParquetFile(path, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pf.Close()
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 4096}, memory.DefaultAllocator)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tbl, err := fr.ReadTable(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tbl.Release()
+	tbl := readParquet(t, path)
 	for i := 0; i < int(tbl.NumCols()); i++ {
 		for _, chunk := range tbl.Column(i).Data().Chunks() {
 			if f, ok := chunk.(*array.Float64); ok {
