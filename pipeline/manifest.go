@@ -36,12 +36,16 @@ type FileInfo struct {
 type Versions struct {
 	Cxkpi    string            `json:"cxkpi"`
 	Revision string            `json:"revision,omitempty"`
+	Modified bool              `json:"modified,omitempty"` // built from a checkout with uncommitted changes
 	Go       string            `json:"go"`
 	Modules  map[string]string `json:"modules,omitempty"`
 }
 
-// versions reads the build information of the running binary.
-func versions() Versions {
+// BuildVersions reads the build information of the running binary: the
+// module version ("(devel)" for a build from a checkout), the commit it
+// was built from when the build recorded it, the Go version and the main
+// libraries'.
+func BuildVersions() Versions {
 	v := Versions{Cxkpi: "unknown", Go: runtime.Version()}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
@@ -49,8 +53,11 @@ func versions() Versions {
 	}
 	v.Cxkpi = bi.Main.Version
 	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" {
+		switch s.Key {
+		case "vcs.revision":
 			v.Revision = s.Value
+		case "vcs.modified":
+			v.Modified = s.Value == "true"
 		}
 	}
 	for _, d := range bi.Deps {

@@ -150,7 +150,7 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 		return nil, err
 	}
 	sum := &Manifest{RunID: newRunID(), Input: cfg.InputName, Grain: cfg.KPI.Grain, TimeZone: cfg.KPI.Location.String(),
-		Started: cfg.Now().UTC(), Versions: versions()}
+		Started: cfg.Now().UTC(), Versions: BuildVersions()}
 	log := cfg.Logger
 	sw := newStopwatch()
 

@@ -21,7 +21,7 @@ import (
 // every stage and the peak resident memory.
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(flagOutput(args, stdout, stderr))
 	var (
 		rows      = fs.Int64("rows", 1_000_000, "about how many rows to generate, in the proportions of cxkpi gen -rows")
 		format    = fs.String("format", "csv", "file format of the generated data: csv or parquet")
@@ -32,10 +32,10 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		memLimMiB = fs.Int("memory-limit", defaultMemoryLimitMiB, "soft limit of the Go heap in MiB, 0 for none")
 	)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: cxkpi bench [flags]\n\nGenerates a data set, runs the job on it and prints the time, rows/s and\npeak memory of every stage (docs/performance.md).\n\nFlags:")
+		fmt.Fprintln(fs.Output(), "Usage: cxkpi bench [flags]\n\nGenerates a data set, runs the job on it and prints the time, rows/s and\npeak memory of every stage (docs/performance.md).\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	dir := *data

@@ -11,11 +11,11 @@ import (
 
 func configCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("config", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(flagOutput(args, stdout, stderr))
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: cxkpi config check FILE\n\nChecks a configuration file and prints every problem with its key.")
+		fmt.Fprintln(fs.Output(), "Usage: cxkpi config check FILE\n\nChecks a configuration file and prints every problem with its key.")
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 2 || fs.Arg(0) != "check" {

@@ -33,7 +33,7 @@ Flags:
 `
 
 func genCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, out, err := genConfig(args, stderr)
+	cfg, out, err := genConfig(args, flagOutput(args, stdout, stderr))
 	if err != nil {
 		return err
 	}
@@ -60,9 +60,9 @@ func genCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 // genConfig parses the flags of gen into the generator's configuration
 // and the output directory.
-func genConfig(args []string, stderr io.Writer) (sample.Config, string, error) {
+func genConfig(args []string, output io.Writer) (sample.Config, string, error) {
 	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(output)
 	var (
 		seed      = fs.Uint64("seed", 1, "random seed; the same seed and flags give the same files")
 		customers = fs.Int("customers", 0, "number of customers (0: 400, or as many as the volume targets need)")
@@ -80,10 +80,10 @@ func genConfig(args []string, stderr io.Writer) (sample.Config, string, error) {
 		}
 	)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, genUsage)
+		fmt.Fprint(output, genUsage)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return sample.Config{}, "", err
 	}
 	if *out == "" {

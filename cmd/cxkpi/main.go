@@ -8,6 +8,7 @@
 //	cxkpi schedule -config FILE     run the job on a cron schedule
 //	cxkpi config check FILE         check a configuration file
 //	cxkpi bench [flags]             measure the job on generated data of a given size
+//	cxkpi version                   print the version, commit and Go version
 //
 // Run "cxkpi <command> -h" for the flags of a command.
 package main
@@ -40,6 +41,7 @@ func commands() map[string]command {
 		"schedule": {"run the job on a cron schedule until stopped", scheduleCmd},
 		"config":   {"check a configuration file", configCmd},
 		"bench":    {"generate data of a given size, run the job on it, print time, rows/s and memory per stage", benchCmd},
+		"version":  {"print the version, the commit it was built from and the Go version", versionCmd},
 	}
 }
 
@@ -64,7 +66,9 @@ const (
 
 func exitCode(err error) int {
 	switch {
-	case errors.Is(err, flag.ErrHelp) || errors.Is(err, errUsage):
+	case errors.Is(err, flag.ErrHelp): // asked for with -h
+		return 0
+	case errors.Is(err, errUsage):
 		return exitUsage
 	case errors.Is(err, pipeline.ErrGate):
 		return exitGate
@@ -77,12 +81,16 @@ var errUsage = errors.New("usage")
 // run dispatches to the subcommand named by args[0].
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cmds := commands()
-	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		usage(stderr, cmds)
-		if len(args) == 0 {
-			return fmt.Errorf("%w: no command", errUsage)
-		}
+		return fmt.Errorf("%w: no command", errUsage)
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		usage(stdout, cmds)
 		return flag.ErrHelp
+	case "-version", "--version":
+		return versionCmd(ctx, args[1:], stdout, stderr)
 	}
 	c, ok := cmds[args[0]]
 	if !ok {
@@ -90,6 +98,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
 	}
 	return c.run(ctx, args[1:], stdout, stderr)
+}
+
+// parseFlags parses a command's flags. A flag that does not parse is a
+// usage error (exit code 2); help asked for stays flag.ErrHelp (exit 0).
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", errUsage, err)
+}
+
+// flagOutput is where a command's flag set prints: standard output when
+// the command line asks for help, so that "cxkpi run -h | less" works,
+// standard error after a mistake.
+func flagOutput(args []string, stdout, stderr io.Writer) io.Writer {
+	for _, a := range args {
+		switch a {
+		case "-h", "-help", "--h", "--help":
+			return stdout
+		case "--":
+			return stderr
+		}
+	}
+	return stderr
 }
 
 func usage(w io.Writer, cmds map[string]command) {

@@ -9,10 +9,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cxkpi/cxkpi/pipeline"
 )
 
 func TestErrors(t *testing.T) {
@@ -52,9 +55,69 @@ func TestHelp(t *testing.T) {
 		t.Fatalf("err = %v, want flag.ErrHelp", err)
 	}
 	for _, want := range []string{"-input", "-mapping", "-grain", "-tz", "-out", "-strict"} {
-		if !strings.Contains(stderr.String(), want) {
-			t.Errorf("run -h does not mention %s", want)
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("run -h does not mention %s on standard output", want)
 		}
+	}
+}
+
+// Help asked for goes to standard output and exits 0; help after a
+// mistake goes to standard error and exits 2.
+func TestHelpExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		args       []string
+		code       int
+		toStdout   bool
+		mentioning string
+	}{
+		{[]string{"-h"}, 0, true, "Commands:"},
+		{[]string{"--help"}, 0, true, "version"},
+		{[]string{"help"}, 0, true, "Commands:"},
+		{[]string{}, 2, false, "Commands:"},
+		{[]string{"frobnicate"}, 2, false, "Commands:"},
+		{[]string{"run", "-h"}, 0, true, "-as-of"},
+		{[]string{"gen", "-help"}, 0, true, "-seed"},
+		{[]string{"schedule", "-h"}, 0, true, "-config"},
+		{[]string{"config", "-h"}, 0, true, "config check FILE"},
+		{[]string{"bench", "-h"}, 0, true, "-rows"},
+		{[]string{"version", "-h"}, 0, true, "cxkpi version"},
+		{[]string{"run", "-no-such-flag"}, 2, false, "-as-of"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), tc.args, &stdout, &stderr)
+			if got := exitCode(err); err == nil || got != tc.code {
+				t.Fatalf("err %v, exit code %d, want %d", err, got, tc.code)
+			}
+			out, other := stdout.String(), stderr.String()
+			if !tc.toStdout {
+				out, other = other, out
+			}
+			if !strings.Contains(out, tc.mentioning) || other != "" {
+				t.Errorf("output %q, other stream %q: want %q on the %s only", out, other, tc.mentioning,
+					map[bool]string{true: "standard output", false: "standard error"}[tc.toStdout])
+			}
+		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"-version"}} {
+		var stdout, stderr bytes.Buffer
+		if err := run(context.Background(), args, &stdout, &stderr); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		line := stdout.String()
+		if !strings.HasPrefix(line, "cxkpi ") || !strings.Contains(line, runtime.Version()) || strings.Count(line, "\n") != 1 {
+			t.Errorf("%v printed %q, want one line: cxkpi VERSION ... %s", args, line, runtime.Version())
+		}
+	}
+	v := pipeline.Versions{Cxkpi: "v1.2.0", Revision: "abc123", Modified: true, Go: "go1.26.8"}
+	if got, want := versionLine(v), "cxkpi v1.2.0 (commit abc123, modified) go1.26.8"; got != want {
+		t.Errorf("versionLine = %q, want %q", got, want)
+	}
+	if got, want := versionLine(pipeline.Versions{Cxkpi: "(devel)", Go: "go1.26.8"}), "cxkpi (devel) go1.26.8"; got != want {
+		t.Errorf("versionLine = %q, want %q", got, want)
 	}
 }
 

@@ -61,14 +61,14 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(flagOutput(args, stdout, stderr))
 	var f runFlags
 	f.register(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: cxkpi run [flags]\n\nReads the exports, computes the KPIs and writes kpis.parquet, report.pdf,\nquarantine.csv and manifest.json into <out>/<grain>=<period>/. With -from and\n-to it reports every period of the range, one after the other.\n\nFlags:")
+		fmt.Fprintln(fs.Output(), "Usage: cxkpi run [flags]\n\nReads the exports, computes the KPIs and writes kpis.parquet, report.pdf,\nquarantine.csv and manifest.json into <out>/<grain>=<period>/. With -from and\n-to it reports every period of the range, one after the other.\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -14,14 +14,14 @@ import (
 
 func scheduleCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("schedule", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(flagOutput(args, stdout, stderr))
 	config := fs.String("config", "", "YAML configuration file with a schedule section (required)")
 	logFormat := fs.String("log-format", "json", "log format: text or json")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: cxkpi schedule -config FILE\n\nRuns the job on the file's cron schedule until SIGTERM or SIGINT; each run\nreports the period containing the day before its scheduled time\n(docs/operations.md).\n\nFlags:")
+		fmt.Fprintln(fs.Output(), "Usage: cxkpi schedule -config FILE\n\nRuns the job on the file's cron schedule until SIGTERM or SIGINT; each run\nreports the period containing the day before its scheduled time\n(docs/operations.md).\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *config == "" {
