@@ -51,10 +51,10 @@ type File struct {
 
 // MetricsSection holds the metric options.
 type MetricsSection struct {
-	CSATPositive     float64            `yaml:"csat_positive"`
-	CESEasier        map[string]string  `yaml:"ces_easier"` // scale "min-max" → higher or lower
-	QAWeights        map[string]float64 `yaml:"qa_weights"`
-	Engagement       struct {
+	CSATPositive float64            `yaml:"csat_positive"`
+	CESEasier    map[string]string  `yaml:"ces_easier"` // scale "min-max" → higher or lower
+	QAWeights    map[string]float64 `yaml:"qa_weights"`
+	Engagement   struct {
 		Loyalty   float64 `yaml:"loyalty"`
 		Education float64 `yaml:"education"`
 		Usage     float64 `yaml:"usage"`

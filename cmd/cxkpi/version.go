@@ -14,7 +14,9 @@ import (
 func versionCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("version", flag.ContinueOnError)
 	fs.SetOutput(flagOutput(args, stdout, stderr))
-	fs.Usage = func() { fmt.Fprintln(fs.Output(), "Usage: cxkpi version\n\nPrints the module version, the commit and the Go version.") }
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: cxkpi version\n\nPrints the module version, the commit and the Go version.")
+	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
