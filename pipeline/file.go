@@ -272,7 +272,9 @@ func (f *File) Check(name string) error {
 		}
 	}
 	if f.Delivery != nil {
-		if _, err := f.mail(); err != nil {
+		// The password's source is checked, not read: the check passes on a
+		// machine without the secret, and the run reads it.
+		if _, err := f.mail(false); err != nil {
 			bad("delivery", "%v", err)
 		}
 	}
@@ -394,7 +396,7 @@ func parseInterval(s string) (kpi.Interval, error) {
 
 // mail returns the delivery configuration with its password read from the
 // environment or a file.
-func (f *File) mail() (*mail.Config, error) {
+func (f *File) mail(readPassword bool) (*mail.Config, error) {
 	d := f.Delivery
 	c := &mail.Config{
 		Host: d.Host, Port: d.Port, Security: d.Security, AllowInsecure: d.AllowInsecure, Username: d.Username,
@@ -405,11 +407,18 @@ func (f *File) mail() (*mail.Config, error) {
 		if file != "" {
 			file = f.path(file)
 		}
-		p, err := mail.PasswordFrom(d.PasswordEnv, file)
-		if err != nil {
-			return nil, err
+		if !readPassword {
+			if err := mail.CheckPasswordSource(d.PasswordEnv, file); err != nil {
+				return nil, err
+			}
+			c.Password = "(read at run time)" // for Validate, which wants a password with a user
+		} else {
+			p, err := mail.PasswordFrom(d.PasswordEnv, file)
+			if err != nil {
+				return nil, err
+			}
+			c.Password = p
 		}
-		c.Password = p
 	}
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -458,7 +467,7 @@ func (f *File) Config() (Config, error) {
 		}
 	}
 	if f.Delivery != nil {
-		if cfg.Mail, err = f.mail(); err != nil {
+		if cfg.Mail, err = f.mail(true); err != nil {
 			return cfg, err
 		}
 	}

@@ -116,7 +116,8 @@ report:
 		{"horizon", "models:\n  horizon_months: 0\n", []string{"models: clv: horizon of 0 months"}},
 		{"discount", "models:\n  annual_discount_rate: -0.1\n", []string{"models: clv: annual discount rate -0.1"}},
 		{"delivery", "delivery:\n  host: mail.example.com\n  from: nobody\n  to: []\n", []string{"delivery:", "From", "To"}},
-		{"password env unset", "delivery:\n  host: 127.0.0.1\n  security: none\n  from: a@b.c\n  to: [d@e.f]\n  username: u\n  password_env: CXKPI_TEST_UNSET_VARIABLE\n", []string{"CXKPI_TEST_UNSET_VARIABLE"}},
+		{"password env not a name", "delivery:\n  host: 127.0.0.1\n  security: none\n  from: a@b.c\n  to: [d@e.f]\n  username: u\n  password_env: SMTP-PASSWORD\n", []string{"SMTP-PASSWORD", "not an environment variable name"}},
+		{"password env and file", "delivery:\n  host: 127.0.0.1\n  security: none\n  from: a@b.c\n  to: [d@e.f]\n  username: u\n  password_env: P\n  password_file: p.txt\n", []string{"not both"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -209,4 +210,20 @@ func mustLocation(t *testing.T, name string) *time.Location {
 		t.Fatal(err)
 	}
 	return loc
+}
+
+// A file whose password is in an environment variable or a file that this
+// machine does not have passes the check; the run then fails naming it.
+func TestCheckWithoutSecrets(t *testing.T) {
+	for _, source := range []string{"password_env: CXKPI_TEST_UNSET_VARIABLE", "password_file: no-such-secret.txt"} {
+		text := "delivery:\n  host: 127.0.0.1\n  security: none\n  from: a@b.c\n  to: [d@e.f]\n  username: u\n  " + source + "\n"
+		f, err := LoadFile(writeFile(t, t.TempDir(), "cxkpi.yaml", text))
+		if err != nil {
+			t.Fatalf("%s: check: %v", source, err)
+		}
+		_, err = f.Config()
+		if want := strings.Fields(strings.SplitN(source, ": ", 2)[1])[0]; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: Config: %v, want an error naming %s", source, err, want)
+		}
+	}
 }

@@ -260,3 +260,31 @@ func TestPasswordFrom(t *testing.T) {
 		})
 	}
 }
+
+var passwordSourceCases = []struct {
+	name, env, file string
+	ok              bool
+}{
+	{"env", "CXKPI_SMTP_PASSWORD", "", true},
+	{"file", "", "/run/secrets/smtp", true},
+	{"both", "P", "/run/secrets/smtp", false},
+	{"neither", "", "", false},
+	{"not a name", "SMTP-PASSWORD", "", false},
+	{"starts with a digit", "1PASSWORD", "", false},
+	{"underscore first", "_P1", "", true},
+}
+
+// CheckPasswordSource never reads the secret: an unset variable passes.
+func TestCheckPasswordSource(t *testing.T) {
+	for _, tc := range passwordSourceCases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := CheckPasswordSource(tc.env, tc.file)
+			if (err == nil) != tc.ok {
+				t.Fatalf("got %v, want ok=%v", err, tc.ok)
+			}
+			if err != nil && !errors.Is(err, ErrNoPassword) {
+				t.Errorf("got %v, want it to match ErrNoPassword", err)
+			}
+		})
+	}
+}
