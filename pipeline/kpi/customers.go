@@ -28,42 +28,35 @@ type customerStore struct {
 	baseRevenue map[int32]float64
 }
 
-// orderView is a batch of orders, observed when placed.
-type orderView struct {
-	rows
-	revenue []float64
+// customersTable is the aggregator of the customers: it keeps them in the
+// engine's customer store, and computes the period metrics from the
+// customer base once the report's periods are known.
+type customersTable struct {
+	e   *Engine
+	obs []periodSeries
 }
 
-func orderMetrics() []observer[orderView] {
-	orders := []ingest.Table{ingest.Orders}
-	every := func(*orderView, int) bool { return true }
-	rev := func(v *orderView, i int) float64 { return v.revenue[i] }
-	return []observer[orderView]{
-		{Metric{Name: "orders", Unit: "count", Stat: Count, Needs: orders, Doc: "orders placed in the period"},
-			mean(every, func(*orderView, int) float64 { return 1 })},
-		{Metric{Name: "revenue", Unit: "currency", Stat: Sum, Needs: orders, Doc: "revenue of the orders placed in the period"},
-			mean(every, rev)},
-		{Metric{Name: "average_order_value", Unit: "currency", Needs: orders, Doc: "revenue / orders"},
-			mean(every, rev)},
+func newCustomers(e *Engine) *customersTable {
+	c := &customersTable{e: e}
+	for _, m := range periodMetrics(e.opt) {
+		c.obs = append(c.obs, periodSeries{periodMetric: m})
 	}
+	return c
 }
 
-// referralView is a batch of referrals, observed when made.
-type referralView struct {
-	rows
-	converted []bool
+func (c *customersTable) add(rec arrow.Record) error { return c.e.addCustomers(rec) }
+
+func (c *customersTable) finish() error {
+	c.e.sealCustomers()
+	return nil
 }
 
-func referralMetrics() []observer[referralView] {
-	refs := []ingest.Table{ingest.Referrals}
-	every := func(*referralView, int) bool { return true }
-	return []observer[referralView]{
-		{Metric{Name: "referrals", Unit: "count", Stat: Count, Needs: refs, Doc: "referrals made in the period"},
-			mean(every, func(*referralView, int) float64 { return 1 })},
-		{Metric{Name: "referral_conversion_rate", Unit: "%", Scale: 100, Needs: refs,
-			Doc: "share of the period's referrals whose referred person became a customer (by the time of the export)"},
-			share(every, func(v *referralView, i int) bool { return v.converted[i] })},
+func (c *customersTable) series() []metricGrids {
+	out := make([]metricGrids, len(c.obs))
+	for i := range c.obs {
+		out[i] = metricGrids{&c.obs[i].Metric, &c.obs[i].grids}
 	}
+	return out
 }
 
 func (e *Engine) addCustomers(rec arrow.Record) error {
@@ -109,62 +102,6 @@ func (e *Engine) sealCustomers() {
 	s.signup, s.churned = dropRows(s.signup, repeated), dropRows(s.churned, repeated)
 	s.loyal, s.edu = dropRows(s.loyal, repeated), dropRows(s.edu, repeated)
 	s.index.Renumber(renumber(repeated))
-}
-
-func (e *Engine) addOrders(rec arrow.Record) error {
-	cols, err := columns(rec, ingest.Orders, "ordered_at", "revenue", "customer_id")
-	if err != nil {
-		return err
-	}
-	v := &e.views.orders
-	v.at = cols[0].(*array.Timestamp).TimestampValues()
-	v.revenue = cols[1].(*array.Float64).Float64Values()
-	observe(e, e.orderObs, v, &v.rows)
-
-	// e.period now holds each order's period: mark the buyers.
-	ids := cols[2].(*array.String)
-	e.sealCustomers()
-	s := &e.customers
-	if s.bought == nil {
-		s.bought = map[int32][]uint64{}
-		s.baseRevenue = map[int32]float64{}
-	}
-	for i := range int(rec.NumRows()) {
-		id := e.hasher.String(ids.Value(i))
-		c, ok := s.index.Get(id)
-		if !ok {
-			e.note(ingest.Orders, "orders come from a customer missing from the customers export; counted as buyers only")
-			c = int32(len(s.signup))
-			s.index.Put(id, c)
-			s.signup, s.churned = append(s.signup, noTime), append(s.churned, noTime)
-			s.loyal, s.edu = append(s.loyal, false), append(s.edu, false)
-		}
-		if s.signup[c] != noTime {
-			s.baseRevenue[e.period[i]] += v.revenue[i]
-		}
-		set := s.bought[e.period[i]]
-		if need := int(c)/64 + 1; len(set) < need {
-			set = append(set, make([]uint64, need-len(set))...)
-		}
-		set[c/64] |= 1 << (c % 64)
-		s.bought[e.period[i]] = set
-	}
-	return nil
-}
-
-func (e *Engine) decodeReferrals(rec arrow.Record, v *referralView) error {
-	cols, err := columns(rec, ingest.Referrals, "referred_at", "converted_at")
-	if err != nil {
-		return err
-	}
-	n := int(rec.NumRows())
-	v.at = cols[0].(*array.Timestamp).TimestampValues()
-	converted := cols[1].(*array.Timestamp)
-	v.converted = grow(v.converted, n)
-	for i := range n {
-		v.converted[i] = converted.IsValid(i)
-	}
-	return nil
 }
 
 // span returns the periods from the first signup to the last signup or
@@ -284,9 +221,10 @@ func periodMetrics(o Options) []periodMetric {
 	}
 }
 
-// finishPeriods computes the customer-base counts of periods lo..hi and
-// fills the period metrics' grids.
-func (e *Engine) finishPeriods(lo, hi int32) {
+// periods computes the customer-base counts of periods lo..hi and fills
+// the period metrics' grids.
+func (t *customersTable) periods(lo, hi int32) {
+	e := t.e
 	n := int(hi-lo) + 1
 	c := &customerCounts{}
 	for _, p := range []*[]int64{&c.S, &c.E, &c.N, &c.Lost, &c.A, &c.Loyal, &c.Edu, &c.Buyers, &c.Orders, &c.Referrals, &c.AllBuyers} {
@@ -374,26 +312,21 @@ func (e *Engine) finishPeriods(lo, hi int32) {
 			}
 		}
 	}
+	orders, revenue, referrals := e.grids("orders"), e.grids("revenue"), e.grids("referrals")
 	for k := range n {
 		p := lo + int32(k)
-		for _, o := range e.orderObs {
-			if cell := o.grids[dimAll].at(p, 0); cell != nil {
-				switch o.Name {
-				case "orders":
-					c.Orders[k] = cell.n
-				case "revenue":
-					c.Revenue[k] = cell.x
-				}
-			}
+		if cell := orders[dimAll].at(p, 0); cell != nil {
+			c.Orders[k] = cell.n
 		}
-		for _, o := range e.referObs {
-			if cell := o.grids[dimAll].at(p, 0); cell != nil && o.Name == "referrals" {
-				c.Referrals[k] = cell.n
-			}
+		if cell := revenue[dimAll].at(p, 0); cell != nil {
+			c.Revenue[k] = cell.x
+		}
+		if cell := referrals[dimAll].at(p, 0); cell != nil {
+			c.Referrals[k] = cell.n
 		}
 	}
-	for i := range e.periodObs {
-		ps := &e.periodObs[i]
+	for i := range t.obs {
+		ps := &t.obs[i]
 		for k := range n {
 			x, w, cnt, ok := ps.value(c, k)
 			if !ok {

@@ -116,6 +116,10 @@ func mean[V any](in func(v *V, i int) bool, val func(v *V, i int) float64) func(
 	}
 }
 
+func newSurveys(e *Engine) aggregator {
+	return newStream(e, e.decodeSurveys, surveyMetrics(e.opt))
+}
+
 // decodeSurveys builds the view of a surveys batch. An answer linked to a
 // known ticket takes the ticket's channel, agent, team and priority; any
 // other answer is counted under channel "unknown".
