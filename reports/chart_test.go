@@ -76,7 +76,7 @@ var toneTests = []struct {
 
 func TestToneOf(t *testing.T) {
 	for _, tc := range toneTests {
-		if got := toneOf(tc.metric, tc.d, tc.shown); got != tc.want {
+		if got := toneOf(directions()[tc.metric], tc.d, tc.shown); got != tc.want {
 			t.Errorf("toneOf(%s, %v, %q) = %v, want %v", tc.metric, tc.d, tc.shown, got, tc.want)
 		}
 	}
@@ -214,7 +214,7 @@ func TestScale(t *testing.T) {
 	tx := english(t)
 	v := newView(Report{PeriodStart: feb, PeriodEnd: mar}, time.UTC, tx, newNumbers(tx))
 	tests := []struct {
-		unit     string
+		unit     kpi.Unit
 		max      float64
 		div      float64
 		caption  string

@@ -18,9 +18,9 @@ func callMetrics() []observer[callView] {
 	calls := []ingest.Table{ingest.Calls}
 	every := func(*callView, int) bool { return true }
 	out := []observer[callView]{
-		{Metric{Name: "calls", Unit: "count", Stat: Count, Needs: calls, Doc: "calls that entered the queue in the period"},
+		{Metric{Name: "calls", Unit: UnitCount, Better: Neither, Stat: Count, Needs: calls, Doc: "calls that entered the queue in the period"},
 			mean(every, func(*callView, int) float64 { return 1 })},
-		{Metric{Name: "abandonment_rate", Unit: "%", Scale: 100, Needs: calls,
+		{Metric{Name: "abandonment_rate", Unit: UnitPercent, Better: Lower, Scale: 100, Needs: calls,
 			Doc: "share of calls where the caller hung up before reaching an agent"},
 			share(every, func(v *callView, i int) bool { return v.abandoned[i] })},
 	}

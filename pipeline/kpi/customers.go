@@ -165,31 +165,31 @@ func periodMetrics(o Options) []periodMetric {
 	a := func(c *customerCounts, p int) int64 { return c.A[p] }
 	ew := o.Engagement
 	return []periodMetric{
-		{Metric{Name: "retention_rate", Unit: "%", Scale: 100, Needs: customers,
+		{Metric{Name: "retention_rate", Unit: UnitPercent, Better: Higher, Scale: 100, Needs: customers,
 			Doc: "Customer Retention Rate (E − N) / S: customers at the end minus new ones, over customers at the start"},
 			rate(func(c *customerCounts, p int) int64 { return c.E[p] - c.N[p] }, s)},
-		{Metric{Name: "churn_rate", Unit: "%", Scale: 100, Needs: customers,
+		{Metric{Name: "churn_rate", Unit: UnitPercent, Better: Lower, Scale: 100, Needs: customers,
 			Doc: "customers lost during the period over customers at its start"},
 			rate(func(c *customerCounts, p int) int64 { return c.Lost[p] }, s)},
-		{Metric{Name: "customers_active", Unit: "count", Stat: Sum, Needs: customers,
+		{Metric{Name: "customers_active", Unit: UnitCount, Better: Higher, Stat: Sum, Needs: customers,
 			Doc: "customers who were customers at some time in the period"},
 			func(c *customerCounts, p int) (float64, float64, int64, bool) {
 				return float64(c.A[p]), 1, c.A[p], c.A[p] > 0
 			}},
-		{Metric{Name: "customers_new", Unit: "count", Stat: Sum, Needs: customers, Doc: "customers who signed up in the period"},
+		{Metric{Name: "customers_new", Unit: UnitCount, Better: Higher, Stat: Sum, Needs: customers, Doc: "customers who signed up in the period"},
 			func(c *customerCounts, p int) (float64, float64, int64, bool) {
 				return float64(c.N[p]), 1, c.A[p], c.A[p] > 0
 			}},
-		{Metric{Name: "loyalty_participation", Unit: "%", Scale: 100, Needs: customers,
+		{Metric{Name: "loyalty_participation", Unit: UnitPercent, Better: Higher, Scale: 100, Needs: customers,
 			Doc: "share of active customers in the loyalty programme"},
 			rate(func(c *customerCounts, p int) int64 { return c.Loyal[p] }, a)},
-		{Metric{Name: "education_participation", Unit: "%", Scale: 100, Needs: customers,
+		{Metric{Name: "education_participation", Unit: UnitPercent, Better: Higher, Scale: 100, Needs: customers,
 			Doc: "share of active customers who took part in education or training"},
 			rate(func(c *customerCounts, p int) int64 { return c.Edu[p] }, a)},
-		{Metric{Name: "usage_rate", Unit: "%", Scale: 100, Needs: []ingest.Table{ingest.Customers, ingest.Orders},
+		{Metric{Name: "usage_rate", Unit: UnitPercent, Better: Higher, Scale: 100, Needs: []ingest.Table{ingest.Customers, ingest.Orders},
 			Doc: "share of active customers who placed an order in the period (usage frequency)"},
 			rate(func(c *customerCounts, p int) int64 { return c.Buyers[p] }, a)},
-		{Metric{Name: "engagement_score", Unit: "score", Needs: []ingest.Table{ingest.Customers, ingest.Orders},
+		{Metric{Name: "engagement_score", Unit: UnitScore, Better: Higher, Needs: []ingest.Table{ingest.Customers, ingest.Orders},
 			Doc: "weighted mean of loyalty participation, education participation and usage rate (0–100)"},
 			func(c *customerCounts, p int) (float64, float64, int64, bool) {
 				if c.A[p] == 0 {
@@ -199,7 +199,7 @@ func periodMetrics(o Options) []periodMetric {
 				x := ew.Loyalty*pct(c.Loyal[p]) + ew.Education*pct(c.Edu[p]) + ew.Usage*pct(c.Buyers[p])
 				return x, ew.Loyalty + ew.Education + ew.Usage, c.A[p], true
 			}},
-		{Metric{Name: "referral_rate", Unit: "%", Scale: 100, Needs: []ingest.Table{ingest.Customers, ingest.Referrals},
+		{Metric{Name: "referral_rate", Unit: UnitPercent, Better: Higher, Scale: 100, Needs: []ingest.Table{ingest.Customers, ingest.Referrals},
 			Doc: "referrals made in the period per 100 active customers"},
 			rate(func(c *customerCounts, p int) int64 { return c.Referrals[p] }, a)},
 		// clv_basic: average order value × orders per customer-year ×
@@ -210,7 +210,7 @@ func periodMetrics(o Options) []periodMetric {
 		// (R / O) × (O / X) × (X / L) = R / L: the lifespan X / L is the
 		// maximum-likelihood mean of exponential lifetimes observed with
 		// censoring, and the value does not depend on the grain.
-		{Metric{Name: "clv_basic", Unit: "currency", Stat: Sum, Needs: []ingest.Table{ingest.Customers, ingest.Orders},
+		{Metric{Name: "clv_basic", Unit: UnitCurrency, Better: Higher, Stat: Sum, Needs: []ingest.Table{ingest.Customers, ingest.Orders},
 			Doc: "average order value × orders per customer-year × average lifespan (customer-years / churned customers), over the customer base's history up to the period's end: its revenue / its churned customers"},
 			func(c *customerCounts, p int) (float64, float64, int64, bool) {
 				if c.ChurnedToDate[p] == 0 || c.BaseRevenueToDate[p] == 0 {

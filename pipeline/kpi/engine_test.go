@@ -26,3 +26,18 @@ func TestEveryTableHasAnAggregator(t *testing.T) {
 		t.Errorf("%d aggregators and %d tables in the report order for %d tables", len(e.tables), len(e.order), len(ingest.Tables()))
 	}
 }
+
+// Every metric says which way is better and has a known unit: the
+// reports colour its changes by the one and format its values by the
+// other, and a metric added without them would be greyed or printed raw.
+func TestEveryMetricHasDirectionAndUnit(t *testing.T) {
+	units := []Unit{UnitPercent, UnitScore, UnitPoints, UnitSeconds, UnitCount, UnitCurrency}
+	for _, m := range Catalog() {
+		if m.Better != Higher && m.Better != Lower && m.Better != Neither {
+			t.Errorf("metric %s: Better is %v, want Higher, Lower or Neither", m.Name, m.Better)
+		}
+		if !slices.Contains(units, m.Unit) {
+			t.Errorf("metric %s: unit %q, want one of %q", m.Name, m.Unit, units)
+		}
+	}
+}

@@ -15,7 +15,7 @@ type feedbackView struct {
 
 func feedbackMetrics() []observer[feedbackView] {
 	return []observer[feedbackView]{
-		{Metric{Name: "feedback_response_rate", Unit: "%", Scale: 100, Needs: []ingest.Table{ingest.Feedback},
+		{Metric{Name: "feedback_response_rate", Unit: UnitPercent, Better: Higher, Scale: 100, Needs: []ingest.Table{ingest.Feedback},
 			Doc: "share of customer feedback the company responded to"},
 			share(func(*feedbackView, int) bool { return true }, func(v *feedbackView, i int) bool { return v.responded[i] })},
 	}

@@ -18,11 +18,11 @@ func orderMetrics() []observer[orderView] {
 	every := func(*orderView, int) bool { return true }
 	rev := func(v *orderView, i int) float64 { return v.revenue[i] }
 	return []observer[orderView]{
-		{Metric{Name: "orders", Unit: "count", Stat: Count, Needs: orders, Doc: "orders placed in the period"},
+		{Metric{Name: "orders", Unit: UnitCount, Better: Higher, Stat: Count, Needs: orders, Doc: "orders placed in the period"},
 			mean(every, func(*orderView, int) float64 { return 1 })},
-		{Metric{Name: "revenue", Unit: "currency", Stat: Sum, Needs: orders, Doc: "revenue of the orders placed in the period"},
+		{Metric{Name: "revenue", Unit: UnitCurrency, Better: Higher, Stat: Sum, Needs: orders, Doc: "revenue of the orders placed in the period"},
 			mean(every, rev)},
-		{Metric{Name: "average_order_value", Unit: "currency", Needs: orders, Doc: "revenue / orders"},
+		{Metric{Name: "average_order_value", Unit: UnitCurrency, Better: Higher, Needs: orders, Doc: "revenue / orders"},
 			mean(every, rev)},
 	}
 }

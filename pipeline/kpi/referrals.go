@@ -17,9 +17,9 @@ func referralMetrics() []observer[referralView] {
 	refs := []ingest.Table{ingest.Referrals}
 	every := func(*referralView, int) bool { return true }
 	return []observer[referralView]{
-		{Metric{Name: "referrals", Unit: "count", Stat: Count, Needs: refs, Doc: "referrals made in the period"},
+		{Metric{Name: "referrals", Unit: UnitCount, Better: Higher, Stat: Count, Needs: refs, Doc: "referrals made in the period"},
 			mean(every, func(*referralView, int) float64 { return 1 })},
-		{Metric{Name: "referral_conversion_rate", Unit: "%", Scale: 100, Needs: refs,
+		{Metric{Name: "referral_conversion_rate", Unit: UnitPercent, Better: Higher, Scale: 100, Needs: refs,
 			Doc: "share of the period's referrals whose referred person became a customer (by the time of the export)"},
 			share(every, func(v *referralView, i int) bool { return v.converted[i] })},
 	}

@@ -39,11 +39,11 @@ type reviewView struct {
 
 func reviewMetrics() []observer[reviewView] {
 	return []observer[reviewView]{
-		{Metric{Name: "iqs", Unit: "%", Scale: 100, Needs: []ingest.Table{ingest.QAReviews},
+		{Metric{Name: "iqs", Unit: UnitPercent, Better: Higher, Scale: 100, Needs: []ingest.Table{ingest.QAReviews},
 			Doc: "Internal Quality Score: mean over reviews of the weighted share of QA points earned"},
 			mean(func(v *reviewView, i int) bool { return v.den[i] > 0 },
 				func(v *reviewView, i int) float64 { return v.num[i] / v.den[i] })},
-		{Metric{Name: "qa_reviews", Unit: "count", Stat: Count, Needs: []ingest.Table{ingest.QAReviews},
+		{Metric{Name: "qa_reviews", Unit: UnitCount, Better: Neither, Stat: Count, Needs: []ingest.Table{ingest.QAReviews},
 			Doc: "QA reviews made in the period"},
 			mean(func(*reviewView, int) bool { return true }, func(*reviewView, int) float64 { return 1 })},
 	}

@@ -32,21 +32,21 @@ func socialMetrics() []observer[socialView] {
 	every := func(*socialView, int) bool { return true }
 	question := func(v *socialView, i int) bool { return v.question[i] }
 	return []observer[socialView]{
-		{Metric{Name: "social_mentions", Unit: "count", Stat: Count, Needs: social,
+		{Metric{Name: "social_mentions", Unit: UnitCount, Better: Neither, Stat: Count, Needs: social,
 			Doc: "mentions posted in the period; by hour of day and weekday it shows when users are active"},
 			mean(every, func(*socialView, int) float64 { return 1 })},
-		{Metric{Name: "social_positive_share", Unit: "%", Scale: 100, Needs: social, Doc: "share of mentions with positive sentiment"},
+		{Metric{Name: "social_positive_share", Unit: UnitPercent, Better: Higher, Scale: 100, Needs: social, Doc: "share of mentions with positive sentiment"},
 			share(every, func(v *socialView, i int) bool { return v.sentiment[i] == sentimentPositive })},
-		{Metric{Name: "social_negative_share", Unit: "%", Scale: 100, Needs: social, Doc: "share of mentions with negative sentiment"},
+		{Metric{Name: "social_negative_share", Unit: UnitPercent, Better: Lower, Scale: 100, Needs: social, Doc: "share of mentions with negative sentiment"},
 			share(every, func(v *socialView, i int) bool { return v.sentiment[i] == sentimentNegative })},
-		{Metric{Name: "social_question_share", Unit: "%", Scale: 100, Needs: social, Doc: "share of mentions that ask a question"},
+		{Metric{Name: "social_question_share", Unit: UnitPercent, Better: Neither, Scale: 100, Needs: social, Doc: "share of mentions that ask a question"},
 			share(every, question)},
-		{Metric{Name: "social_technical_share", Unit: "%", Scale: 100, Needs: social, Doc: "share of questions that are technical"},
+		{Metric{Name: "social_technical_share", Unit: UnitPercent, Better: Neither, Scale: 100, Needs: social, Doc: "share of questions that are technical"},
 			share(question, func(v *socialView, i int) bool { return v.technical[i] })},
-		{Metric{Name: "social_answerable_share", Unit: "%", Scale: 100, Needs: social,
+		{Metric{Name: "social_answerable_share", Unit: UnitPercent, Better: Higher, Scale: 100, Needs: social,
 			Doc: "share of questions that existing content (knowledge base, FAQ) answers"},
 			share(question, func(v *socialView, i int) bool { return v.answerable[i] })},
-		{Metric{Name: "social_competitor_share", Unit: "%", Scale: 100, Needs: social, Doc: "share of mentions naming a competitor"},
+		{Metric{Name: "social_competitor_share", Unit: UnitPercent, Better: Neither, Scale: 100, Needs: social, Doc: "share of mentions naming a competitor"},
 			share(every, func(v *socialView, i int) bool { return v.competitor[i] })},
 	}
 }

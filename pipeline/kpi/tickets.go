@@ -180,9 +180,9 @@ func durationMetrics[V any](name, doc string, needs []ingest.Table, in func(v *V
 		n := name + variant.suffix
 		d := doc + variant.doc
 		out = append(out,
-			observer[V]{Metric{Name: n, Unit: "seconds", Needs: needs, Doc: "mean " + d}, mean(in, variant.val)},
-			observer[V]{Metric{Name: n + "_median", Unit: "seconds", Stat: Quantile, Q: 0.5, Needs: needs, Doc: "median " + d, family: n}, mean(in, variant.val)},
-			observer[V]{Metric{Name: n + "_p90", Unit: "seconds", Stat: Quantile, Q: 0.9, Needs: needs, Doc: "90th percentile of " + d, family: n}, mean(in, variant.val)},
+			observer[V]{Metric{Name: n, Unit: UnitSeconds, Better: Lower, Needs: needs, Doc: "mean " + d}, mean(in, variant.val)},
+			observer[V]{Metric{Name: n + "_median", Unit: UnitSeconds, Better: Lower, Stat: Quantile, Q: 0.5, Needs: needs, Doc: "median " + d, family: n}, mean(in, variant.val)},
+			observer[V]{Metric{Name: n + "_p90", Unit: UnitSeconds, Better: Lower, Stat: Quantile, Q: 0.9, Needs: needs, Doc: "90th percentile of " + d, family: n}, mean(in, variant.val)},
 		)
 	}
 	return out
@@ -228,10 +228,10 @@ func durations(bh *BusinessHours, a, b []arrow.Timestamp, cal, biz []float64) ([
 func openedMetrics() []observer[ticketView] {
 	every := func(*ticketView, int) bool { return true }
 	return []observer[ticketView]{
-		{Metric{Name: "tickets", Unit: "count", Stat: Count, Needs: []ingest.Table{ingest.Tickets},
+		{Metric{Name: "tickets", Unit: UnitCount, Better: Neither, Stat: Count, Needs: []ingest.Table{ingest.Tickets},
 			Doc: "tickets created in the period"},
 			mean(every, func(*ticketView, int) float64 { return 1 })},
-		{Metric{Name: "channel_share", Unit: "%", Stat: Share, Scale: 100, Needs: []ingest.Table{ingest.Tickets},
+		{Metric{Name: "channel_share", Unit: UnitPercent, Better: Neither, Stat: Share, Scale: 100, Needs: []ingest.Table{ingest.Tickets},
 			Doc: "share of the period's tickets created through each channel"},
 			mean(every, func(*ticketView, int) float64 { return 1 })},
 	}
@@ -250,7 +250,7 @@ func solvedMetrics(bh *BusinessHours) []observer[ticketView] {
 	out := durationMetrics("resolution_time", "time from ticket creation to solution", tickets, solved, cal, biz)
 	out = append(out, durationMetrics("complaint_resolution_time", "time from creation to solution of complaint tickets", tickets, complaint, cal, biz)...)
 	return append(out, observer[ticketView]{
-		Metric{Name: "first_contact_resolution", Unit: "%", Scale: 100, Needs: []ingest.Table{ingest.Tickets, ingest.Messages},
+		Metric{Name: "first_contact_resolution", Unit: UnitPercent, Better: Higher, Scale: 100, Needs: []ingest.Table{ingest.Tickets, ingest.Messages},
 			Doc: "share of solved tickets solved with at most one agent reply, no reopening and no customer follow-up"},
 		share(solved, func(v *ticketView, i int) bool { return v.replies[i] <= 1 && !v.reopened[i] && !v.followUp[i] }),
 	})
