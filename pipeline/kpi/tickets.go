@@ -234,6 +234,9 @@ func openedMetrics() []observer[ticketView] {
 		{Metric{Name: "channel_share", Unit: UnitPercent, Better: Neither, Stat: Share, Scale: 100, Needs: []ingest.Table{ingest.Tickets},
 			Doc: "share of the period's tickets created through each channel"},
 			mean(every, func(*ticketView, int) float64 { return 1 })},
+		{Metric{Name: "reopen_rate", Unit: UnitPercent, Better: Lower, Scale: 100, Needs: []ingest.Table{ingest.Tickets},
+			Doc: "share of the solved tickets created in the period that were reopened (reopens > 0)"},
+			share(func(v *ticketView, i int) bool { return v.solved[i] != noTime }, func(v *ticketView, i int) bool { return v.reopened[i] })},
 	}
 }
 
