@@ -44,17 +44,17 @@ func newCustomers(e *Engine) *customersTable {
 	return c
 }
 
-func (c *customersTable) add(rec arrow.Record) error { return c.e.addCustomers(rec) }
+func (ct *customersTable) add(rec arrow.Record) error { return ct.e.addCustomers(rec) }
 
-func (c *customersTable) finish() error {
-	c.e.sealCustomers()
+func (ct *customersTable) finish() error {
+	ct.e.sealCustomers()
 	return nil
 }
 
-func (c *customersTable) series() []metricGrids {
-	out := make([]metricGrids, len(c.obs))
-	for i := range c.obs {
-		out[i] = metricGrids{&c.obs[i].Metric, &c.obs[i].grids}
+func (ct *customersTable) series() []metricGrids {
+	out := make([]metricGrids, len(ct.obs))
+	for i := range ct.obs {
+		out[i] = metricGrids{&ct.obs[i].Metric, &ct.obs[i].grids}
 	}
 	return out
 }
@@ -223,8 +223,8 @@ func periodMetrics(o Options) []periodMetric {
 
 // periods computes the customer-base counts of periods lo..hi and fills
 // the period metrics' grids.
-func (t *customersTable) periods(lo, hi int32) {
-	e := t.e
+func (ct *customersTable) periods(lo, hi int32) {
+	e := ct.e
 	n := int(hi-lo) + 1
 	c := &customerCounts{}
 	for _, p := range []*[]int64{&c.S, &c.E, &c.N, &c.Lost, &c.A, &c.Loyal, &c.Edu, &c.Buyers, &c.Orders, &c.Referrals, &c.AllBuyers} {
@@ -325,8 +325,8 @@ func (t *customersTable) periods(lo, hi int32) {
 			c.Referrals[k] = cell.n
 		}
 	}
-	for i := range t.obs {
-		ps := &t.obs[i]
+	for i := range ct.obs {
+		ps := &ct.obs[i]
 		for k := range n {
 			x, w, cnt, ok := ps.value(c, k)
 			if !ok {
