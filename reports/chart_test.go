@@ -72,6 +72,8 @@ var toneTests = []struct {
 	{"clv_basic", 350, "+350.00", better},
 	{"tickets", 34, "+34", neutral}, // volume: neither good nor bad
 	{"channel_share", -2, "-2.0 pp", neutral},
+	{"reopen_rate", 1.5, "+1.5 pp", worse},
+	{"not_in_the_catalogue", 3, "+3", neutral},
 }
 
 func TestToneOf(t *testing.T) {
