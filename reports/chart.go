@@ -44,10 +44,10 @@ func (c chartRow) draw(d *doc) {
 // in seconds are shown in minutes, hours or days; the caption names what
 // the axis counts.
 type scale struct {
-	unit    string  // of the raw values
-	div     float64 // raw / div is plotted
-	caption string  // "" when the tick labels say it ("%")
-	whole   bool    // data labels without decimals (large scores and money)
+	unit    kpi.Unit // of the raw values
+	div     float64  // raw / div is plotted
+	caption string   // "" when the tick labels say it ("%")
+	whole   bool     // data labels without decimals (large scores and money)
 }
 
 // metricScale returns the scale of a metric for values up to maxAbs,
@@ -61,10 +61,10 @@ func (v *view) metricScale(metric string, maxAbs float64) scale {
 }
 
 // scaleFor returns the scale of unit for values up to maxAbs (raw).
-func (v *view) scaleFor(unit string, maxAbs float64) scale {
+func (v *view) scaleFor(unit kpi.Unit, maxAbs float64) scale {
 	s := scale{unit: unit, div: 1}
 	switch unit {
-	case "seconds":
+	case kpi.UnitSeconds:
 		switch {
 		case maxAbs < 120:
 			s.caption = v.tx.Get("chart.axis_seconds")
@@ -75,12 +75,12 @@ func (v *view) scaleFor(unit string, maxAbs float64) scale {
 		default:
 			s.div, s.caption = 86400, v.tx.Get("chart.axis_days")
 		}
-	case "%":
-	case "points", "score", "count", "currency":
-		s.caption = v.tx.Get("chart.axis_" + unit)
+	case kpi.UnitPercent:
+	case kpi.UnitPoints, kpi.UnitScore, kpi.UnitCount, kpi.UnitCurrency:
+		s.caption = v.tx.Get("chart.axis_" + string(unit))
 		s.whole = maxAbs >= 100
 	default:
-		s.caption = unit
+		s.caption = string(unit)
 	}
 	return s
 }
@@ -104,7 +104,7 @@ func valid(n kpi.Num) bool { return n.Valid && !math.IsNaN(n.V) && !math.IsInf(n
 // tickText formats an axis value (already divided) with dec decimals.
 func (s scale) tickText(nf numbers, v float64, dec int) string {
 	t := nf.fixed(v, dec, false)
-	if s.unit == "%" {
+	if s.unit == kpi.UnitPercent {
 		return fill(nf.percent, "v", t)
 	}
 	return t
@@ -113,7 +113,7 @@ func (s scale) tickText(nf numbers, v float64, dec int) string {
 // label formats a raw value for a data label: as the tables do, but
 // without decimals on a scale of large numbers.
 func (s scale) label(nf numbers, v float64) string {
-	if s.whole && s.unit != "%" && s.unit != "seconds" {
+	if s.whole && s.unit != kpi.UnitPercent && s.unit != kpi.UnitSeconds {
 		return nf.fixed(v, 0, false)
 	}
 	return nf.value(kpi.Some(v), s.unit)

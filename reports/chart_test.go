@@ -72,11 +72,13 @@ var toneTests = []struct {
 	{"clv_basic", 350, "+350.00", better},
 	{"tickets", 34, "+34", neutral}, // volume: neither good nor bad
 	{"channel_share", -2, "-2.0 pp", neutral},
+	{"reopen_rate", 1.5, "+1.5 pp", worse},
+	{"not_in_the_catalogue", 3, "+3", neutral},
 }
 
 func TestToneOf(t *testing.T) {
 	for _, tc := range toneTests {
-		if got := toneOf(tc.metric, tc.d, tc.shown); got != tc.want {
+		if got := toneOf(directions()[tc.metric], tc.d, tc.shown); got != tc.want {
 			t.Errorf("toneOf(%s, %v, %q) = %v, want %v", tc.metric, tc.d, tc.shown, got, tc.want)
 		}
 	}
@@ -214,7 +216,7 @@ func TestScale(t *testing.T) {
 	tx := english(t)
 	v := newView(Report{PeriodStart: feb, PeriodEnd: mar}, time.UTC, tx, newNumbers(tx))
 	tests := []struct {
-		unit     string
+		unit     kpi.Unit
 		max      float64
 		div      float64
 		caption  string

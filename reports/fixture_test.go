@@ -22,7 +22,7 @@ var (
 func row(start time.Time, metric, unit, dim, val string, v kpi.Num, n int64) kpi.Row {
 	return kpi.Row{
 		PeriodStart: start, PeriodEnd: start.AddDate(0, 1, 0),
-		Metric: metric, Unit: unit, Dimension: dim, DimensionValue: val,
+		Metric: metric, Unit: kpi.Unit(unit), Dimension: dim, DimensionValue: val,
 		Value: v, N: n,
 	}
 }

@@ -33,11 +33,11 @@ func newNumbers(tx *templates.Text) numbers {
 }
 
 // decimals returns the digits after the decimal point shown for unit.
-func decimals(unit string) int {
+func decimals(unit kpi.Unit) int {
 	switch unit {
-	case "count":
+	case kpi.UnitCount:
 		return 0
-	case "%", "points":
+	case kpi.UnitPercent, kpi.UnitPoints:
 		return 1
 	default: // "score", "currency" and units not known here
 		return 2
@@ -49,19 +49,19 @@ func decimals(unit string) int {
 // ("3h 12m"), "count" as an integer with thousands separators. Another
 // unit is shown after the number. A missing or non-finite value is the
 // locale's "no data", never 0.
-func (f numbers) value(n kpi.Num, unit string) string {
+func (f numbers) value(n kpi.Num, unit kpi.Unit) string {
 	if !n.Valid || math.IsNaN(n.V) || math.IsInf(n.V, 0) {
 		return f.noData
 	}
 	switch unit {
-	case "seconds":
+	case kpi.UnitSeconds:
 		return f.duration(n.V, false)
-	case "%":
+	case kpi.UnitPercent:
 		return fill(f.percent, "v", f.fixed(n.V, 1, false))
-	case "points", "score", "count", "currency":
+	case kpi.UnitPoints, kpi.UnitScore, kpi.UnitCount, kpi.UnitCurrency:
 		return f.fixed(n.V, decimals(unit), false)
 	default:
-		return f.fixed(n.V, decimals(unit), false) + " " + unit
+		return f.fixed(n.V, decimals(unit), false) + " " + string(unit)
 	}
 }
 
@@ -69,19 +69,19 @@ func (f numbers) value(n kpi.Num, unit string) string {
 // sign: percentage points for "%" ("+2.5 pp"), a signed duration for
 // "seconds", a signed number otherwise. A difference that rounds to zero
 // has no sign. A missing difference is the locale's "no data".
-func (f numbers) change(d kpi.Num, unit string) string {
+func (f numbers) change(d kpi.Num, unit kpi.Unit) string {
 	if !d.Valid || math.IsNaN(d.V) || math.IsInf(d.V, 0) {
 		return f.noData
 	}
 	switch unit {
-	case "seconds":
+	case kpi.UnitSeconds:
 		return f.duration(d.V, true)
-	case "%":
+	case kpi.UnitPercent:
 		return fill(f.points, "v", f.fixed(d.V, 1, true))
-	case "points", "score", "count", "currency":
+	case kpi.UnitPoints, kpi.UnitScore, kpi.UnitCount, kpi.UnitCurrency:
 		return f.fixed(d.V, decimals(unit), true)
 	default:
-		return f.fixed(d.V, decimals(unit), true) + " " + unit
+		return f.fixed(d.V, decimals(unit), true) + " " + string(unit)
 	}
 }
 

@@ -20,7 +20,7 @@ func englishNumbers(t testing.TB) numbers {
 var valueTests = []struct {
 	name string
 	n    kpi.Num
-	unit string
+	unit kpi.Unit
 	want string
 }{
 	{"percent", kpi.Some(62.5), "%", "62.5%"},
@@ -67,7 +67,7 @@ func TestFormatValue(t *testing.T) {
 var changeTests = []struct {
 	name string
 	d    kpi.Num
-	unit string
+	unit kpi.Unit
 	want string
 }{
 	{"percent up", kpi.Some(2.5), "%", "+2.5 pp"},

@@ -1,6 +1,11 @@
 package reports
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cxkpi/cxkpi/pipeline/kpi"
+)
 
 // rgb is a colour of the report.
 type rgb struct{ r, g, b int }
@@ -57,6 +62,9 @@ func newPalette() palette {
 	}
 }
 
+// hex returns the colour as HTML writes it, "#1e8449".
+func (c rgb) hex() string { return fmt.Sprintf("#%02x%02x%02x", c.r, c.g, c.b) }
+
 // seriesColor returns the colour of the i-th series, cycling.
 func (p palette) seriesColor(i int) rgb { return p.series[i%len(p.series)] }
 
@@ -91,38 +99,28 @@ func (p palette) color(t tone, plain bool) rgb {
 	return p.flat
 }
 
-// direction returns +1 for a metric whose rise is an improvement, -1 for
-// one whose fall is (durations, churn, abandonment, detractors, negative
-// mentions), and 0 for volumes and shares that are neither.
-func direction(metric string) int {
-	switch {
-	case strings.Contains(metric, "_time"), strings.HasPrefix(metric, "wait_time"):
-		return -1
+// directions returns which way each metric of the KPI catalogue
+// improves. A metric the catalogue does not know is missing from it, and
+// its changes are neutral.
+func directions() map[string]kpi.Better {
+	out := map[string]kpi.Better{}
+	for _, m := range kpi.Catalog() {
+		out[m.Name] = m.Better
 	}
-	switch metric {
-	case "churn_rate", "abandonment_rate", "nps_detractors", "social_negative_share":
-		return -1
-	case "csat", "csat_mean", "nps", "nps_promoters", "ces", "ces_low_effort",
-		"first_contact_resolution", "iqs", "feedback_response_rate",
-		"social_positive_share", "social_answerable_share", "referral_conversion_rate",
-		"retention_rate", "customers_active", "customers_new", "loyalty_participation",
-		"education_participation", "usage_rate", "engagement_score", "referral_rate",
-		"clv_basic", "revenue", "average_order_value", "orders", "referrals":
-		return 1
-	}
-	return 0
+	return out
 }
 
-// toneOf returns how a change d of metric reads. A change that is shown
-// as zero (its formatted text has no sign) is neutral.
-func toneOf(metric string, d float64, shown string) tone {
+// toneOf returns how a change d of a metric that is better b reads. A
+// change that is shown as zero (its formatted text has no sign) is
+// neutral, and so is any change of a metric that is better neither way.
+func toneOf(b kpi.Better, d float64, shown string) tone {
 	if !strings.ContainsAny(shown, "+-") || d == 0 {
 		return neutral
 	}
-	switch s := float64(direction(metric)) * d; {
-	case s > 0:
+	switch {
+	case b == kpi.Higher && d > 0, b == kpi.Lower && d < 0:
 		return better
-	case s < 0:
+	case b == kpi.Higher && d < 0, b == kpi.Lower && d > 0:
 		return worse
 	}
 	return neutral

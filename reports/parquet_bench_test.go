@@ -84,7 +84,7 @@ func BenchmarkWriteParquet(b *testing.B) {
 			}
 			w.CompressionType = pqgo.CompressionCodec_ZSTD
 			for _, r := range rows {
-				if err := w.Write(row{r.PeriodStart.UnixMicro(), r.PeriodEnd.UnixMicro(), r.Metric, r.Unit, r.Dimension, r.DimensionValue,
+				if err := w.Write(row{r.PeriodStart.UnixMicro(), r.PeriodEnd.UnixMicro(), r.Metric, string(r.Unit), r.Dimension, r.DimensionValue,
 					opt(r.Value), opt(r.Numerator), opt(r.Denominator), r.N}); err != nil {
 					b.Fatal(err)
 				}

@@ -183,7 +183,7 @@ func buildContent(r Report, tx *templates.Text) (content, error) {
 	current := r.periodRows()
 	prev := previousValues(r.KPIs, r.PeriodStart)
 	v := newView(r, loc, tx, nf)
-	kpis := kpiSection(current, prev, tx, nf)
+	kpis := kpiSection(current, prev, v.better, tx, nf)
 	kpis.newPage = true
 	c.sections = []section{
 		v.summarySection(),

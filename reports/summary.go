@@ -23,7 +23,8 @@ func summaryMetrics() []string {
 
 // Summarize returns the email summary of r: for each headline metric of
 // the report period (dimension "all") its value and its change from the
-// previous period, in r's locale. Metrics without data say so.
+// previous period, in r's locale, the change coloured in the HTML by
+// whether it is an improvement. Metrics without data say so.
 func Summarize(r Report) (Summary, error) {
 	tx, err := templates.Load(cmp.Or(r.Locale, "en"))
 	if err != nil {
@@ -47,16 +48,24 @@ func Summarize(r Report) (Summary, error) {
 	fmt.Fprintf(&text, "%s\n\n", intro)
 	current := r.periodRows()
 	prev := previousValues(r.KPIs, r.PeriodStart)
+	better, pal := directions(), newPalette()
 	for _, name := range summaryMetrics() {
 		for _, row := range current {
 			if row.Metric != name || row.Dimension != "all" {
 				continue
 			}
 			label, value := tx.Metric(name), nf.value(row.Value, row.Unit)
-			delta := nf.change(change(row, prev), row.Unit)
+			d := change(row, prev)
+			delta := nf.change(d, row.Unit)
 			fmt.Fprintf(&text, "%-32s %14s  (%s)\n", label, value, delta)
-			fmt.Fprintf(&rows, "<tr><td>%s</td><td style=\"text-align:right\">%s</td><td style=\"text-align:right\">%s</td></tr>\n",
-				html.EscapeString(label), html.EscapeString(value), html.EscapeString(delta))
+			// The change is green when it is an improvement and red when
+			// it is not, as in the PDF.
+			style := "text-align:right"
+			if t := toneOf(better[name], d.V, delta); d.Valid && t != neutral {
+				style += ";color:" + pal.color(t, true).hex()
+			}
+			fmt.Fprintf(&rows, "<tr><td>%s</td><td style=\"text-align:right\">%s</td><td style=\"%s\">%s</td></tr>\n",
+				html.EscapeString(label), html.EscapeString(value), style, html.EscapeString(delta))
 		}
 	}
 	var rejected int64

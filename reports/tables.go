@@ -35,8 +35,8 @@ func tableSection(heading, empty string, t *table) section {
 }
 
 // kpiSection lists every metric of dimension "all" of the period, with
-// its change coloured by whether it is an improvement.
-func kpiSection(rows []kpi.Row, prev map[series]kpi.Num, tx *templates.Text, nf numbers) section {
+// its change coloured by whether it is an improvement (better, by metric).
+func kpiSection(rows []kpi.Row, prev map[series]kpi.Num, better map[string]kpi.Better, tx *templates.Text, nf numbers) section {
 	t := &table{
 		cols:   []column{{5, false}, {2, true}, {2, true}, {2.5, true}},
 		header: []string{tx.Get("column.metric"), tx.Get("column.value"), tx.Get("column.n"), tx.Get("column.change")},
@@ -48,7 +48,7 @@ func kpiSection(rows []kpi.Row, prev map[series]kpi.Num, tx *templates.Text, nf 
 		ch, tn := tx.Get("report.no_change"), neutral
 		if d := change(r, prev); d.Valid {
 			ch = nf.change(d, r.Unit)
-			tn = toneOf(r.Metric, d.V, ch)
+			tn = toneOf(better[r.Metric], d.V, ch)
 		}
 		t.rows = append(t.rows, []string{tx.Metric(r.Metric), nf.value(r.Value, r.Unit), nf.count(r.N), ch})
 		t.tones = append(t.tones, []tone{neutral, neutral, neutral, tn})

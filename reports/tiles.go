@@ -87,7 +87,7 @@ func (v *view) tile(metric string) (tile, bool) {
 	prev := previousValues(v.r.KPIs, v.r.PeriodStart)
 	if d := change(r, prev); ok && valid(d) && valid(r.Value) {
 		t.change = v.nf.change(d, r.Unit)
-		t.tone = toneOf(metric, d.V, t.change)
+		t.tone = toneOf(v.better[metric], d.V, t.change)
 		if containsSign(t.change) {
 			t.sign = int(math.Copysign(1, d.V))
 		}

@@ -38,12 +38,13 @@ type view struct {
 	periods []span // the last trendPeriods periods, ending with the report period
 	ticks   []tick // one per period
 	rows    map[rowKey]kpi.Row
-	units   map[string]string // metric → unit
+	units   map[string]kpi.Unit   // metric → unit
+	better  map[string]kpi.Better // metric → which way is better, from the catalogue
 }
 
 func newView(r Report, loc *time.Location, tx *templates.Text, nf numbers) *view {
 	v := &view{r: r, loc: loc, tx: tx, nf: nf, pal: newPalette(),
-		rows: make(map[rowKey]kpi.Row, len(r.KPIs)), units: map[string]string{}}
+		rows: make(map[rowKey]kpi.Row, len(r.KPIs)), units: map[string]kpi.Unit{}, better: directions()}
 	seen := map[int64]bool{r.PeriodStart.UnixNano(): true}
 	v.periods = append(v.periods, span{r.PeriodStart, r.PeriodEnd})
 	for _, row := range r.KPIs {
@@ -134,7 +135,7 @@ func (v *view) has(metric string) bool {
 }
 
 // unit returns the unit of a metric, "" when the table does not have it.
-func (v *view) unit(metric string) string { return v.units[metric] }
+func (v *view) unit(metric string) kpi.Unit { return v.units[metric] }
 
 // channels returns the channels of the report period, by tickets in
 // descending order (then by name), "unknown" last.

@@ -95,7 +95,55 @@ func TestTicketMetrics(t *testing.T) {
 		{"channel_share", oct, "email", 60, 3},
 		{"channel_share", oct, "all", 100, 5},
 		{"tickets", oct, "tier1", 4, 4},
+		// Reopen rate among the 4 solved tickets created in October: T4
+		// was reopened once (T5 is open): 1 / 4; by channel, email 1 / 3
+		// and chat 0 / 1.
+		{"reopen_rate", oct, "all", 25, 4},
+		{"reopen_rate", oct, "email", 100.0 / 3, 3},
+		{"reopen_rate", oct, "chat", 0, 1},
 	})
+}
+
+// reopenFixture: tickets of September to November 2026 (UTC) for the
+// edges of reopen_rate.
+func reopenFixture() input {
+	tk := func(id, created, solved, reopens string) []string {
+		return []string{id, "c1", "email", created, solved, "solved", "normal", "ana", "tier1", "false", reopens}
+	}
+	return input{
+		tables: []ingest.Table{ingest.Tickets},
+		rows: map[ingest.Table][][]string{ingest.Tickets: {
+			tk("R1", "2026-09-10T10:00:00Z", "2026-09-11T10:00:00Z", "2"), // reopened twice: one reopened ticket
+			tk("R2", "2026-09-12T10:00:00Z", "2026-10-02T10:00:00Z", "0"), // solved in October, placed at creation
+			tk("R3", "2026-09-20T10:00:00Z", "2026-09-21T10:00:00Z", ""),  // reopens unknown: not reopened
+			tk("R4", "2026-09-25T10:00:00Z", "", "1"),                     // reopened and open again: not solved
+			tk("R5", "2026-10-03T10:00:00Z", "", "0"),                     // October's only ticket, open
+			tk("R6", "2026-11-05T10:00:00Z", "2026-11-06T10:00:00Z", "1"),
+		}},
+	}
+}
+
+// TestReopenRate checks reopen_rate's population (solved tickets, by
+// creation), its numerator (reopens > 0, however many), and a period
+// whose tickets are all open: null, not 0.
+func TestReopenRate(t *testing.T) {
+	const sep = "2026-09-01T00:00:00Z"
+	for _, batch := range []int{1, 100} {
+		t.Run(fmt.Sprintf("batch=%d", batch), func(t *testing.T) {
+			rows := compute(t, reopenFixture(), Options{}, batch, nil)
+			check(t, rows, []want{
+				{"reopen_rate", sep, "all", 100.0 / 3, 3}, // R1 of R1, R2, R3
+				{"reopen_rate", sep, "ana", 100.0 / 3, 3},
+				{"reopen_rate", oct, "all", math.NaN(), 0},
+				{"tickets", oct, "all", 1, 1},
+				{"reopen_rate", nov, "all", 100, 1},
+			})
+			r := find(t, rows, "reopen_rate", sep, "all")
+			if r.Numerator != Some(1) || r.Denominator != Some(3) || r.Unit != UnitPercent {
+				t.Errorf("September: numerator %v, denominator %v, unit %q; want 1, 3, %%", r.Numerator, r.Denominator, r.Unit)
+			}
+		})
+	}
 }
 
 func TestBusinessHours(t *testing.T) {
@@ -343,5 +391,6 @@ func TestEmptyTablesAreNull(t *testing.T) {
 		{"social_mentions", oct, "all", math.NaN(), 0},
 		{"iqs", oct, "all", math.NaN(), 0},
 		{"resolution_time", oct, "all", math.NaN(), 0},
+		{"reopen_rate", oct, "all", math.NaN(), 0},
 	})
 }

@@ -28,42 +28,35 @@ type customerStore struct {
 	baseRevenue map[int32]float64
 }
 
-// orderView is a batch of orders, observed when placed.
-type orderView struct {
-	rows
-	revenue []float64
+// customersTable is the aggregator of the customers: it keeps them in the
+// engine's customer store, and computes the period metrics from the
+// customer base once the report's periods are known.
+type customersTable struct {
+	e   *Engine
+	obs []periodSeries
 }
 
-func orderMetrics() []observer[orderView] {
-	orders := []ingest.Table{ingest.Orders}
-	every := func(*orderView, int) bool { return true }
-	rev := func(v *orderView, i int) float64 { return v.revenue[i] }
-	return []observer[orderView]{
-		{Metric{Name: "orders", Unit: "count", Stat: Count, Needs: orders, Doc: "orders placed in the period"},
-			mean(every, func(*orderView, int) float64 { return 1 })},
-		{Metric{Name: "revenue", Unit: "currency", Stat: Sum, Needs: orders, Doc: "revenue of the orders placed in the period"},
-			mean(every, rev)},
-		{Metric{Name: "average_order_value", Unit: "currency", Needs: orders, Doc: "revenue / orders"},
-			mean(every, rev)},
+func newCustomers(e *Engine) *customersTable {
+	c := &customersTable{e: e}
+	for _, m := range periodMetrics(e.opt) {
+		c.obs = append(c.obs, periodSeries{periodMetric: m})
 	}
+	return c
 }
 
-// referralView is a batch of referrals, observed when made.
-type referralView struct {
-	rows
-	converted []bool
+func (ct *customersTable) add(rec arrow.Record) error { return ct.e.addCustomers(rec) }
+
+func (ct *customersTable) finish() error {
+	ct.e.sealCustomers()
+	return nil
 }
 
-func referralMetrics() []observer[referralView] {
-	refs := []ingest.Table{ingest.Referrals}
-	every := func(*referralView, int) bool { return true }
-	return []observer[referralView]{
-		{Metric{Name: "referrals", Unit: "count", Stat: Count, Needs: refs, Doc: "referrals made in the period"},
-			mean(every, func(*referralView, int) float64 { return 1 })},
-		{Metric{Name: "referral_conversion_rate", Unit: "%", Scale: 100, Needs: refs,
-			Doc: "share of the period's referrals whose referred person became a customer (by the time of the export)"},
-			share(every, func(v *referralView, i int) bool { return v.converted[i] })},
+func (ct *customersTable) series() []metricGrids {
+	out := make([]metricGrids, len(ct.obs))
+	for i := range ct.obs {
+		out[i] = metricGrids{&ct.obs[i].Metric, &ct.obs[i].grids}
 	}
+	return out
 }
 
 func (e *Engine) addCustomers(rec arrow.Record) error {
@@ -109,62 +102,6 @@ func (e *Engine) sealCustomers() {
 	s.signup, s.churned = dropRows(s.signup, repeated), dropRows(s.churned, repeated)
 	s.loyal, s.edu = dropRows(s.loyal, repeated), dropRows(s.edu, repeated)
 	s.index.Renumber(renumber(repeated))
-}
-
-func (e *Engine) addOrders(rec arrow.Record) error {
-	cols, err := columns(rec, ingest.Orders, "ordered_at", "revenue", "customer_id")
-	if err != nil {
-		return err
-	}
-	v := &e.views.orders
-	v.at = cols[0].(*array.Timestamp).TimestampValues()
-	v.revenue = cols[1].(*array.Float64).Float64Values()
-	observe(e, e.orderObs, v, &v.rows)
-
-	// e.period now holds each order's period: mark the buyers.
-	ids := cols[2].(*array.String)
-	e.sealCustomers()
-	s := &e.customers
-	if s.bought == nil {
-		s.bought = map[int32][]uint64{}
-		s.baseRevenue = map[int32]float64{}
-	}
-	for i := range int(rec.NumRows()) {
-		id := e.hasher.String(ids.Value(i))
-		c, ok := s.index.Get(id)
-		if !ok {
-			e.note(ingest.Orders, "orders come from a customer missing from the customers export; counted as buyers only")
-			c = int32(len(s.signup))
-			s.index.Put(id, c)
-			s.signup, s.churned = append(s.signup, noTime), append(s.churned, noTime)
-			s.loyal, s.edu = append(s.loyal, false), append(s.edu, false)
-		}
-		if s.signup[c] != noTime {
-			s.baseRevenue[e.period[i]] += v.revenue[i]
-		}
-		set := s.bought[e.period[i]]
-		if need := int(c)/64 + 1; len(set) < need {
-			set = append(set, make([]uint64, need-len(set))...)
-		}
-		set[c/64] |= 1 << (c % 64)
-		s.bought[e.period[i]] = set
-	}
-	return nil
-}
-
-func (e *Engine) decodeReferrals(rec arrow.Record, v *referralView) error {
-	cols, err := columns(rec, ingest.Referrals, "referred_at", "converted_at")
-	if err != nil {
-		return err
-	}
-	n := int(rec.NumRows())
-	v.at = cols[0].(*array.Timestamp).TimestampValues()
-	converted := cols[1].(*array.Timestamp)
-	v.converted = grow(v.converted, n)
-	for i := range n {
-		v.converted[i] = converted.IsValid(i)
-	}
-	return nil
 }
 
 // span returns the periods from the first signup to the last signup or
@@ -228,31 +165,31 @@ func periodMetrics(o Options) []periodMetric {
 	a := func(c *customerCounts, p int) int64 { return c.A[p] }
 	ew := o.Engagement
 	return []periodMetric{
-		{Metric{Name: "retention_rate", Unit: "%", Scale: 100, Needs: customers,
+		{Metric{Name: "retention_rate", Unit: UnitPercent, Better: Higher, Scale: 100, Needs: customers,
 			Doc: "Customer Retention Rate (E − N) / S: customers at the end minus new ones, over customers at the start"},
 			rate(func(c *customerCounts, p int) int64 { return c.E[p] - c.N[p] }, s)},
-		{Metric{Name: "churn_rate", Unit: "%", Scale: 100, Needs: customers,
+		{Metric{Name: "churn_rate", Unit: UnitPercent, Better: Lower, Scale: 100, Needs: customers,
 			Doc: "customers lost during the period over customers at its start"},
 			rate(func(c *customerCounts, p int) int64 { return c.Lost[p] }, s)},
-		{Metric{Name: "customers_active", Unit: "count", Stat: Sum, Needs: customers,
+		{Metric{Name: "customers_active", Unit: UnitCount, Better: Higher, Stat: Sum, Needs: customers,
 			Doc: "customers who were customers at some time in the period"},
 			func(c *customerCounts, p int) (float64, float64, int64, bool) {
 				return float64(c.A[p]), 1, c.A[p], c.A[p] > 0
 			}},
-		{Metric{Name: "customers_new", Unit: "count", Stat: Sum, Needs: customers, Doc: "customers who signed up in the period"},
+		{Metric{Name: "customers_new", Unit: UnitCount, Better: Higher, Stat: Sum, Needs: customers, Doc: "customers who signed up in the period"},
 			func(c *customerCounts, p int) (float64, float64, int64, bool) {
 				return float64(c.N[p]), 1, c.A[p], c.A[p] > 0
 			}},
-		{Metric{Name: "loyalty_participation", Unit: "%", Scale: 100, Needs: customers,
+		{Metric{Name: "loyalty_participation", Unit: UnitPercent, Better: Higher, Scale: 100, Needs: customers,
 			Doc: "share of active customers in the loyalty programme"},
 			rate(func(c *customerCounts, p int) int64 { return c.Loyal[p] }, a)},
-		{Metric{Name: "education_participation", Unit: "%", Scale: 100, Needs: customers,
+		{Metric{Name: "education_participation", Unit: UnitPercent, Better: Higher, Scale: 100, Needs: customers,
 			Doc: "share of active customers who took part in education or training"},
 			rate(func(c *customerCounts, p int) int64 { return c.Edu[p] }, a)},
-		{Metric{Name: "usage_rate", Unit: "%", Scale: 100, Needs: []ingest.Table{ingest.Customers, ingest.Orders},
+		{Metric{Name: "usage_rate", Unit: UnitPercent, Better: Higher, Scale: 100, Needs: []ingest.Table{ingest.Customers, ingest.Orders},
 			Doc: "share of active customers who placed an order in the period (usage frequency)"},
 			rate(func(c *customerCounts, p int) int64 { return c.Buyers[p] }, a)},
-		{Metric{Name: "engagement_score", Unit: "score", Needs: []ingest.Table{ingest.Customers, ingest.Orders},
+		{Metric{Name: "engagement_score", Unit: UnitScore, Better: Higher, Needs: []ingest.Table{ingest.Customers, ingest.Orders},
 			Doc: "weighted mean of loyalty participation, education participation and usage rate (0–100)"},
 			func(c *customerCounts, p int) (float64, float64, int64, bool) {
 				if c.A[p] == 0 {
@@ -262,7 +199,7 @@ func periodMetrics(o Options) []periodMetric {
 				x := ew.Loyalty*pct(c.Loyal[p]) + ew.Education*pct(c.Edu[p]) + ew.Usage*pct(c.Buyers[p])
 				return x, ew.Loyalty + ew.Education + ew.Usage, c.A[p], true
 			}},
-		{Metric{Name: "referral_rate", Unit: "%", Scale: 100, Needs: []ingest.Table{ingest.Customers, ingest.Referrals},
+		{Metric{Name: "referral_rate", Unit: UnitPercent, Better: Higher, Scale: 100, Needs: []ingest.Table{ingest.Customers, ingest.Referrals},
 			Doc: "referrals made in the period per 100 active customers"},
 			rate(func(c *customerCounts, p int) int64 { return c.Referrals[p] }, a)},
 		// clv_basic: average order value × orders per customer-year ×
@@ -273,7 +210,7 @@ func periodMetrics(o Options) []periodMetric {
 		// (R / O) × (O / X) × (X / L) = R / L: the lifespan X / L is the
 		// maximum-likelihood mean of exponential lifetimes observed with
 		// censoring, and the value does not depend on the grain.
-		{Metric{Name: "clv_basic", Unit: "currency", Stat: Sum, Needs: []ingest.Table{ingest.Customers, ingest.Orders},
+		{Metric{Name: "clv_basic", Unit: UnitCurrency, Better: Higher, Stat: Sum, Needs: []ingest.Table{ingest.Customers, ingest.Orders},
 			Doc: "average order value × orders per customer-year × average lifespan (customer-years / churned customers), over the customer base's history up to the period's end: its revenue / its churned customers"},
 			func(c *customerCounts, p int) (float64, float64, int64, bool) {
 				if c.ChurnedToDate[p] == 0 || c.BaseRevenueToDate[p] == 0 {
@@ -284,9 +221,10 @@ func periodMetrics(o Options) []periodMetric {
 	}
 }
 
-// finishPeriods computes the customer-base counts of periods lo..hi and
-// fills the period metrics' grids.
-func (e *Engine) finishPeriods(lo, hi int32) {
+// periods computes the customer-base counts of periods lo..hi and fills
+// the period metrics' grids.
+func (ct *customersTable) periods(lo, hi int32) {
+	e := ct.e
 	n := int(hi-lo) + 1
 	c := &customerCounts{}
 	for _, p := range []*[]int64{&c.S, &c.E, &c.N, &c.Lost, &c.A, &c.Loyal, &c.Edu, &c.Buyers, &c.Orders, &c.Referrals, &c.AllBuyers} {
@@ -374,26 +312,21 @@ func (e *Engine) finishPeriods(lo, hi int32) {
 			}
 		}
 	}
+	orders, revenue, referrals := e.grids("orders"), e.grids("revenue"), e.grids("referrals")
 	for k := range n {
 		p := lo + int32(k)
-		for _, o := range e.orderObs {
-			if cell := o.grids[dimAll].at(p, 0); cell != nil {
-				switch o.Name {
-				case "orders":
-					c.Orders[k] = cell.n
-				case "revenue":
-					c.Revenue[k] = cell.x
-				}
-			}
+		if cell := orders[dimAll].at(p, 0); cell != nil {
+			c.Orders[k] = cell.n
 		}
-		for _, o := range e.referObs {
-			if cell := o.grids[dimAll].at(p, 0); cell != nil && o.Name == "referrals" {
-				c.Referrals[k] = cell.n
-			}
+		if cell := revenue[dimAll].at(p, 0); cell != nil {
+			c.Revenue[k] = cell.x
+		}
+		if cell := referrals[dimAll].at(p, 0); cell != nil {
+			c.Referrals[k] = cell.n
 		}
 	}
-	for i := range e.periodObs {
-		ps := &e.periodObs[i]
+	for i := range ct.obs {
+		ps := &ct.obs[i]
 		for k := range n {
 			x, w, cnt, ok := ps.value(c, k)
 			if !ok {

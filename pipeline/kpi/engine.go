@@ -29,43 +29,19 @@ type Engine struct {
 	until   *time.Time       // see Until
 	hasher  ingest.KeyHasher // digests of ticket, customer and review ids
 
+	// tables holds the aggregator of every input table; order is the
+	// order of their metrics in the report.
+	tables map[ingest.Table]aggregator
+	order  []ingest.Table
+
+	// What several tables read: the surveys and the messages take their
+	// dimensions from their ticket, the orders mark their customers.
 	tickets   ticketStore
 	customers customerStore
-	reviews   reviewStore
-
-	surveyObs []series[surveyView]
-	openedObs []series[ticketView] // per ticket, at creation
-	frtObs    []series[ticketView] // per ticket, at creation
-	solvedObs []series[ticketView] // per solved ticket, at solution
-	replyObs  []series[replyView]
-	callObs   []series[callView]
-	fbObs     []series[feedbackView]
-	socialObs []series[socialView]
-	reviewObs []series[reviewView]
-	referObs  []series[referralView]
-	periodObs []periodSeries
-	orderObs  []series[orderView]
 
 	// scratch buffers, reused across batches
 	period []int32
 	x, w   []float64
-	views  struct {
-		surveys  surveyView
-		calls    callView
-		feedback feedbackView
-		social   socialView
-		referral referralView
-		orders   orderView
-	}
-}
-
-// series is one metric with one grid per dimension. The quantiles of one
-// family (a duration's median and p90) share their grids: the same values,
-// kept once; only the first of them observes.
-type series[V any] struct {
-	observer[V]
-	grids   *[numDims]grid
-	follows bool // shares the grids of an earlier series of its family
 }
 
 // Note counts input rows that the KPIs could not use, with the reason.
@@ -89,7 +65,8 @@ func New(opt Options) (*Engine, error) {
 	return newEngine(opt), nil
 }
 
-// newEngine returns an engine for valid options.
+// newEngine returns an engine for valid options. Adding a table is one
+// entry in tables, its place in order, and its kpi/<table>.go.
 func newEngine(opt Options) *Engine {
 	e := &Engine{
 		opt:     opt,
@@ -107,36 +84,23 @@ func newEngine(opt Options) *Engine {
 	perFile := cmp.Or(opt.ticketsPerSpill, ticketsPerSpill)
 	e.tickets.facts = factStore{dir: opt.SpillDir, perFile: perFile}
 	e.tickets.msgs = messageStore{dir: opt.SpillDir, perFile: perFile}
-	e.surveyObs = newSeries(surveyMetrics(opt))
-	e.openedObs = newSeries(openedMetrics())
-	e.frtObs = newSeries(firstReplyMetrics(e.bh))
-	e.solvedObs = newSeries(solvedMetrics(e.bh))
-	e.replyObs = newSeries(replyMetrics(e.bh))
-	e.callObs = newSeries(callMetrics())
-	e.fbObs = newSeries(feedbackMetrics())
-	e.socialObs = newSeries(socialMetrics())
-	e.reviewObs = newSeries(reviewMetrics())
-	e.referObs = newSeries(referralMetrics())
-	e.orderObs = newSeries(orderMetrics())
-	for _, m := range periodMetrics(opt) {
-		e.periodObs = append(e.periodObs, periodSeries{periodMetric: m})
+	e.tables = map[ingest.Table]aggregator{
+		ingest.Customers:      newCustomers(e),
+		ingest.Tickets:        newTickets(e),
+		ingest.Messages:       newMessages(e),
+		ingest.Surveys:        newSurveys(e),
+		ingest.QAReviews:      newReviews(e),
+		ingest.Calls:          newCalls(e),
+		ingest.Feedback:       newFeedback(e),
+		ingest.SocialMentions: newSocial(e),
+		ingest.Orders:         newOrders(e),
+		ingest.Referrals:      newReferrals(e),
+	}
+	e.order = []ingest.Table{
+		ingest.Surveys, ingest.Tickets, ingest.Messages, ingest.QAReviews, ingest.Calls,
+		ingest.Feedback, ingest.SocialMentions, ingest.Orders, ingest.Referrals, ingest.Customers,
 	}
 	return e
-}
-
-func newSeries[V any](obs []observer[V]) []series[V] {
-	out := make([]series[V], len(obs))
-	families := map[string]*[numDims]grid{}
-	for i, o := range obs {
-		out[i].observer = o
-		if g, ok := families[o.family]; ok && o.family != "" {
-			out[i].grids, out[i].follows = g, true
-			continue
-		}
-		out[i].grids = new([numDims]grid)
-		families[o.family] = out[i].grids
-	}
-	return out
 }
 
 // Until makes [Engine.Rows] report the periods up to the one ending at
@@ -164,12 +128,16 @@ func (e *Engine) Done(t ingest.Table) error {
 	if e.tickets.finished || !e.done[ingest.Tickets] || !e.done[ingest.Messages] || !e.done[ingest.Surveys] {
 		return nil
 	}
-	return e.finishTickets()
+	return e.tables[ingest.Tickets].finish()
 }
 
 // Add folds one record batch of table t into the KPIs. The batch must
 // follow the table's contract schema.
 func (e *Engine) Add(t ingest.Table, rec arrow.Record) error {
+	a, ok := e.tables[t]
+	if !ok {
+		return fmt.Errorf("kpi: unknown table %q", string(t))
+	}
 	if e.done[t] {
 		return fmt.Errorf("kpi: a %s batch after Done(%s)", t, t)
 	}
@@ -177,79 +145,7 @@ func (e *Engine) Add(t ingest.Table, rec arrow.Record) error {
 	if rec.NumRows() == 0 {
 		return nil
 	}
-	switch t {
-	case ingest.Customers:
-		return e.addCustomers(rec)
-	case ingest.Tickets:
-		return e.addTickets(rec)
-	case ingest.Messages:
-		return e.addMessages(rec)
-	case ingest.Surveys:
-		v := &e.views.surveys
-		if err := e.decodeSurveys(rec, v); err != nil {
-			return err
-		}
-		observe(e, e.surveyObs, v, &v.rows)
-	case ingest.QAReviews:
-		return e.addReviews(rec)
-	case ingest.Calls:
-		v := &e.views.calls
-		if err := e.decodeCalls(rec, v); err != nil {
-			return err
-		}
-		observe(e, e.callObs, v, &v.rows)
-	case ingest.Feedback:
-		v := &e.views.feedback
-		if err := e.decodeFeedback(rec, v); err != nil {
-			return err
-		}
-		observe(e, e.fbObs, v, &v.rows)
-	case ingest.SocialMentions:
-		v := &e.views.social
-		if err := e.decodeSocial(rec, v); err != nil {
-			return err
-		}
-		observe(e, e.socialObs, v, &v.rows)
-	case ingest.Orders:
-		return e.addOrders(rec)
-	case ingest.Referrals:
-		v := &e.views.referral
-		if err := e.decodeReferrals(rec, v); err != nil {
-			return err
-		}
-		observe(e, e.referObs, v, &v.rows)
-	default:
-		return fmt.Errorf("kpi: unknown table %q", string(t))
-	}
-	return nil
-}
-
-// observe folds one view into every series of obs: the period of each row,
-// then each metric's observations, then one grid per dimension.
-func observe[V any](e *Engine, obs []series[V], v *V, r *rows) {
-	n := len(r.at)
-	e.period = grow(e.period, n)
-	e.x, e.w = grow(e.x, n), grow(e.w, n)
-	e.cal.Assign(r.at, nil, e.period)
-	r.codes[dimAll] = zeros(r.codes[dimAll], n)
-	for k := range obs {
-		s := &obs[k]
-		if s.follows {
-			continue
-		}
-		s.observe(v, e.x, e.w)
-		for d, codes := range r.codes {
-			if codes != nil {
-				s.grids[d].add(e.period, codes, e.x, e.w, s.Stat == Quantile)
-			}
-		}
-	}
-}
-
-func zeros(s []int32, n int) []int32 {
-	s = grow(s, n)
-	clear(s)
-	return s
+	return a.add(rec)
 }
 
 // Notes returns the counts of rows the KPIs could not use, by table and

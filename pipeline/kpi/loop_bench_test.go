@@ -183,7 +183,8 @@ func surveyEngine(recs []arrow.Record, only []string) ([]Row, error) {
 		return nil, err
 	}
 	if only != nil {
-		e.surveyObs = slices.DeleteFunc(e.surveyObs, func(s series[surveyView]) bool {
+		surveys := e.tables[ingest.Surveys].(*stream[surveyView, *surveyView])
+		surveys.obs = slices.DeleteFunc(surveys.obs, func(s series[surveyView]) bool {
 			return !slices.Contains(only, s.Name)
 		})
 	}

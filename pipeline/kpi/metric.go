@@ -16,15 +16,56 @@ import (
 // metric of [Catalog] with its formula, numerator, denominator and edge
 // cases.
 type Metric struct {
-	Name  string
-	Unit  string         // "%", "score", "points", "seconds" or "count"
-	Stat  Stat           // how observations become the value
-	Q     float64        // the quantile, for Stat Quantile
-	Scale float64        // multiplier of a Ratio (100 for a percentage); 0 means 1
-	Needs []ingest.Table // exports the metric cannot be computed without
-	Doc   string         // one-line definition
+	Name   string
+	Unit   Unit
+	Better Better         // which way of change is an improvement; every metric says
+	Stat   Stat           // how observations become the value
+	Q      float64        // the quantile, for Stat Quantile
+	Scale  float64        // multiplier of a Ratio (100 for a percentage); 0 means 1
+	Needs  []ingest.Table // exports the metric cannot be computed without
+	Doc    string         // one-line definition
 
 	family string // quantile metrics of the same observations share a family, and their values
+}
+
+// Unit is what a metric's value measures; the KPI table's unit column
+// holds its text.
+type Unit string
+
+// The units of the metrics.
+const (
+	UnitPercent  Unit = "%"        // a share, 0 to 100
+	UnitScore    Unit = "score"    // a score on its own scale (csat_mean 1–5, ces 1–7)
+	UnitPoints   Unit = "points"   // a difference of percentages (nps, −100 to 100)
+	UnitSeconds  Unit = "seconds"  // a duration
+	UnitCount    Unit = "count"    // a number of things
+	UnitCurrency Unit = "currency" // an amount in the reporting currency
+)
+
+// Better says which way of change of a metric is an improvement: the
+// reports colour a change green or red by it. Its zero value is no
+// direction at all, which no metric of the [Catalog] has: a metric must
+// say, even if it is Neither.
+type Better int
+
+// The directions of improvement.
+const (
+	_       Better = iota // unset
+	Higher                // a rise is an improvement (csat, retention_rate)
+	Lower                 // a fall is an improvement (durations, churn_rate)
+	Neither               // volumes and mixes (tickets, channel_share)
+)
+
+func (b Better) String() string {
+	switch b {
+	case Higher:
+		return "higher"
+	case Lower:
+		return "lower"
+	case Neither:
+		return "neither"
+	}
+	return "unset"
 }
 
 // observer computes a metric's observations for one batch of a view V:

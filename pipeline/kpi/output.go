@@ -47,47 +47,24 @@ type metricGrids struct {
 	grids *[numDims]grid
 }
 
-// all returns every series of the engine in catalog order.
+// all returns every series of the engine in report order.
 func (e *Engine) all() []metricGrids {
 	var out []metricGrids
-	add := func(m *Metric, g *[numDims]grid) { out = append(out, metricGrids{m, g}) }
-	for i := range e.surveyObs {
-		add(&e.surveyObs[i].Metric, e.surveyObs[i].grids)
-	}
-	for i := range e.openedObs {
-		add(&e.openedObs[i].Metric, e.openedObs[i].grids)
-	}
-	for i := range e.frtObs {
-		add(&e.frtObs[i].Metric, e.frtObs[i].grids)
-	}
-	for i := range e.solvedObs {
-		add(&e.solvedObs[i].Metric, e.solvedObs[i].grids)
-	}
-	for i := range e.replyObs {
-		add(&e.replyObs[i].Metric, e.replyObs[i].grids)
-	}
-	for i := range e.reviewObs {
-		add(&e.reviewObs[i].Metric, e.reviewObs[i].grids)
-	}
-	for i := range e.callObs {
-		add(&e.callObs[i].Metric, e.callObs[i].grids)
-	}
-	for i := range e.fbObs {
-		add(&e.fbObs[i].Metric, e.fbObs[i].grids)
-	}
-	for i := range e.socialObs {
-		add(&e.socialObs[i].Metric, e.socialObs[i].grids)
-	}
-	for i := range e.orderObs {
-		add(&e.orderObs[i].Metric, e.orderObs[i].grids)
-	}
-	for i := range e.referObs {
-		add(&e.referObs[i].Metric, e.referObs[i].grids)
-	}
-	for i := range e.periodObs {
-		add(&e.periodObs[i].Metric, &e.periodObs[i].grids)
+	for _, t := range e.order {
+		out = append(out, e.tables[t].series()...)
 	}
 	return out
+}
+
+// grids returns the grids of the named metric, empty ones if the engine
+// has no such metric.
+func (e *Engine) grids(metric string) *[numDims]grid {
+	for _, s := range e.all() {
+		if s.m.Name == metric {
+			return s.grids
+		}
+	}
+	return new([numDims]grid)
 }
 
 // Rows finishes the computation and returns the tidy KPI table: for every
@@ -99,11 +76,11 @@ func (e *Engine) all() []metricGrids {
 // the engine's state; call it once. It fails only when the messages
 // spilled to [Options.SpillDir] cannot be read back.
 func (e *Engine) Rows() ([]Row, error) {
-	if err := e.finishTickets(); err != nil {
-		return nil, err
+	for _, t := range e.order {
+		if err := e.tables[t].finish(); err != nil {
+			return nil, err
+		}
 	}
-	e.finishReviews()
-	e.sealCustomers()
 
 	series := e.all()
 	var usable []metricGrids
@@ -147,7 +124,11 @@ func (e *Engine) Rows() ([]Row, error) {
 		return nil, fmt.Errorf("%w: %d %s periods from %s to %s, more than the limit of %d (max_periods)",
 			ErrTooManyPeriods, n, e.opt.Grain, e.cal.Label(lo), e.cal.Label(hi), e.opt.MaxPeriods)
 	}
-	e.finishPeriods(lo, hi)
+	for _, t := range e.order {
+		if p, ok := e.tables[t].(perPeriod); ok {
+			p.periods(lo, hi)
+		}
+	}
 	sortQuantiles(usable)
 
 	var out []Row

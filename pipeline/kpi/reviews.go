@@ -18,6 +18,19 @@ type reviewStore struct {
 	den   []float64 // Σ weight
 }
 
+// reviewsTable is the aggregator of the QA reviews: it adds up each
+// review's criteria as they come, and observes the reviews at the end.
+type reviewsTable struct {
+	e        *Engine
+	store    reviewStore
+	obs      []series[reviewView]
+	finished bool
+}
+
+func newReviews(e *Engine) *reviewsTable { return &reviewsTable{e: e, obs: newSeries(reviewMetrics())} }
+
+func (t *reviewsTable) series() []metricGrids { return gridsOf(t.obs) }
+
 // reviewView is a chunk of reviews, observed when reviewed.
 type reviewView struct {
 	rows     // agent, team
@@ -26,20 +39,21 @@ type reviewView struct {
 
 func reviewMetrics() []observer[reviewView] {
 	return []observer[reviewView]{
-		{Metric{Name: "iqs", Unit: "%", Scale: 100, Needs: []ingest.Table{ingest.QAReviews},
+		{Metric{Name: "iqs", Unit: UnitPercent, Better: Higher, Scale: 100, Needs: []ingest.Table{ingest.QAReviews},
 			Doc: "Internal Quality Score: mean over reviews of the weighted share of QA points earned"},
 			mean(func(v *reviewView, i int) bool { return v.den[i] > 0 },
 				func(v *reviewView, i int) float64 { return v.num[i] / v.den[i] })},
-		{Metric{Name: "qa_reviews", Unit: "count", Stat: Count, Needs: []ingest.Table{ingest.QAReviews},
+		{Metric{Name: "qa_reviews", Unit: UnitCount, Better: Neither, Stat: Count, Needs: []ingest.Table{ingest.QAReviews},
 			Doc: "QA reviews made in the period"},
 			mean(func(*reviewView, int) bool { return true }, func(*reviewView, int) float64 { return 1 })},
 	}
 }
 
-// addReviews folds one batch of review rows (one per review and criterion)
-// into the store. A criterion's weight comes from Options.QAWeights, 1 if
-// it is not listed.
-func (e *Engine) addReviews(rec arrow.Record) error {
+// add folds one batch of review rows (one per review and criterion) into
+// the store. A criterion's weight comes from Options.QAWeights, 1 if it
+// is not listed.
+func (t *reviewsTable) add(rec arrow.Record) error {
+	e := t.e
 	cols, err := columns(rec, ingest.QAReviews, "review_id", "reviewed_at", "criterion", "score", "max_score", "agent_id", "team")
 	if err != nil {
 		return err
@@ -49,7 +63,7 @@ func (e *Engine) addReviews(rec arrow.Record) error {
 	criteria := cols[2].(*array.String)
 	score := cols[3].(*array.Float64).Float64Values()
 	maxScore := cols[4].(*array.Float64).Float64Values()
-	s := &e.reviews
+	s := &t.store
 	for i := range int(rec.NumRows()) {
 		id := e.hasher.String(ids.Value(i))
 		r, ok := s.index.Get(id)
@@ -71,15 +85,21 @@ func (e *Engine) addReviews(rec arrow.Record) error {
 	return nil
 }
 
-// finishReviews observes every review.
-func (e *Engine) finishReviews() {
-	s := &e.reviews
+// finish observes every review, once.
+func (t *reviewsTable) finish() error {
+	if t.finished {
+		return nil
+	}
+	t.finished = true
+	e, s := t.e, &t.store
 	const chunk = 1 << 16
 	var v reviewView
 	for lo := 0; lo < len(s.at); lo += chunk {
 		hi := min(lo+chunk, len(s.at))
 		v.at, v.num, v.den = s.at[lo:hi], s.num[lo:hi], s.den[lo:hi]
 		v.codes[dimAgent], v.codes[dimTeam] = s.agent[lo:hi], s.team[lo:hi]
-		observe(e, e.reviewObs, &v, &v.rows)
+		observe(e, t.obs, &v, &v.rows)
 	}
+	*s = reviewStore{}
+	return nil
 }

@@ -47,17 +47,17 @@ func surveyMetrics(o Options) []observer[surveyView] {
 	}
 	csat, nps, ces := is(kindCSAT), is(kindNPS), is(kindCES)
 	return []observer[surveyView]{
-		{Metric{Name: "csat", Unit: "%", Scale: 100, Needs: []ingest.Table{ingest.Surveys},
+		{Metric{Name: "csat", Unit: UnitPercent, Better: Higher, Scale: 100, Needs: []ingest.Table{ingest.Surveys},
 			Doc: "share of CSAT answers that are positive (score ≥ min + 0.75 × range: 4–5 on 1–5)"},
 			share(csat, func(v *surveyView, i int) bool {
 				return v.score[i] >= float64(v.lo[i])+pos*float64(v.hi[i]-v.lo[i])
 			})},
-		{Metric{Name: "csat_mean", Unit: "score", Needs: []ingest.Table{ingest.Surveys},
+		{Metric{Name: "csat_mean", Unit: UnitScore, Better: Higher, Needs: []ingest.Table{ingest.Surveys},
 			Doc: "mean CSAT answer, rescaled linearly to 1–5"},
 			mean(csat, func(v *surveyView, i int) float64 {
 				return 1 + 4*(v.score[i]-float64(v.lo[i]))/float64(v.hi[i]-v.lo[i])
 			})},
-		{Metric{Name: "nps", Unit: "points", Scale: 100, Needs: []ingest.Table{ingest.Surveys},
+		{Metric{Name: "nps", Unit: UnitPoints, Better: Higher, Scale: 100, Needs: []ingest.Table{ingest.Surveys},
 			Doc: "Net Promoter Score: % promoters (9–10) − % detractors (0–6), −100..100"},
 			mean(nps, func(v *surveyView, i int) float64 {
 				switch s := v.score[i]; {
@@ -68,19 +68,19 @@ func surveyMetrics(o Options) []observer[surveyView] {
 				}
 				return 0
 			})},
-		{Metric{Name: "nps_promoters", Unit: "%", Scale: 100, Needs: []ingest.Table{ingest.Surveys},
+		{Metric{Name: "nps_promoters", Unit: UnitPercent, Better: Higher, Scale: 100, Needs: []ingest.Table{ingest.Surveys},
 			Doc: "share of NPS answers of 9 or 10"},
 			share(nps, func(v *surveyView, i int) bool { return v.score[i] >= 9 })},
-		{Metric{Name: "nps_passives", Unit: "%", Scale: 100, Needs: []ingest.Table{ingest.Surveys},
+		{Metric{Name: "nps_passives", Unit: UnitPercent, Better: Neither, Scale: 100, Needs: []ingest.Table{ingest.Surveys},
 			Doc: "share of NPS answers of 7 or 8"},
 			share(nps, func(v *surveyView, i int) bool { return v.score[i] > 6 && v.score[i] < 9 })},
-		{Metric{Name: "nps_detractors", Unit: "%", Scale: 100, Needs: []ingest.Table{ingest.Surveys},
+		{Metric{Name: "nps_detractors", Unit: UnitPercent, Better: Lower, Scale: 100, Needs: []ingest.Table{ingest.Surveys},
 			Doc: "share of NPS answers of 0 to 6"},
 			share(nps, func(v *surveyView, i int) bool { return v.score[i] <= 6 })},
-		{Metric{Name: "ces", Unit: "score", Needs: []ingest.Table{ingest.Surveys},
+		{Metric{Name: "ces", Unit: UnitScore, Better: Higher, Needs: []ingest.Table{ingest.Surveys},
 			Doc: "mean Customer Effort Score, rescaled to 1–7 where 7 is the least effort"},
 			mean(ces, func(v *surveyView, i int) float64 { return 1 + 6*easy(v, i) })},
-		{Metric{Name: "ces_low_effort", Unit: "%", Scale: 100, Needs: []ingest.Table{ingest.Surveys},
+		{Metric{Name: "ces_low_effort", Unit: UnitPercent, Better: Higher, Scale: 100, Needs: []ingest.Table{ingest.Surveys},
 			Doc: "share of CES answers in the two easiest boxes of their scale (6–7 on 1–7, 4–5 on 1–5)"},
 			share(ces, func(v *surveyView, i int) bool {
 				r := float64(v.hi[i] - v.lo[i])
@@ -114,6 +114,10 @@ func mean[V any](in func(v *V, i int) bool, val func(v *V, i int) float64) func(
 			}
 		}
 	}
+}
+
+func newSurveys(e *Engine) aggregator {
+	return newStream(e, e.decodeSurveys, surveyMetrics(e.opt))
 }
 
 // decodeSurveys builds the view of a surveys batch. An answer linked to a

@@ -24,7 +24,7 @@ type Row struct {
 	PeriodStart    time.Time // inclusive, an instant (UTC) at local midnight of the reporting zone
 	PeriodEnd      time.Time // exclusive
 	Metric         string
-	Unit           string
+	Unit           Unit
 	Dimension      string
 	DimensionValue string
 	Value          Num
@@ -65,7 +65,7 @@ func Record(mem memory.Allocator, rows []Row) arrow.Record {
 		b.Field(0).(*array.TimestampBuilder).Append(arrow.Timestamp(r.PeriodStart.UnixMicro()))
 		b.Field(1).(*array.TimestampBuilder).Append(arrow.Timestamp(r.PeriodEnd.UnixMicro()))
 		b.Field(2).(*array.StringBuilder).Append(r.Metric)
-		b.Field(3).(*array.StringBuilder).Append(r.Unit)
+		b.Field(3).(*array.StringBuilder).Append(string(r.Unit))
 		b.Field(4).(*array.StringBuilder).Append(r.Dimension)
 		b.Field(5).(*array.StringBuilder).Append(r.DimensionValue)
 		for i, n := range []Num{r.Value, r.Numerator, r.Denominator} {

@@ -94,6 +94,48 @@ func renumber(drop []int32) func(int32) (int32, bool) {
 	}
 }
 
+// ticketsTable is the aggregator of the tickets: it keeps them in the
+// engine's ticket store until they are finished (see [Engine.Done]), then
+// observes the ticket metrics, at creation and at solution, and the reply
+// metrics of their messages.
+type ticketsTable struct {
+	e          *Engine
+	opened     []series[ticketView] // per ticket, at creation
+	firstReply []series[ticketView] // per ticket, at creation
+	solved     []series[ticketView] // per solved ticket, at solution
+	replies    []series[replyView]  // per agent reply
+}
+
+func newTickets(e *Engine) *ticketsTable {
+	return &ticketsTable{
+		e:          e,
+		opened:     newSeries(openedMetrics()),
+		firstReply: newSeries(firstReplyMetrics(e.bh)),
+		solved:     newSeries(solvedMetrics(e.bh)),
+		replies:    newSeries(replyMetrics(e.bh)),
+	}
+}
+
+func (ts *ticketsTable) add(rec arrow.Record) error { return ts.e.addTickets(rec) }
+
+func (ts *ticketsTable) series() []metricGrids {
+	out := gridsOf(ts.opened)
+	out = append(out, gridsOf(ts.firstReply)...)
+	out = append(out, gridsOf(ts.solved)...)
+	return append(out, gridsOf(ts.replies)...)
+}
+
+// messagesTable is the aggregator of the messages: it keeps them in the
+// ticket store, where finishing the tickets reads them. Their metrics are
+// the tickets'.
+type messagesTable struct{ e *Engine }
+
+func newMessages(e *Engine) messagesTable { return messagesTable{e} }
+
+func (t messagesTable) add(rec arrow.Record) error { return t.e.addMessages(rec) }
+func (t messagesTable) finish() error              { return nil }
+func (t messagesTable) series() []metricGrids      { return nil }
+
 // ticketView is a chunk of tickets with what their messages tell.
 type ticketView struct {
 	rows
@@ -138,9 +180,9 @@ func durationMetrics[V any](name, doc string, needs []ingest.Table, in func(v *V
 		n := name + variant.suffix
 		d := doc + variant.doc
 		out = append(out,
-			observer[V]{Metric{Name: n, Unit: "seconds", Needs: needs, Doc: "mean " + d}, mean(in, variant.val)},
-			observer[V]{Metric{Name: n + "_median", Unit: "seconds", Stat: Quantile, Q: 0.5, Needs: needs, Doc: "median " + d, family: n}, mean(in, variant.val)},
-			observer[V]{Metric{Name: n + "_p90", Unit: "seconds", Stat: Quantile, Q: 0.9, Needs: needs, Doc: "90th percentile of " + d, family: n}, mean(in, variant.val)},
+			observer[V]{Metric{Name: n, Unit: UnitSeconds, Better: Lower, Needs: needs, Doc: "mean " + d}, mean(in, variant.val)},
+			observer[V]{Metric{Name: n + "_median", Unit: UnitSeconds, Better: Lower, Stat: Quantile, Q: 0.5, Needs: needs, Doc: "median " + d, family: n}, mean(in, variant.val)},
+			observer[V]{Metric{Name: n + "_p90", Unit: UnitSeconds, Better: Lower, Stat: Quantile, Q: 0.9, Needs: needs, Doc: "90th percentile of " + d, family: n}, mean(in, variant.val)},
 		)
 	}
 	return out
@@ -186,12 +228,15 @@ func durations(bh *BusinessHours, a, b []arrow.Timestamp, cal, biz []float64) ([
 func openedMetrics() []observer[ticketView] {
 	every := func(*ticketView, int) bool { return true }
 	return []observer[ticketView]{
-		{Metric{Name: "tickets", Unit: "count", Stat: Count, Needs: []ingest.Table{ingest.Tickets},
+		{Metric{Name: "tickets", Unit: UnitCount, Better: Neither, Stat: Count, Needs: []ingest.Table{ingest.Tickets},
 			Doc: "tickets created in the period"},
 			mean(every, func(*ticketView, int) float64 { return 1 })},
-		{Metric{Name: "channel_share", Unit: "%", Stat: Share, Scale: 100, Needs: []ingest.Table{ingest.Tickets},
+		{Metric{Name: "channel_share", Unit: UnitPercent, Better: Neither, Stat: Share, Scale: 100, Needs: []ingest.Table{ingest.Tickets},
 			Doc: "share of the period's tickets created through each channel"},
 			mean(every, func(*ticketView, int) float64 { return 1 })},
+		{Metric{Name: "reopen_rate", Unit: UnitPercent, Better: Lower, Scale: 100, Needs: []ingest.Table{ingest.Tickets},
+			Doc: "share of the solved tickets created in the period that were reopened (reopens > 0)"},
+			share(func(v *ticketView, i int) bool { return v.solved[i] != noTime }, func(v *ticketView, i int) bool { return v.reopened[i] })},
 	}
 }
 
@@ -208,7 +253,7 @@ func solvedMetrics(bh *BusinessHours) []observer[ticketView] {
 	out := durationMetrics("resolution_time", "time from ticket creation to solution", tickets, solved, cal, biz)
 	out = append(out, durationMetrics("complaint_resolution_time", "time from creation to solution of complaint tickets", tickets, complaint, cal, biz)...)
 	return append(out, observer[ticketView]{
-		Metric{Name: "first_contact_resolution", Unit: "%", Scale: 100, Needs: []ingest.Table{ingest.Tickets, ingest.Messages},
+		Metric{Name: "first_contact_resolution", Unit: UnitPercent, Better: Higher, Scale: 100, Needs: []ingest.Table{ingest.Tickets, ingest.Messages},
 			Doc: "share of solved tickets solved with at most one agent reply, no reopening and no customer follow-up"},
 		share(solved, func(v *ticketView, i int) bool { return v.replies[i] <= 1 && !v.reopened[i] && !v.followUp[i] }),
 	})
@@ -287,7 +332,7 @@ func (e *Engine) codeOf(d dim, col arrow.Array, i int) int32 {
 	return e.dicts[d].code(s.Value(i))
 }
 
-// addMessages keeps the messages of known tickets for [Engine.finishTickets].
+// addMessages keeps the messages of known tickets for [ticketsTable.finish].
 func (e *Engine) addMessages(rec arrow.Record) error {
 	cols, err := columns(rec, ingest.Messages, "ticket_id", "author", "agent_id", "created_at")
 	if err != nil {
@@ -322,7 +367,7 @@ func (e *Engine) addMessages(rec arrow.Record) error {
 	return nil
 }
 
-// finishTickets pairs replies with the messages they answer and feeds the
+// finish pairs replies with the messages they answer and feeds the
 // ticket, first-reply and reply metrics, a range of tickets at a time.
 //
 // Within a ticket, in time order: the ticket's creation opens a request;
@@ -331,7 +376,8 @@ func (e *Engine) addMessages(rec arrow.Record) error {
 // it. Agent replies with no open request (a second reply in a row) count as
 // replies but have no reply time. Agent replies dated before their ticket
 // was created are ignored (and noted). Internal notes are ignored.
-func (e *Engine) finishTickets() error {
+func (ts *ticketsTable) finish() error {
+	e := ts.e
 	s := &e.tickets
 	if s.finished {
 		return nil
@@ -350,8 +396,8 @@ func (e *Engine) finishTickets() error {
 			return err
 		}
 		f.reset(int(hi - lo))
-		e.pairReplies(lo, m, order, fc, &f, &rv)
-		e.observeTickets(lo, hi, fc, &f)
+		ts.pairReplies(lo, m, order, fc, &f, &rv)
+		ts.observeTickets(lo, hi, fc, &f)
 		return nil
 	})
 	if cerr := s.facts.close(); err == nil {
@@ -382,12 +428,13 @@ const chunk = 1 << 16
 
 // pairReplies walks the messages of the tickets from lo on in order,
 // filling f and observing the reply metrics; fc holds the tickets' facts.
-func (e *Engine) pairReplies(lo int32, m *messages, order []int32, fc *factCols, f *ticketFacts, rv *replyView) {
+func (ts *ticketsTable) pairReplies(lo int32, m *messages, order []int32, fc *factCols, f *ticketFacts, rv *replyView) {
+	e := ts.e
 	s := &e.tickets
 	flush := func() {
 		if len(rv.at) > 0 {
 			rv.rt, rv.rtBH = durations(e.bh, rv.asked, rv.at, rv.rt, rv.rtBH)
-			observe(e, e.replyObs, rv, &rv.rows)
+			observe(e, ts.replies, rv, &rv.rows)
 		}
 		rv.at, rv.asked = rv.at[:0], rv.asked[:0]
 		for d := dimChannel; d <= dimPriority; d++ {
@@ -444,7 +491,8 @@ func (e *Engine) pairReplies(lo int32, m *messages, order []int32, fc *factCols,
 // observeTickets feeds the tickets lo..hi to the ticket and first-reply
 // metrics, a chunk at a time; fc holds their facts and f what their
 // messages told.
-func (e *Engine) observeTickets(lo, hi int32, fc *factCols, f *ticketFacts) {
+func (ts *ticketsTable) observeTickets(lo, hi int32, fc *factCols, f *ticketFacts) {
+	e := ts.e
 	s := &e.tickets
 	var v ticketView
 	var solvedAt []arrow.Timestamp
@@ -458,8 +506,8 @@ func (e *Engine) observeTickets(lo, hi int32, fc *factCols, f *ticketFacts) {
 		v.frt, v.frtBH = durations(e.bh, v.created, v.firstReply, v.frt, v.frtBH)
 		v.res, v.resBH = durations(e.bh, v.created, v.solved, v.res, v.resBH)
 		v.at = v.created
-		observe(e, e.openedObs, &v, &v.rows)
-		observe(e, e.frtObs, &v, &v.rows)
+		observe(e, ts.opened, &v, &v.rows)
+		observe(e, ts.firstReply, &v, &v.rows)
 		// Solved tickets are observed at their solution; unsolved ones get
 		// any instant (their observations have w = 0).
 		solvedAt = grow(solvedAt, int(b-a))
@@ -470,6 +518,6 @@ func (e *Engine) observeTickets(lo, hi int32, fc *factCols, f *ticketFacts) {
 				v.at[i] = v.created[i]
 			}
 		}
-		observe(e, e.solvedObs, &v, &v.rows)
+		observe(e, ts.solved, &v, &v.rows)
 	}
 }
