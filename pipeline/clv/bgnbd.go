@@ -89,3 +89,5 @@ func (m BGNBD) timeUnit() Unit { return m.Unit }
 func (m BGNBD) params() []Param {
 	return []Param{{"r", m.R}, {"alpha", m.Alpha}, {"a", m.A}, {"b", m.B}}
 }
+
+func (m BGNBD) name() string { return ModelBGNBD }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 )
 
 // Param is one named parameter of a fitted model.
@@ -96,10 +97,23 @@ func FitCustomers(ctx context.Context, s *Summary) ([]Candidate, error) {
 		out = append(out, c)
 	}
 	if len(errs) == len(fits) {
-		return out, fmt.Errorf("clv: no customer model could be fitted: %w", errors.Join(errs...))
+		return out, fmt.Errorf("clv: no customer model could be fitted: %w", fitErrors(errs))
 	}
 	return out, nil
 }
+
+// fitErrors are the errors of several fits, on one line.
+type fitErrors []error
+
+func (e fitErrors) Error() string {
+	msgs := make([]string, len(e))
+	for i, err := range e {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func (e fitErrors) Unwrap() []error { return e }
 
 // Criterion is how [Choose] ranks the candidates.
 type Criterion int

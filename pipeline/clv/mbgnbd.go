@@ -161,3 +161,5 @@ func fitMBGNBD(ctx context.Context, x []int, tx, T []float64, unit Unit) (MBGNBD
 	}
 	return MBGNBD{R: math.Exp(theta[0]), Alpha: math.Exp(theta[1]), A: math.Exp(theta[2]), B: math.Exp(theta[3]), Unit: unit}, rep, nil
 }
+
+func (m MBGNBD) name() string { return ModelMBGNBD }

@@ -225,3 +225,5 @@ func lifeFactor(s, u float64) float64 {
 	}
 	return L * math.Expm1(y) / y
 }
+
+func (m ParetoNBD) name() string { return ModelParetoNBD }

@@ -84,6 +84,7 @@ type Purchases interface {
 	timeUnit() Unit
 	valid() bool
 	params() []Param
+	name() string // as the Model… constants spell it
 }
 
 // Predictions are the per-customer forecasts of a fitted purchase model
@@ -91,6 +92,9 @@ type Purchases interface {
 type Predictions struct {
 	Summary *Summary
 	Horizon Horizon
+	// Model names the purchase model behind PAlive and
+	// ExpectedPurchases: ModelBGNBD, ModelMBGNBD or ModelParetoNBD.
+	Model string
 	// Margin is the gross margin ratio applied to expected revenue.
 	Margin float64
 
@@ -148,6 +152,7 @@ func Predict(ctx context.Context, s *Summary, bg Purchases, gg GammaGamma, cfg V
 	p := &Predictions{
 		Summary:           s,
 		Horizon:           cfg.Horizon(s.Unit),
+		Model:             bg.name(),
 		Margin:            margin,
 		PAlive:            make([]float64, n),
 		ExpectedPurchases: make([]float64, n),
@@ -179,8 +184,8 @@ func Predict(ctx context.Context, s *Summary, bg Purchases, gg GammaGamma, cfg V
 func (p *Predictions) Schema() *arrow.Schema {
 	f64 := arrow.PrimitiveTypes.Float64
 	meta := arrow.NewMetadata(
-		[]string{"time_unit", "horizon_months", "margin"},
-		[]string{p.Summary.Unit.String(), fmt.Sprint(p.Horizon.Periods), fmt.Sprint(p.Margin)},
+		[]string{"time_unit", "horizon_months", "margin", "purchase_model"},
+		[]string{p.Summary.Unit.String(), fmt.Sprint(p.Horizon.Periods), fmt.Sprint(p.Margin), p.Model},
 	)
 	return arrow.NewSchema([]arrow.Field{
 		{Name: "customer_id", Type: arrow.BinaryTypes.String},
