@@ -144,7 +144,7 @@ func (c Criterion) String() string {
 
 // ErrNoModel reports a choice among candidates none of which was fitted,
 // or, by holdout accuracy, none of which has a holdout period.
-var ErrNoModel = errors.New("clv: no fitted customer model to choose from")
+var ErrNoModel = errors.New("clv: no customer model to choose from")
 
 // Choose returns the candidate that by ranks best, the first of equals
 // (BG/NBD before MBG/NBD before Pareto/NBD). Its Model is what [Predict]
@@ -181,8 +181,11 @@ func Choose(cands []Candidate, by Criterion) (Candidate, error) {
 			best, bestScore = i, v
 		}
 	}
+	if best < 0 && by == ByHoldout {
+		return Candidate{}, fmt.Errorf("clv: choose by holdout: no fitted candidate has a holdout period: %w", ErrNoModel)
+	}
 	if best < 0 {
-		return Candidate{}, fmt.Errorf("clv: choose by %v: %w", by, ErrNoModel)
+		return Candidate{}, fmt.Errorf("clv: choose by %v: no candidate was fitted: %w", by, ErrNoModel)
 	}
 	return cands[best], nil
 }
