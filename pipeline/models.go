@@ -7,6 +7,7 @@ import (
 	"math"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -33,9 +34,9 @@ const customerBatch = 1 << 16
 
 // FitRow is one estimated parameter of a model, for model_fit.parquet.
 type FitRow struct {
-	Model     string  // "bgnbd", "gamma_gamma", "sbg"
+	Model     string  // "bgnbd", "mbgnbd", "pareto_nbd", "gamma_gamma", "sbg", "clv"
 	Scope     string  // "all", or the cohort an sBG fit describes (its start, YYYY-MM-DD)
-	Parameter string  // r, alpha, a, b; p, q, gamma; alpha, beta
+	Parameter string  // r, alpha, a, b (s, beta); aic, bic, chosen; p, q, gamma; alpha, beta
 	Value     float64 // the estimate
 	LogLik    float64 // the model's maximized log-likelihood; NaN (null) for a setting
 	N         int64   // customers the fit covers
@@ -251,9 +252,12 @@ func emptyCustomers(mem memory.Allocator) arrow.Record {
 	return b.NewRecord()
 }
 
-// customers fits BG/NBD and Gamma-Gamma and predicts every customer. When
-// the models cannot be fitted (no repeat buyers, too few customers) the
-// predictions are nil and note says why.
+// customers fits the purchase models (BG/NBD, MBG/NBD, Pareto/NBD) and
+// Gamma-Gamma, and predicts every customer with the purchase model of
+// lowest BIC (clv.Choose). When no purchase model can be fitted (no
+// repeat buyers, too few customers) the predictions are nil and note says
+// why; note also names the purchase models that could not be fitted
+// beside the chosen one.
 func (m *models) customers(ctx context.Context, hasOrders bool) (*clv.Predictions, []FitRow, string, error) {
 	if !hasOrders {
 		return nil, nil, "", nil
@@ -271,12 +275,37 @@ func (m *models) customers(ctx context.Context, hasOrders bool) (*clv.Prediction
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("clv: %w", err)
 	}
-	bg, bgFit, err := clv.FitBGNBD(ctx, s)
+	cands, err := clv.FitCustomers(ctx, s)
 	if clvExpected(err) {
-		return nil, nil, fmt.Sprintf("clv: BG/NBD not fitted: %v", err), nil
+		return nil, nil, err.Error(), nil
 	}
 	if err != nil {
-		return nil, nil, "", fmt.Errorf("clv: BG/NBD: %w", err)
+		return nil, nil, "", fmt.Errorf("clv: customer models: %w", err)
+	}
+	chosen, err := clv.Choose(cands, clv.ByBIC)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("clv: %w", err)
+	}
+	var notes []string
+	var fits []FitRow
+	for _, c := range cands {
+		if c.Err != nil {
+			notes = append(notes, fmt.Sprintf("clv: %s not fitted: %v", c.Name, c.Err))
+			continue
+		}
+		ll, n := c.Fit.LogLikelihood, int64(c.Fit.N)
+		for _, p := range c.Params() {
+			fits = append(fits, FitRow{c.Name, "all", p.Name, p.Value, ll, n})
+		}
+		isChosen := 0.0
+		if c.Name == chosen.Name {
+			isChosen = 1
+		}
+		fits = append(fits,
+			FitRow{c.Name, "all", "aic", c.AIC, ll, n},
+			FitRow{c.Name, "all", "bic", c.BIC, ll, n},
+			FitRow{c.Name, "all", "chosen", isChosen, ll, n},
+		)
 	}
 	gg, ggFit, err := clv.FitGammaGamma(ctx, s)
 	if clvExpected(err) {
@@ -285,18 +314,14 @@ func (m *models) customers(ctx context.Context, hasOrders bool) (*clv.Prediction
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("clv: Gamma-Gamma: %w", err)
 	}
-	p, err := clv.Predict(ctx, s, bg, gg, clv.ValueConfig{Months: m.settings.HorizonMonths, AnnualDiscountRate: m.settings.AnnualDiscountRate})
+	p, err := clv.Predict(ctx, s, chosen.Model, gg, clv.ValueConfig{Months: m.settings.HorizonMonths, AnnualDiscountRate: m.settings.AnnualDiscountRate})
 	if clvExpected(err) {
 		return nil, nil, fmt.Sprintf("clv: no predictions: %v", err), nil
 	}
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("clv: predict: %w", err)
 	}
-	fits := []FitRow{
-		{"bgnbd", "all", "r", bg.R, bgFit.LogLikelihood, int64(bgFit.N)},
-		{"bgnbd", "all", "alpha", bg.Alpha, bgFit.LogLikelihood, int64(bgFit.N)},
-		{"bgnbd", "all", "a", bg.A, bgFit.LogLikelihood, int64(bgFit.N)},
-		{"bgnbd", "all", "b", bg.B, bgFit.LogLikelihood, int64(bgFit.N)},
+	fits = append(fits, []FitRow{
 		{"gamma_gamma", "all", "p", gg.P, ggFit.LogLikelihood, int64(ggFit.N)},
 		{"gamma_gamma", "all", "q", gg.Q, ggFit.LogLikelihood, int64(ggFit.N)},
 		{"gamma_gamma", "all", "gamma", gg.Gamma, ggFit.LogLikelihood, int64(ggFit.N)},
@@ -304,8 +329,8 @@ func (m *models) customers(ctx context.Context, hasOrders bool) (*clv.Prediction
 		{"clv", "all", "uncosted_margin", s.Margin.Uncosted, math.NaN(), s.Margin.UncostedOrders},
 		{"clv", "all", "horizon_months", float64(m.settings.HorizonMonths), math.NaN(), int64(s.Len())},
 		{"clv", "all", "annual_discount_rate", m.settings.AnnualDiscountRate, math.NaN(), int64(s.Len())},
-	}
-	return p, fits, "", nil
+	}...)
+	return p, fits, strings.Join(notes, "; "), nil
 }
 
 // sbgReasons are the reasons an sBG fit is expected to fail on real

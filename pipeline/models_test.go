@@ -273,3 +273,61 @@ func readColumns(t *testing.T, path string) map[string]arrow.Array {
 	}
 	return out
 }
+
+// model_fit.parquet has every customer model's parameters, AIC, BIC and
+// whether it was chosen; exactly one is, the one of lowest BIC.
+func TestModelChoiceRecorded(t *testing.T) {
+	sum, err := Run(context.Background(), testConfig(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fit := readColumns(t, filepath.Join(sum.Dir, ModelFitFile))
+	model, param := fit["model"].(*array.String), fit["parameter"].(*array.String)
+	value, ll := fit["value"].(*array.Float64), fit["log_likelihood"].(*array.Float64)
+	got := map[string]map[string]float64{}
+	lls := map[string]float64{}
+	for i := range model.Len() {
+		m := model.Value(i)
+		if got[m] == nil {
+			got[m] = map[string]float64{}
+		}
+		got[m][param.Value(i)] = value.Value(i)
+		if ll.IsValid(i) {
+			lls[m] = ll.Value(i)
+		}
+	}
+	wantParams := map[string][]string{
+		clv.ModelBGNBD:     {"r", "alpha", "a", "b"},
+		clv.ModelMBGNBD:    {"r", "alpha", "a", "b"},
+		clv.ModelParetoNBD: {"r", "alpha", "s", "beta"},
+	}
+	chosen, best := "", math.Inf(1)
+	for m, params := range wantParams {
+		rows := got[m]
+		if len(rows) != len(params)+3 {
+			t.Errorf("%s: %d rows %v, want %v with aic, bic and chosen", m, len(rows), rows, params)
+		}
+		for _, p := range params {
+			if !(rows[p] > 0) {
+				t.Errorf("%s: parameter %s = %v", m, p, rows[p])
+			}
+		}
+		if want := 8 - 2*lls[m]; math.Abs(rows["aic"]-want) > 1e-9 {
+			t.Errorf("%s: aic %v, want %v", m, rows["aic"], want)
+		}
+		if rows["bic"] < best {
+			best = rows["bic"]
+		}
+		if rows["chosen"] == 1 {
+			if chosen != "" {
+				t.Errorf("%s and %s both chosen", chosen, m)
+			}
+			chosen = m
+		} else if rows["chosen"] != 0 {
+			t.Errorf("%s: chosen = %v, want 0 or 1", m, rows["chosen"])
+		}
+	}
+	if chosen == "" || got[chosen]["bic"] != best {
+		t.Errorf("chosen %q, want the model of lowest BIC %v", chosen, best)
+	}
+}

@@ -84,3 +84,10 @@ func (m BGNBD) ConditionalExpected(t float64, x int, tx, T float64) float64 {
 	}
 	return m.expectedAlive(x, t/(m.Alpha+T+t)) * m.PAlive(x, tx, T)
 }
+
+func (m BGNBD) timeUnit() Unit { return m.Unit }
+func (m BGNBD) params() []Param {
+	return []Param{{"r", m.R}, {"alpha", m.Alpha}, {"a", m.A}, {"b", m.B}}
+}
+
+func (m BGNBD) name() string { return ModelBGNBD }

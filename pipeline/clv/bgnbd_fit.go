@@ -139,20 +139,25 @@ func fitBGNBD(ctx context.Context, x []int, tx, T []float64, unit Unit) (BGNBD, 
 	if err != nil {
 		return BGNBD{}, FitReport{}, fmt.Errorf("fit BG/NBD: %w", err)
 	}
-	// Start at r = a = b = 1 with α matching the mean purchase rate
-	// (repeat purchases plus one over the observed time).
-	var sumX, sumT float64
-	for i := range x {
-		sumX += float64(x[i])
-		sumT += T[i]
-	}
-	alpha0 := max(sumT, 1e-3) / (sumX + d.n)
-	theta0 := []float64{0, math.Log(alpha0), 0, 0}
-	theta, rep, err := maximize(ctx, d.negLL, theta0, []string{"r", "alpha", "a", "b"}, d.n)
+	theta, rep, err := maximize(ctx, d.negLL, d.start(x, T), []string{"r", "alpha", "a", "b"}, d.n)
 	rep.N = len(x)
 	if err != nil {
 		return BGNBD{}, rep, fmt.Errorf("fit BG/NBD: %w", err)
 	}
 	m := BGNBD{R: math.Exp(theta[0]), Alpha: math.Exp(theta[1]), A: math.Exp(theta[2]), B: math.Exp(theta[3]), Unit: unit}
 	return m, rep, nil
+}
+
+// start returns the log-parameters a fit of the BG/NBD family starts
+// from: r = a = b = 1 (or s = 1 and β = α for Pareto/NBD) with α matching
+// the mean purchase rate (repeat purchases plus one over the observed
+// time).
+func (d *bgData) start(x []int, T []float64) []float64 {
+	var sumX, sumT float64
+	for i := range x {
+		sumX += float64(x[i])
+		sumT += T[i]
+	}
+	alpha0 := max(sumT, 1e-3) / (sumX + d.n)
+	return []float64{0, math.Log(alpha0), 0, 0}
 }

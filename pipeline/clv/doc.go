@@ -1,8 +1,9 @@
 // Package clv models customer lifetime value from Arrow record batches of
-// the orders export: an RFM summary per customer, the BG/NBD model of
-// repeat purchasing, the Gamma-Gamma model of spend, and a discounted CLV
-// built from both. docs/clv.md has the formulas, conventions and the
-// verification against the published CDNOW results.
+// the orders export: an RFM summary per customer, three models of repeat
+// purchasing (BG/NBD, MBG/NBD and Pareto/NBD) and the choice among them,
+// the Gamma-Gamma model of spend, and a discounted CLV built from a
+// purchase model and the spend model. docs/clv.md has the formulas,
+// conventions and the verification against the published CDNOW results.
 //
 // # RFM summary
 //
@@ -44,6 +45,25 @@
 // horizons far beyond the data (expectation.go has the derivation and the
 // domain of each method).
 //
+// # MBG/NBD and Pareto/NBD
+//
+// [MBGNBD] (Batislam, Denizel and Filiztekin 2007) is BG/NBD in which a
+// customer may also drop out right after the first purchase, so that a
+// one-time buyer is not certainly alive; its expectations are BG/NBD's
+// with b+1 for b. [ParetoNBD] (Schmittlein, Morrison and Colombo 1987)
+// lets a customer die at any time, after an exponential lifetime of rate
+// μ ~ Gamma(s, β); its likelihood, after Fader, Hardie and Lee's MATLAB
+// note, needs ₂F₁(a, q; a+1; z), which Euler's transformation turns into
+// a series of positive terms, summed with its derivatives (pareto.go).
+// [FitMBGNBD] and [FitParetoNBD] work like [FitBGNBD].
+//
+// # Model choice
+//
+// [FitCustomers] fits the three purchase models and gives each its AIC,
+// BIC and, with a holdout period, its [HoldoutAccuracy]; [Choose] picks
+// one (by BIC unless told otherwise), whose [Purchases] model [Predict]
+// takes.
+//
 // # Gamma-Gamma
 //
 // [GammaGamma] (Fader, Hardie and Lee 2005b): a customer's transaction
@@ -68,6 +88,14 @@
 //
 // # References
 //
+//   - Schmittlein, D. C., Morrison, D. G. and Colombo, R. (1987), Counting
+//     Your Customers: Who Are They and What Will They Do Next?, Management
+//     Science 33(1), 1–24.
+//   - Batislam, E. P., Denizel, M. and Filiztekin, A. (2007), Empirical
+//     Validation and Comparison of Models for Customer Base Analysis,
+//     International Journal of Research in Marketing 24(3), 201–209.
+//   - Fader, P. S., Hardie, B. G. S. and Lee, K. L. (2005c), A Note on
+//     Implementing the Pareto/NBD Model in MATLAB, brucehardie.com.
 //   - Fader, P. S., Hardie, B. G. S. and Lee, K. L. (2005a), "Counting Your
 //     Customers" the Easy Way: An Alternative to the Pareto/NBD Model,
 //     Marketing Science 24(2), 275–284.

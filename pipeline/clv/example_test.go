@@ -129,3 +129,33 @@ func ExampleBasicCLV() {
 	// 600
 	// 576
 }
+
+// A one-time buyer is certainly alive under BG/NBD, not under MBG/NBD or
+// Pareto/NBD. Parameters: the CDNOW fits (docs/clv.md).
+func ExampleMBGNBD_PAlive() {
+	bg := clv.BGNBD{R: 0.243, Alpha: 4.414, A: 0.793, B: 2.426, Unit: clv.Weeks}
+	mbg := clv.MBGNBD{R: 0.525, Alpha: 6.183, A: 0.891, B: 1.614, Unit: clv.Weeks}
+	pnbd := clv.ParetoNBD{R: 0.553, Alpha: 10.578, S: 0.606, Beta: 11.669, Unit: clv.Weeks}
+	// No repeat purchase in 38.86 weeks.
+	fmt.Printf("BG/NBD %.3f, MBG/NBD %.3f, Pareto/NBD %.3f\n", bg.PAlive(0, 0, 38.86), mbg.PAlive(0, 0, 38.86), pnbd.PAlive(0, 0, 38.86))
+	// Output: BG/NBD 1.000, MBG/NBD 0.390, Pareto/NBD 0.295
+}
+
+// Choose ranks fitted candidates; a failed fit is never chosen.
+func ExampleChoose() {
+	cands := []clv.Candidate{
+		{Name: clv.ModelBGNBD, Model: clv.BGNBD{R: 0.243, Alpha: 4.414, A: 0.793, B: 2.426, Unit: clv.Weeks}, AIC: 19172.86, BIC: 19195.92},
+		{Name: clv.ModelMBGNBD, Model: clv.MBGNBD{R: 0.525, Alpha: 6.183, A: 0.891, B: 1.614, Unit: clv.Weeks}, AIC: 19172.27, BIC: 19195.33},
+		{Name: clv.ModelParetoNBD, Err: clv.ErrNoConvergence},
+	}
+	best, err := clv.Choose(cands, clv.ByBIC)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(best.Name, best.Params())
+	_, err = clv.Choose(cands, clv.ByHoldout)
+	fmt.Println(err)
+	// Output:
+	// mbgnbd [{r 0.525} {alpha 6.183} {a 0.891} {b 1.614}]
+	// clv: choose by holdout: no fitted candidate has a holdout period: clv: no customer model to choose from
+}

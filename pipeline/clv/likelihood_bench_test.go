@@ -72,6 +72,27 @@ func BenchmarkLogLikelihoodSize(b *testing.B) {
 			reportCustomers(b, sz.customers)
 			b.ReportMetric(float64(len(bg.w)), "rows")
 		})
+		for _, lm := range []struct {
+			name  string
+			f     objective
+			theta []float64
+		}{
+			{"mbgnbd", bg.mbgNegLL, []float64{math.Log(benchBG.R), math.Log(benchBG.Alpha), math.Log(benchBG.A), math.Log(benchBG.B)}},
+			{"pareto_nbd", bg.paretoNegLL, []float64{math.Log(0.6), math.Log(8), math.Log(0.8), math.Log(15)}},
+		} {
+			b.Run(fmt.Sprintf("model=%s/customers=%d/times=%s", lm.name, sz.customers, sz.times), func(b *testing.B) {
+				b.ReportAllocs()
+				var ll float64
+				for b.Loop() {
+					ll += lm.f(lm.theta, grad)
+				}
+				if math.IsNaN(ll) || math.IsInf(ll, 0) {
+					b.Fatalf("log-likelihood %v", ll)
+				}
+				reportCustomers(b, sz.customers)
+				b.ReportMetric(float64(len(bg.w)), "rows")
+			})
+		}
 		if sz.times != continuous {
 			continue
 		}
@@ -116,6 +137,33 @@ func BenchmarkFitSize(b *testing.B) {
 					b.Fatal(err)
 				}
 				evals = bgRep.Evaluations + ggRep.Evaluations
+			}
+			reportCustomers(b, sz.customers)
+			b.ReportMetric(float64(evals), "evals")
+		})
+	}
+}
+
+// BenchmarkFitCustomers fits the three purchase models of FitCustomers
+// (no holdout) to one summary.
+func BenchmarkFitCustomers(b *testing.B) {
+	for _, sz := range benchSizes[:2] {
+		s := benchSummary(sz.customers, sz.times)
+		b.Run(fmt.Sprintf("customers=%d/times=%s", sz.customers, sz.times), func(b *testing.B) {
+			b.ReportAllocs()
+			var evals int
+			for b.Loop() {
+				cands, err := FitCustomers(context.Background(), s)
+				if err != nil {
+					b.Fatal(err)
+				}
+				evals = 0
+				for _, c := range cands {
+					if c.Err != nil {
+						b.Fatalf("%s: %v", c.Name, c.Err)
+					}
+					evals += c.Fit.Evaluations
+				}
 			}
 			reportCustomers(b, sz.customers)
 			b.ReportMetric(float64(evals), "evals")

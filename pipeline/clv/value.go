@@ -58,7 +58,7 @@ func (c ValueConfig) Horizon(u Unit) Horizon {
 // where L is Length: the purchases expected in period k are valued as if
 // they all happened at its end. With monthly periods this understates the
 // continuous-time value by about half a month of discounting.
-func (h Horizon) Value(bg BGNBD, x int, tx, T, value float64) float64 {
+func (h Horizon) Value(bg Purchases, x int, tx, T, value float64) float64 {
 	var v, prev float64
 	disc := 1.0
 	for k := 1; k <= h.Periods; k++ {
@@ -70,11 +70,31 @@ func (h Horizon) Value(bg BGNBD, x int, tx, T, value float64) float64 {
 	return value * v
 }
 
-// Predictions are the per-customer forecasts of a fitted BG/NBD and
-// Gamma-Gamma pair; row i describes Summary.Customers[i].
+// Purchases is a fitted model of the purchase process, the part of a
+// customer's value that says whether and how often they buy: [BGNBD],
+// [MBGNBD] or [ParetoNBD], whichever [Choose] picks.
+type Purchases interface {
+	// PAlive is the probability that a customer with x repeat
+	// purchases, the last at tx, is still active at their age T.
+	PAlive(x int, tx, T float64) float64
+	// ConditionalExpected is the expected number of their purchases in
+	// the time t after T.
+	ConditionalExpected(t float64, x int, tx, T float64) float64
+
+	timeUnit() Unit
+	valid() bool
+	params() []Param
+	name() string // as the Model… constants spell it
+}
+
+// Predictions are the per-customer forecasts of a fitted purchase model
+// and a Gamma-Gamma spend model; row i describes Summary.Customers[i].
 type Predictions struct {
 	Summary *Summary
 	Horizon Horizon
+	// Model names the purchase model behind PAlive and
+	// ExpectedPurchases: ModelBGNBD, ModelMBGNBD or ModelParetoNBD.
+	Model string
 	// Margin is the gross margin ratio applied to expected revenue.
 	Margin float64
 
@@ -95,16 +115,17 @@ type Predictions struct {
 }
 
 // Predict forecasts every customer of s: probability alive, purchases and
-// discounted margin over the horizon of cfg. bg must have been fitted in
-// the summary's time unit. Customers without repeat purchases are valued
+// discounted margin over the horizon of cfg, with bg for the purchases
+// (a [BGNBD], or the model [Choose] picks) and gg for the spend. bg must
+// have been fitted in the summary's time unit. Customers without repeat purchases are valued
 // at the Gamma-Gamma population mean spend, so Predict returns an error
 // wrapping [ErrInfiniteMean] when there are such customers and gg.Q ≤ 1.
-func Predict(ctx context.Context, s *Summary, bg BGNBD, gg GammaGamma, cfg ValueConfig) (*Predictions, error) {
-	if !bg.valid() || !gg.valid() {
+func Predict(ctx context.Context, s *Summary, bg Purchases, gg GammaGamma, cfg ValueConfig) (*Predictions, error) {
+	if bg == nil || !bg.valid() || !gg.valid() {
 		return nil, fmt.Errorf("clv: predict: invalid model parameters %+v, %+v", bg, gg)
 	}
-	if bg.Unit != s.Unit {
-		return nil, fmt.Errorf("clv: predict: BG/NBD model in %v, summary in %v", bg.Unit, s.Unit)
+	if bg.timeUnit() != s.Unit {
+		return nil, fmt.Errorf("clv: predict: purchase model in %v, summary in %v", bg.timeUnit(), s.Unit)
 	}
 	if cfg.Months < 0 || math.IsNaN(cfg.AnnualDiscountRate) || cfg.AnnualDiscountRate <= -1 || math.IsInf(cfg.AnnualDiscountRate, 0) {
 		return nil, fmt.Errorf("clv: predict: invalid horizon %d months or discount rate %v", cfg.Months, cfg.AnnualDiscountRate)
@@ -131,6 +152,7 @@ func Predict(ctx context.Context, s *Summary, bg BGNBD, gg GammaGamma, cfg Value
 	p := &Predictions{
 		Summary:           s,
 		Horizon:           cfg.Horizon(s.Unit),
+		Model:             bg.name(),
 		Margin:            margin,
 		PAlive:            make([]float64, n),
 		ExpectedPurchases: make([]float64, n),
@@ -162,8 +184,8 @@ func Predict(ctx context.Context, s *Summary, bg BGNBD, gg GammaGamma, cfg Value
 func (p *Predictions) Schema() *arrow.Schema {
 	f64 := arrow.PrimitiveTypes.Float64
 	meta := arrow.NewMetadata(
-		[]string{"time_unit", "horizon_months", "margin"},
-		[]string{p.Summary.Unit.String(), fmt.Sprint(p.Horizon.Periods), fmt.Sprint(p.Margin)},
+		[]string{"time_unit", "horizon_months", "margin", "purchase_model"},
+		[]string{p.Summary.Unit.String(), fmt.Sprint(p.Horizon.Periods), fmt.Sprint(p.Margin), p.Model},
 	)
 	return arrow.NewSchema([]arrow.Field{
 		{Name: "customer_id", Type: arrow.BinaryTypes.String},

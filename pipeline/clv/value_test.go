@@ -164,6 +164,9 @@ func TestPredictionsRecord(t *testing.T) {
 	if v, ok := rec.Schema().Metadata().GetValue("time_unit"); !ok || v != "weeks" {
 		t.Errorf("time_unit metadata: got %q, want weeks", v)
 	}
+	if v, ok := rec.Schema().Metadata().GetValue("purchase_model"); !ok || v != ModelBGNBD {
+		t.Errorf("purchase_model metadata: got %q, want %s", v, ModelBGNBD)
+	}
 }
 
 // Records gives the rows of Record, in batches of the size asked for.
