@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 )
 
 // Param is one named parameter of a fitted model.
@@ -71,35 +72,57 @@ func FitCustomers(ctx context.Context, s *Summary) ([]Candidate, error) {
 		{ModelMBGNBD, func(ctx context.Context, s *Summary) (Purchases, FitReport, error) { return FitMBGNBD(ctx, s) }},
 		{ModelParetoNBD, func(ctx context.Context, s *Summary) (Purchases, FitReport, error) { return FitParetoNBD(ctx, s) }},
 	}
-	out := make([]Candidate, 0, len(fits))
-	var errs []error
-	for _, f := range fits {
-		m, rep, err := f.fit(ctx, s)
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fmt.Errorf("clv: fit customer models: %w", ctxErr)
-		}
-		c := Candidate{Name: f.name}
-		if err != nil {
-			c.Err = err
-			errs = append(errs, err)
-			out = append(out, c)
-			continue
-		}
-		k, n := float64(len(m.params())), float64(rep.N)
-		c.Model, c.Fit = m, rep
-		c.AIC = 2*k - 2*rep.LogLikelihood
-		c.BIC = k*math.Log(n) - 2*rep.LogLikelihood
-		if s.End.After(s.CalibrationEnd) {
-			if c.Holdout, err = Holdout(ctx, s, m, holdoutBuckets); err != nil {
-				return nil, fmt.Errorf("clv: holdout of %s: %w", f.name, err)
-			}
-		}
-		out = append(out, c)
+	// The fits share nothing but the summary, which they only read: they
+	// run side by side, and the results are the same in any order.
+	out := make([]Candidate, len(fits))
+	errs := make([]error, len(fits))
+	var wg sync.WaitGroup
+	for i, f := range fits {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i], errs[i] = fitCandidate(ctx, s, f.name, f.fit)
+		}()
 	}
-	if len(errs) == len(fits) {
-		return out, fmt.Errorf("clv: no customer model could be fitted: %w", fitErrors(errs))
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("clv: fit customer models: %w", err)
+	}
+	var failed []error
+	for i, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+		if out[i].Err != nil {
+			failed = append(failed, out[i].Err)
+		}
+	}
+	if len(failed) == len(fits) {
+		return out, fmt.Errorf("clv: no customer model could be fitted: %w", fitErrors(failed))
 	}
 	return out, nil
+}
+
+// fitCandidate fits one model and measures it. A model that does not fit
+// the data is a candidate with Err set; the error returned is a failure
+// of the holdout measure.
+func fitCandidate(ctx context.Context, s *Summary, name string, fit func(context.Context, *Summary) (Purchases, FitReport, error)) (Candidate, error) {
+	c := Candidate{Name: name}
+	m, rep, err := fit(ctx, s)
+	if err != nil {
+		c.Err = err
+		return c, nil
+	}
+	k, n := float64(len(m.params())), float64(rep.N)
+	c.Model, c.Fit = m, rep
+	c.AIC = 2*k - 2*rep.LogLikelihood
+	c.BIC = k*math.Log(n) - 2*rep.LogLikelihood
+	if s.End.After(s.CalibrationEnd) {
+		if c.Holdout, err = Holdout(ctx, s, m, holdoutBuckets); err != nil {
+			return c, fmt.Errorf("clv: holdout of %s: %w", name, err)
+		}
+	}
+	return c, nil
 }
 
 // fitErrors are the errors of several fits, on one line.
