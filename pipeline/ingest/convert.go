@@ -176,8 +176,12 @@ type plan struct {
 	files  []string // globs; nil means the default names
 	format string
 	delim  rune
-	rule   func(cells []cell) *rowError
-	enc    encoding.Encoding // of CSV and JSON Lines; nil means UTF-8
+	// headerRows is the number of header rows of a CSV file, at least 1.
+	headerRows int
+	// optional: patterns that match nothing mean no input (ErrNoInput).
+	optional bool
+	rule     func(cells []cell) *rowError
+	enc      encoding.Encoding // of CSV and JSON Lines; nil means UTF-8
 	// A value that is not valid UTF-8 is rejected unless replaceUTF8.
 	replaceUTF8 bool
 	maxField    int   // bytes of a CSV field

@@ -41,6 +41,17 @@ type TableMapping struct {
 	Format string `yaml:"format,omitempty"`
 	// Delimiter is the CSV field delimiter, one character; empty means ",".
 	Delimiter string `yaml:"delimiter,omitempty"`
+	// HeaderRows is the number of header rows at the top of a CSV file;
+	// 0 means 1. Column names come from the first; the others (a
+	// SurveyMonkey export's row of answer options) are read and dropped,
+	// and count as neither read nor rejected rows. At most
+	// [MaxHeaderRows].
+	HeaderRows int `yaml:"header_rows,omitempty"`
+	// Optional makes a table whose file patterns match nothing a table
+	// without input, skipped like a table without its default files,
+	// instead of an error. Presets set it, since an export may lack some
+	// of the tables its source can produce.
+	Optional bool `yaml:"optional,omitempty"`
 	// Encoding is the character encoding of CSV and JSON Lines files:
 	// utf-8 (empty means utf-8), windows-1252, iso-8859-1 (or latin-1),
 	// utf-16 (which must start with a byte order mark), utf-16le or
@@ -97,6 +108,9 @@ type TableMapping struct {
 	// cannot be empty.
 	SkipWhen map[string][]string `yaml:"skip_when,omitempty"`
 }
+
+// MaxHeaderRows is the largest [TableMapping.HeaderRows].
+const MaxHeaderRows = 100
 
 // Limits on a file's bytes that a [TableMapping] does not set.
 const (
@@ -157,6 +171,13 @@ func compile(spec Spec, m TableMapping, loc *time.Location) (*plan, error) {
 		}
 		p.delim = r
 	}
+	switch {
+	case m.HeaderRows < 0 || m.HeaderRows > MaxHeaderRows:
+		return nil, mappingErr("header_rows", "%d header rows, want 1 to %d", m.HeaderRows, MaxHeaderRows)
+	case m.HeaderRows > 1 && m.Format != "" && m.Format != FormatCSV:
+		return nil, mappingErr("header_rows", "header rows apply to CSV only, not %s", m.Format)
+	}
+	p.headerRows, p.optional = max(m.HeaderRows, 1), m.Optional
 	enc, err := textEncoding(m.Encoding)
 	if err != nil {
 		return nil, mappingErr("encoding", "%w", err)

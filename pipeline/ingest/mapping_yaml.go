@@ -131,6 +131,10 @@ func (l *mappingLoader) table(n *yaml.Node, at string) (TableMapping, error) {
 			tm.Format, err = l.scalar(v, p)
 		case "delimiter":
 			tm.Delimiter, err = l.scalar(v, p)
+		case "header_rows":
+			tm.HeaderRows, err = l.int(v, p)
+		case "optional":
+			tm.Optional, err = l.bool(v, p)
 		case "time_zone":
 			tm.TimeZone, err = l.scalar(v, p)
 		case "encoding":
@@ -176,7 +180,7 @@ func (l *mappingLoader) table(n *yaml.Node, at string) (TableMapping, error) {
 				return nil
 			})
 		default:
-			err = l.errf(k, p, "unknown key %q, want files, format, delimiter, encoding, invalid_utf8, "+
+			err = l.errf(k, p, "unknown key %q, want files, optional, format, delimiter, header_rows, encoding, invalid_utf8, "+
 				"max_field_bytes, max_record_bytes, max_gzip_ratio, columns, time_layouts, time_zone, values, defaults, "+
 				"unmapped or skip_when", key)
 		}
@@ -240,6 +244,19 @@ func (l *mappingLoader) int(n *yaml.Node, at string) (int, error) {
 		return 0, l.errf(n, at, "want a whole number, got %q", s)
 	}
 	return int(v), nil
+}
+
+// bool reads true or false; null is false.
+func (l *mappingLoader) bool(n *yaml.Node, at string) (bool, error) {
+	s, err := l.scalar(n, at)
+	if err != nil || s == "" {
+		return false, err
+	}
+	v, err := strconv.ParseBool(s)
+	if err != nil || n.ShortTag() != "!!bool" {
+		return false, l.errf(n, at, "want true or false, got %q", s)
+	}
+	return v, nil
 }
 
 func (l *mappingLoader) strings(n *yaml.Node, at string) ([]string, error) {
