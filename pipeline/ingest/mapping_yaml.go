@@ -44,22 +44,8 @@ func LoadMapping(r io.Reader, name string) (Mapping, error) {
 	if err != nil {
 		return Mapping{}, err
 	}
-	for _, t := range sortedTables(m.Tables) {
-		spec, err := SpecOf(t)
-		if err != nil {
-			return Mapping{}, err
-		}
-		if _, err := compile(spec, m.Tables[t], nil); err != nil {
-			var me *MappingError
-			if !errors.As(err, &me) {
-				return Mapping{}, err
-			}
-			p := "tables." + string(t)
-			if me.Path != "" {
-				p += "." + me.Path
-			}
-			return Mapping{}, &MappingError{Name: name, Line: l.line(p), Path: p, Err: me.Err}
-		}
+	if err := checkMapping(m, name, l.line); err != nil {
+		return Mapping{}, err
 	}
 	return m, nil
 }

@@ -1,0 +1,124 @@
+package ingest
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// TestPresets loads every preset: each is a valid mapping whose tables are
+// optional (an export may lack some of them) and name their files.
+func TestPresets(t *testing.T) {
+	if len(Presets()) == 0 {
+		t.Fatal("no presets")
+	}
+	for _, p := range Presets() {
+		m, err := Preset(p.Name)
+		if err != nil {
+			t.Fatalf("%s: %v", p.Name, err)
+		}
+		if p.Summary == "" || len(m.Tables) == 0 {
+			t.Errorf("%s: summary %q, %d tables", p.Name, p.Summary, len(m.Tables))
+		}
+		for table, tm := range m.Tables {
+			if !tm.Optional || len(tm.Files) == 0 {
+				t.Errorf("%s: %s: optional %v, files %v; want optional tables found by their file names", p.Name, table, tm.Optional, tm.Files)
+			}
+			if tm.TimeZone != "" {
+				t.Errorf("%s: %s: time zone %s; the account's zone is the user's to give", p.Name, table, tm.TimeZone)
+			}
+		}
+	}
+	if _, err := Preset("zendesk"); !errors.Is(err, ErrUnknownPreset) || !strings.Contains(err.Error(), "zendesk-csv") {
+		t.Errorf("unknown preset: error %v, want ErrUnknownPreset listing the presets", err)
+	}
+}
+
+var overrideTests = []struct {
+	name       string
+	base, over string
+	want       TableMapping // of surveys
+}{
+	{"a column replaced, the others kept",
+		"tables:\n  surveys:\n    columns: {response_id: Id, score: Rating}\n",
+		"tables:\n  surveys:\n    columns: {score: \"My question\"}\n",
+		TableMapping{Columns: map[string]string{"response_id": "Id", "score": "My question"}}},
+	{"values merged per export value, ignoring case",
+		"tables:\n  surveys:\n    values: {score: {good: \"1\", bad: \"0\"}}\n",
+		"tables:\n  surveys:\n    values: {score: {\" GOOD \": \"5\", meh: \"3\"}, kind: {CSAT: csat}}\n",
+		TableMapping{Values: map[string]map[string]string{"score": {"bad": "0", " GOOD ": "5", "meh": "3"}, "kind": {"CSAT": "csat"}}}},
+	{"scalars replaced when set",
+		"tables:\n  surveys:\n    header_rows: 2\n    delimiter: \";\"\n    time_zone: UTC\n",
+		"tables:\n  surveys:\n    time_zone: Europe/Lisbon\n    max_field_bytes: 10\n",
+		TableMapping{HeaderRows: 2, Delimiter: ";", TimeZone: "Europe/Lisbon", MaxFieldBytes: 10}},
+	{"files replaced whole, with their optional",
+		"tables:\n  surveys:\n    files: [\"*.csv\", \"b*.csv\"]\n    optional: true\n",
+		"tables:\n  surveys:\n    files: [mine.csv]\n",
+		TableMapping{Files: []string{"mine.csv"}}},
+	{"optional kept when files are not set",
+		"tables:\n  surveys:\n    files: [\"*.csv\"]\n    optional: true\n",
+		"tables:\n  surveys:\n    header_rows: 3\n",
+		TableMapping{Files: []string{"*.csv"}, Optional: true, HeaderRows: 3}},
+	{"skip_when replaced per column",
+		"tables:\n  surveys:\n    skip_when: {score: [offered, unoffered], kind: [x]}\n",
+		"tables:\n  surveys:\n    skip_when: {score: [offered]}\n",
+		TableMapping{SkipWhen: map[string][]string{"score": {"offered"}, "kind": {"x"}}}},
+	{"defaults and unmapped per column",
+		"tables:\n  surveys:\n    defaults: {kind: csat, scale_min: \"1\"}\n",
+		"tables:\n  surveys:\n    defaults: {scale_min: \"0\"}\n    unmapped: {kind: csat}\n",
+		TableMapping{Defaults: map[string]string{"kind": "csat", "scale_min": "0"}, Unmapped: map[string]string{"kind": "csat"}}},
+	{"a table of the override alone",
+		"tables:\n  tickets:\n    files: [t.csv]\n",
+		"tables:\n  surveys:\n    files: [s.csv]\n",
+		TableMapping{Files: []string{"s.csv"}}},
+}
+
+// TestOverride lays a user's mapping over a preset's, table by table and
+// key by key, leaving both as they were.
+func TestOverride(t *testing.T) {
+	for _, tc := range overrideTests {
+		t.Run(tc.name, func(t *testing.T) {
+			base, err := LoadMapping(strings.NewReader(tc.base), "base.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			over, err := LoadMapping(strings.NewReader(tc.over), "over.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			before, _ := LoadMapping(strings.NewReader(tc.base), "base.yaml")
+			got := base.Override(over)
+			if !reflect.DeepEqual(got.Tables[Surveys], tc.want) {
+				t.Errorf("surveys %+v, want %+v", got.Tables[Surveys], tc.want)
+			}
+			if !reflect.DeepEqual(base, before) {
+				t.Errorf("base changed to %+v", base)
+			}
+			if err := CheckMapping(got, "merged"); err != nil {
+				t.Errorf("merged mapping: %v", err)
+			}
+		})
+	}
+}
+
+// TestOverrideChecked shows that a merge can make a mapping that neither
+// half was: CheckMapping finds it, naming the key.
+func TestOverrideChecked(t *testing.T) {
+	m, err := Preset("zendesk-csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	over, err := LoadMapping(strings.NewReader("tables:\n  surveys:\n    values: {score: {offered: \"0\"}}\n"), "over.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = CheckMapping(m.Override(over), "preset zendesk-csv with over.yaml")
+	var me *MappingError
+	if !errors.As(err, &me) || me.Path != "tables.surveys.skip_when.score[0]" || !strings.HasPrefix(err.Error(), "preset zendesk-csv with over.yaml") {
+		t.Errorf("error %v, want a MappingError at tables.surveys.skip_when.score[0]", err)
+	}
+	if err := CheckMapping(Mapping{Tables: map[Table]TableMapping{"widgets": {}}}, "m"); err == nil {
+		t.Error("unknown table accepted")
+	}
+}
