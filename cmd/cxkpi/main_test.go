@@ -30,6 +30,8 @@ func TestErrors(t *testing.T) {
 		{"missing mapping", []string{"run", "-mapping", "no-such-mapping.yaml"}, "no-such-mapping.yaml"},
 		{"gen without out", []string{"gen"}, "-out is required"},
 		{"unknown locale", []string{"run", "-locale", "tlh"}, "tlh"},
+		{"unknown preset", []string{"run", "-preset", "zendesk"}, `unknown preset "zendesk", want one of zendesk-csv`},
+		{"presets: unknown preset", []string{"presets", "zendesk"}, `unknown preset "zendesk"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
