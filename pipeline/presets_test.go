@@ -18,7 +18,7 @@ var presetRuns = []struct {
 	preset string
 	zone   string
 	counts map[ingest.Table]ingest.Counts
-	want   map[string]float64 // metric (dimension all, October 2026): value
+	want   map[string]float64 // metric (dimension all, October 2026), or metric/channel/value: value
 	null   []string           // metrics the export cannot feed: null
 }{
 	{
@@ -35,6 +35,11 @@ var presetRuns = []struct {
 			// Berlin (25 October), 25 h: the median is 25 h.
 			"resolution_time_median": 25 * 3600,
 			"tickets":                9,
+			// Ratings are linked to their tickets (same_as): Mail 1001
+			// and 1009 Good, Web Widget 1002 Bad, Voice 1003 Good.
+			"csat/channel/email": 100,
+			"csat/channel/chat":  0,
+			"csat/channel/phone": 100,
 		},
 		// No messages in the export: its "First reply time in minutes"
 		// has no place in the contract.
@@ -53,6 +58,10 @@ var presetRuns = []struct {
 			"csat_mean": (5 + 1 + 5 + 3 + 5) / 5.0,
 			// Resolved 21 2 h, 22 6 h, 23 24 h, 27 36 h: (6 + 24) / 2.
 			"resolution_time_median": 15 * 3600,
+			// Email 21, 25 Awesome and 27 Just Okay; Portal 22 Not Good.
+			"csat/channel/email": 200.0 / 3,
+			"csat/channel/web":   0,
+			"csat/channel/phone": 100,
 		},
 		null: []string{"first_reply_time_median"},
 	},
@@ -112,8 +121,12 @@ func TestPresetRuns(t *testing.T) {
 			start := time.Date(2026, 10, 1, 0, 0, 0, 0, loc) // the report month
 			values := map[string]*float64{}
 			for _, r := range readKPIs(t, filepath.Join(sum.Dir, KPIFile)) {
-				if r.dimension == "all" && r.period.Equal(start) {
+				switch {
+				case !r.period.Equal(start):
+				case r.dimension == "all":
 					values[r.metric] = r.value
+				default:
+					values[r.metric+"/"+r.dimension+"/"+r.dimValue] = r.value
 				}
 			}
 			for metric, want := range tc.want {

@@ -46,6 +46,7 @@ type column struct {
 	Column
 	source string            // column name or key in the export
 	mapped string            // the mapping key that names source ("columns.team"); "" when source is the contract name
+	sameAs string            // the contract column whose source this one reads (same_as); "" if none
 	values map[string]string // lower-case trimmed source value -> contract value
 	time   timeFormat
 	def    cell // used when the source lacks the column

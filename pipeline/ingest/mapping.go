@@ -77,6 +77,13 @@ type TableMapping struct {
 	// Parquet field) that holds it in the export. Unmapped contract
 	// columns are looked up by their own name.
 	Columns map[string]string `yaml:"columns,omitempty"`
+	// SameAs lets a contract column read the export column of another
+	// (response_id: ticket_id): for exports where one value means two
+	// things, such as a ticket's id that also keys its one satisfaction
+	// rating. Without it no two contract columns may read one export
+	// column. The column read from must not itself be under SameAs, and
+	// the column reading must be neither under Columns nor under Defaults.
+	SameAs map[string]string `yaml:"same_as,omitempty"`
 	// TimeLayouts maps a Time contract column to a Go time layout, or to
 	// "unix" or "unix_ms" for seconds or milliseconds since the epoch. A
 	// value that does not fit the layout is still accepted as RFC 3339.
@@ -244,6 +251,29 @@ func compile(spec Spec, m TableMapping, loc *time.Location) (*plan, error) {
 		}
 		c.source, c.mapped = src, "columns."+name
 	}
+	for _, name := range sortedKeys(m.SameAs) {
+		c, err := lookup("same_as", name)
+		if err != nil {
+			return nil, err
+		}
+		at := "same_as." + name
+		other := strings.TrimSpace(m.SameAs[name])
+		o, err := lookup("same_as", other)
+		switch {
+		case err != nil:
+			return nil, mappingErr(at, "unknown contract column %q of table %s", m.SameAs[name], spec.Table)
+		case o == c:
+			return nil, mappingErr(at, "%s cannot read the same column as itself", name)
+		case m.Columns[name] != "":
+			return nil, mappingErr(at, "%s is also under columns; give it one source", name)
+		case m.SameAs[other] != "":
+			return nil, mappingErr(at, "%s is itself under same_as; name the column it reads from", other)
+		}
+		if _, ok := m.Defaults[name]; ok {
+			return nil, mappingErr(at, "%s also has a default; a default is for a column the export lacks", name)
+		}
+		c.source, c.mapped, c.sameAs = o.source, at, o.Name
+	}
 	if err := distinctSources(cols); err != nil {
 		return nil, err
 	}
@@ -343,6 +373,9 @@ func distinctSources(cols []column) error {
 	seen := make(map[string]int, len(cols))
 	for i := range cols {
 		c := &cols[i]
+		if c.sameAs != "" {
+			continue // reads another column's source, as the mapping says
+		}
 		key := strings.ToLower(strings.TrimSpace(c.source))
 		j, dup := seen[key]
 		if !dup {

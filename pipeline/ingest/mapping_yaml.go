@@ -135,6 +135,8 @@ func (l *mappingLoader) table(n *yaml.Node, at string) (TableMapping, error) {
 			tm.MaxGzipRatio, err = l.int(v, p)
 		case "columns":
 			tm.Columns, err = l.stringMap(v, p)
+		case "same_as":
+			tm.SameAs, err = l.stringMap(v, p)
 		case "time_layouts":
 			tm.TimeLayouts, err = l.stringMap(v, p)
 		case "defaults":
@@ -167,7 +169,7 @@ func (l *mappingLoader) table(n *yaml.Node, at string) (TableMapping, error) {
 			})
 		default:
 			err = l.errf(k, p, "unknown key %q, want files, optional, format, delimiter, header_rows, encoding, invalid_utf8, "+
-				"max_field_bytes, max_record_bytes, max_gzip_ratio, columns, time_layouts, time_zone, values, defaults, "+
+				"max_field_bytes, max_record_bytes, max_gzip_ratio, columns, same_as, time_layouts, time_zone, values, defaults, "+
 				"unmapped or skip_when", key)
 		}
 		return err

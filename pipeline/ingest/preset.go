@@ -66,7 +66,7 @@ func Preset(name string) (Mapping, error) {
 //     encoding, invalid_utf8, the size limits, time_zone) that over sets
 //     replaces m's; files are replaced as a whole list;
 //   - optional is over's when over sets files, else true if either is;
-//   - columns, time_layouts, defaults and unmapped are merged per contract
+//   - columns, same_as, time_layouts, defaults and unmapped are merged per contract
 //     column, over's entry replacing m's;
 //   - values are merged per contract column and export value, export
 //     values compared as they match (ignoring case and surrounding space);
@@ -120,6 +120,7 @@ func (b TableMapping) override(o TableMapping) TableMapping {
 	setInt(&b.MaxRecordBytes, o.MaxRecordBytes)
 	setInt(&b.MaxGzipRatio, o.MaxGzipRatio)
 	b.Columns = mergeMap(b.Columns, o.Columns)
+	b.SameAs = mergeMap(b.SameAs, o.SameAs)
 	b.TimeLayouts = mergeMap(b.TimeLayouts, o.TimeLayouts)
 	b.Defaults = mergeMap(b.Defaults, o.Defaults)
 	b.Unmapped = mergeMap(b.Unmapped, o.Unmapped)

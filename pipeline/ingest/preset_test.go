@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"errors"
+	"io/fs"
 	"reflect"
 	"strings"
 	"testing"
@@ -121,4 +122,49 @@ func TestOverrideChecked(t *testing.T) {
 	if err := CheckMapping(Mapping{Tables: map[Table]TableMapping{"widgets": {}}}, "m"); err == nil {
 		t.Error("unknown table accepted")
 	}
+}
+
+// TestSameAs reads one export column into two contract columns, as a
+// ticket export keys each ticket's rating by the ticket's id, in CSV and
+// JSON Lines alike; the values mapped for one do not touch the other.
+func TestSameAs(t *testing.T) {
+	m := TableMapping{
+		Columns: map[string]string{"ticket_id": "Id", "score": "Rating"},
+		SameAs:  map[string]string{"response_id": "ticket_id"},
+		Values:  map[string]map[string]string{"ticket_id": {"7": "T7"}, "score": {"good": "1", "bad": "0"}},
+		Defaults: map[string]string{"kind": "csat", "scale_min": "0", "scale_max": "1",
+			"responded_at": "2026-10-01T00:00:00Z"},
+	}
+	files := map[string]string{
+		"surveys.csv":   "Id,Rating\n7,good\n8,bad\n",
+		"surveys.jsonl": `{"Id":"9","Rating":"good"}` + "\n",
+	}
+	res := readAll(t, mapFS(files), Surveys, Options{Mapping: m})
+	if res.err != nil || res.counts != (Counts{Read: 3, Accepted: 3}) {
+		t.Fatalf("err %v, counts %+v, rejections %+v", res.err, res.counts, res.rejs)
+	}
+	spec, _ := SpecOf(Surveys)
+	rid, tid := spec.Index("response_id"), spec.Index("ticket_id")
+	want := [][2]string{{"7", "T7"}, {"8", "8"}, {"9", "9"}}
+	for i, row := range res.rows {
+		if got := [2]string{row[rid], row[tid]}; got != want[i] {
+			t.Errorf("row %d: response_id, ticket_id = %v, want %v", i, got, want[i])
+		}
+	}
+	// A file without the shared column names the mapping key of each.
+	res2 := readErrSurveys(t, mapFS(map[string]string{"surveys.csv": "Rating\ngood\n"}), Options{Mapping: m})
+	if res2 == nil || !strings.Contains(res2.Error(), `"Id"`) {
+		t.Errorf("error %v, want the missing column Id", res2)
+	}
+}
+
+func readErrSurveys(t *testing.T, fsys fs.FS, opt Options) error {
+	t.Helper()
+	opt.Reject = func(Rejection) error { return nil }
+	r, err := Open(t.Context(), fsys, Surveys, checkedMem(t), opt)
+	if err != nil {
+		return err
+	}
+	r.Close()
+	return nil
 }
