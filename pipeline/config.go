@@ -25,12 +25,13 @@ type Config struct {
 	Input     fs.FS          // the exports, one or more files per table
 	InputName string         // how the input is named in logs and the summary
 	Mapping   ingest.Mapping // how the exports map onto the contract; laid over Preset's when Preset is set
+	Strict    bool           // fail on the first malformed row instead of quarantining it
+	BatchSize int            // rows per Arrow record batch; 0 means the reader's default
+
 	// Preset names an embedded mapping ([ingest.Presets]) that Mapping
 	// starts from: the run reads the preset's mapping with Mapping's keys
 	// laid over it ([ingest.Mapping.Override]). Empty means Mapping alone.
 	Preset string
-	Strict    bool           // fail on the first malformed row instead of quarantining it
-	BatchSize int            // rows per Arrow record batch; 0 means the reader's default
 
 	KPI kpi.Options // grain, time zone and metric options
 
