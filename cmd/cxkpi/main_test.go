@@ -53,7 +53,7 @@ func TestHelp(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("err = %v, want flag.ErrHelp", err)
 	}
-	for _, want := range []string{"-input", "-mapping", "-grain", "-tz", "-out", "-strict"} {
+	for _, want := range []string{"-input", "-mapping", "-preset", "-grain", "-tz", "-out", "-strict"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("run -h does not mention %s", want)
 		}

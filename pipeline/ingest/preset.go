@@ -130,21 +130,23 @@ func (b TableMapping) override(o TableMapping) TableMapping {
 		for col, vs := range b.Values {
 			values[col] = maps.Clone(vs)
 		}
+		norm := func(v string) string { return strings.ToLower(strings.TrimSpace(v)) }
 		for col, vs := range o.Values {
 			dst := values[col]
 			if dst == nil {
 				dst = make(map[string]string, len(vs))
 				values[col] = dst
 			}
-			for from, to := range vs {
-				key := strings.ToLower(strings.TrimSpace(from))
-				for old := range dst {
-					if strings.ToLower(strings.TrimSpace(old)) == key {
-						delete(dst, old)
-					}
-				}
-				dst[from] = to
+			replaced := make(map[string]bool, len(vs))
+			for from := range vs {
+				replaced[norm(from)] = true
 			}
+			for old := range dst {
+				if replaced[norm(old)] {
+					delete(dst, old)
+				}
+			}
+			maps.Copy(dst, vs)
 		}
 		b.Values = values
 	}

@@ -168,3 +168,57 @@ func readErrSurveys(t *testing.T, fsys fs.FS, opt Options) error {
 	r.Close()
 	return nil
 }
+
+// FuzzOverride lays one loaded mapping over another: no panic, the merge
+// either checks or fails with a *MappingError, an empty side changes
+// nothing, and every key the override sets wins.
+func FuzzOverride(f *testing.F) {
+	for _, tc := range overrideTests {
+		f.Add(tc.base, tc.over)
+	}
+	for _, p := range Presets() {
+		b, _ := PresetSource(p.Name)
+		f.Add(string(b), "tables:\n  surveys:\n    columns: {score: Q}\n    values: {score: {GOOD: \"0\"}}\n")
+	}
+	f.Fuzz(func(t *testing.T, base, over string) {
+		b, err := LoadMapping(strings.NewReader(base), "base.yaml")
+		if err != nil {
+			return
+		}
+		o, err := LoadMapping(strings.NewReader(over), "over.yaml")
+		if err != nil {
+			return
+		}
+		if got := b.Override(Mapping{}); !reflect.DeepEqual(got.Tables, b.Tables) {
+			t.Fatalf("base with an empty override: %+v, want %+v", got, b)
+		}
+		if got := (Mapping{}).Override(o); !reflect.DeepEqual(got.Tables, o.Tables) {
+			t.Fatalf("an empty base with the override: %+v, want %+v", got, o)
+		}
+		m := b.Override(o)
+		if err := CheckMapping(m, "merged"); err != nil {
+			var me *MappingError
+			if !errors.As(err, &me) {
+				t.Fatalf("error %v (%T) is not a *MappingError", err, err)
+			}
+		}
+		for table, ot := range o.Tables {
+			mt := m.Tables[table]
+			for k, v := range ot.Columns {
+				if mt.Columns[k] != v {
+					t.Fatalf("%s.columns.%s = %q, want the override's %q", table, k, mt.Columns[k], v)
+				}
+			}
+			for col, vs := range ot.Values {
+				for from, to := range vs {
+					if got, ok := mt.Values[col][from]; !ok || got != to {
+						t.Fatalf("%s.values.%s.%s = %q, want the override's %q", table, col, from, got, to)
+					}
+				}
+			}
+			if ot.TimeZone != "" && mt.TimeZone != ot.TimeZone {
+				t.Fatalf("%s.time_zone = %q, want the override's %q", table, mt.TimeZone, ot.TimeZone)
+			}
+		}
+	})
+}
