@@ -24,9 +24,14 @@ import (
 type Config struct {
 	Input     fs.FS          // the exports, one or more files per table
 	InputName string         // how the input is named in logs and the summary
-	Mapping   ingest.Mapping // how the exports map onto the contract
+	Mapping   ingest.Mapping // how the exports map onto the contract; laid over Preset's when Preset is set
 	Strict    bool           // fail on the first malformed row instead of quarantining it
 	BatchSize int            // rows per Arrow record batch; 0 means the reader's default
+
+	// Preset names an embedded mapping ([ingest.Presets]) that Mapping
+	// starts from: the run reads the preset's mapping with Mapping's keys
+	// laid over it ([ingest.Mapping.Override]). Empty means Mapping alone.
+	Preset string
 
 	KPI kpi.Options // grain, time zone and metric options
 
@@ -142,6 +147,9 @@ func (c *Config) Validate() error {
 	if !c.TimeFrom.Before(c.Now().Add(c.FutureTolerance)) {
 		return fmt.Errorf("pipeline: plausible times from %s are all in the future", c.TimeFrom.Format(time.RFC3339))
 	}
+	if _, err := c.mapping(); err != nil {
+		return err
+	}
 	if c.CLV != nil {
 		if err := c.CLV.Validate(); err != nil {
 			return fmt.Errorf("pipeline: %w", err)
@@ -153,4 +161,31 @@ func (c *Config) Validate() error {
 // window is the range of plausible instants of a run started at now.
 func (c *Config) window(now time.Time) ingest.Window {
 	return ingest.Window{From: c.TimeFrom, To: now.Add(c.FutureTolerance)}
+}
+
+// mapping returns the mapping the run reads with: Mapping, laid over
+// Preset's when Preset is set, checked.
+func (c *Config) mapping() (ingest.Mapping, error) {
+	return PresetMapping(c.Preset, c.Mapping, "the mapping")
+}
+
+// PresetMapping returns the named preset's mapping with user laid over it
+// ([ingest.Mapping.Override]), checked; userName names user in errors.
+// An empty preset gives user as it is.
+func PresetMapping(preset string, user ingest.Mapping, userName string) (ingest.Mapping, error) {
+	if preset == "" {
+		return user, nil
+	}
+	m, err := ingest.Preset(preset)
+	if err != nil {
+		return ingest.Mapping{}, fmt.Errorf("pipeline: %w", err)
+	}
+	if len(user.Tables) == 0 {
+		return m, nil
+	}
+	m = m.Override(user)
+	if err := ingest.CheckMapping(m, fmt.Sprintf("preset %s with %s", preset, userName)); err != nil {
+		return ingest.Mapping{}, err
+	}
+	return m, nil
 }

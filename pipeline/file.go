@@ -27,7 +27,8 @@ import (
 // file's directory.
 type File struct {
 	Input     string `yaml:"input"`   // directory of exports; empty means the embedded sample
-	Mapping   string `yaml:"mapping"` // mapping file
+	Mapping   string `yaml:"mapping"` // mapping file; laid over Preset's when both are set
+	Preset    string `yaml:"preset"`  // embedded mapping to start from (ingest.Presets)
 	Output    string `yaml:"output"`  // default "out"
 	Grain     string `yaml:"grain"`
 	TimeZone  string `yaml:"time_zone"`
@@ -238,9 +239,17 @@ func (f *File) Check(name string) error {
 			bad("input", "%s is not a readable directory", f.path(f.Input))
 		}
 	}
+	var user ingest.Mapping
 	if f.Mapping != "" {
-		if _, err := f.mapping(); err != nil {
+		m, err := f.mapping()
+		if err != nil {
 			bad("mapping", "%v", err)
+		}
+		user = m
+	}
+	if f.Preset != "" {
+		if _, err := PresetMapping(f.Preset, user, f.Mapping); err != nil {
+			bad("preset", "%v", err)
 		}
 	}
 	for _, scale := range sortedKeys(f.Metrics.CESEasier) {
@@ -430,6 +439,7 @@ func (f *File) mail(readPassword bool) (*mail.Config, error) {
 // when the file names no input directory (the caller supplies the sample).
 func (f *File) Config() (Config, error) {
 	cfg := Config{
+		Preset: f.Preset,
 		Strict: f.Strict, BatchSize: f.BatchSize, OutDir: f.Output,
 		Gates: f.Gates.gates(), FutureTolerance: f.TimeWindow.FutureTolerance,
 		Title: f.Report.Title, Company: f.Report.Company, Locale: f.Report.Locale,

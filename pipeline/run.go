@@ -36,6 +36,7 @@ const (
 type Manifest struct {
 	RunID       string            `json:"run_id"`
 	Input       string            `json:"input"`
+	Preset      string            `json:"preset,omitempty"` // the preset the mapping started from, if any
 	Inputs      []FileInfo        `json:"inputs"`
 	Grain       kpi.Grain         `json:"grain"`
 	TimeZone    string            `json:"time_zone"`
@@ -149,7 +150,12 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	sum := &Manifest{RunID: newRunID(), Input: cfg.InputName, Grain: cfg.KPI.Grain, TimeZone: cfg.KPI.Location.String(),
+	mapping, err := cfg.mapping()
+	if err != nil {
+		return nil, err
+	}
+	cfg.Mapping = mapping // the preset's, if any, with cfg.Mapping's keys laid over it
+	sum := &Manifest{RunID: newRunID(), Input: cfg.InputName, Preset: cfg.Preset, Grain: cfg.KPI.Grain, TimeZone: cfg.KPI.Location.String(),
 		Started: cfg.Now().UTC(), Versions: BuildVersions()}
 	log := cfg.Logger
 	sw := newStopwatch()

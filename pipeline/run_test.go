@@ -159,6 +159,7 @@ func TestStrictFailsWithPosition(t *testing.T) {
 type kpiRow struct {
 	period            time.Time
 	metric, dimension string
+	dimValue          string
 	value             *float64
 	n                 int64
 }
@@ -204,10 +205,10 @@ func readKPIs(t *testing.T, path string) []kpiRow {
 	for tr.Next() {
 		rec := tr.Record()
 		start := rec.Column(0).(*array.Timestamp)
-		metric, dim := rec.Column(2).(*array.String), rec.Column(4).(*array.String)
+		metric, dim, dimValue := rec.Column(2).(*array.String), rec.Column(4).(*array.String), rec.Column(5).(*array.String)
 		value, n := rec.Column(6).(*array.Float64), rec.Column(9).(*array.Int64)
 		for i := range int(rec.NumRows()) {
-			r := kpiRow{period: time.UnixMicro(int64(start.Value(i))).UTC(), metric: metric.Value(i), dimension: dim.Value(i), n: n.Value(i)}
+			r := kpiRow{period: time.UnixMicro(int64(start.Value(i))).UTC(), metric: metric.Value(i), dimension: dim.Value(i), dimValue: dimValue.Value(i), n: n.Value(i)}
 			if value.IsValid(i) {
 				v := value.Value(i)
 				r.value = &v

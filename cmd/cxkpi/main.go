@@ -7,6 +7,7 @@
 //	cxkpi gen [flags]               generate realistic sample exports
 //	cxkpi schedule -config FILE     run the job on a cron schedule
 //	cxkpi config check FILE         check a configuration file
+//	cxkpi presets [NAME]            list the presets for helpdesk and survey exports, or print one
 //	cxkpi bench [flags]             measure the job on generated data of a given size
 //	cxkpi version                   print the version, commit and Go version
 //
@@ -40,6 +41,7 @@ func commands() map[string]command {
 		"gen":      {"generate realistic, deterministic sample exports", genCmd},
 		"schedule": {"run the job on a cron schedule until stopped", scheduleCmd},
 		"config":   {"check a configuration file", configCmd},
+		"presets":  {"list the embedded mappings of helpdesk and survey exports, or print one", presetsCmd},
 		"bench":    {"generate data of a given size, run the job on it, print time, rows/s and memory per stage", benchCmd},
 		"version":  {"print the version, the commit it was built from and the Go version", versionCmd},
 	}

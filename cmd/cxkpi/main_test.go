@@ -33,6 +33,8 @@ func TestErrors(t *testing.T) {
 		{"missing mapping", []string{"run", "-mapping", "no-such-mapping.yaml"}, "no-such-mapping.yaml"},
 		{"gen without out", []string{"gen"}, "-out is required"},
 		{"unknown locale", []string{"run", "-locale", "tlh"}, "tlh"},
+		{"unknown preset", []string{"run", "-preset", "zendesk"}, `unknown preset "zendesk", want one of zendesk-csv`},
+		{"presets: unknown preset", []string{"presets", "zendesk"}, `unknown preset "zendesk"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -54,7 +56,7 @@ func TestHelp(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("err = %v, want flag.ErrHelp", err)
 	}
-	for _, want := range []string{"-input", "-mapping", "-grain", "-tz", "-out", "-strict"} {
+	for _, want := range []string{"-input", "-mapping", "-preset", "-grain", "-tz", "-out", "-strict"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("run -h does not mention %s on standard output", want)
 		}
@@ -81,6 +83,7 @@ func TestHelpExitCodes(t *testing.T) {
 		{[]string{"config", "-h"}, 0, true, "config check FILE"},
 		{[]string{"bench", "-h"}, 0, true, "-rows"},
 		{[]string{"version", "-h"}, 0, true, "cxkpi version"},
+		{[]string{"presets", "-h"}, 0, true, "cxkpi presets"},
 		{[]string{"run", "-no-such-flag"}, 2, false, "-as-of"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

@@ -23,12 +23,13 @@ const sampleName = "embedded sample"
 
 // runFlags are the flags of run that override the configuration file.
 type runFlags struct {
-	config, input, mapping, grain, tz, out, asOf, from, to    string
-	title, company, locale, logFormat, cpuProfile, memProfile string
-	strict, allowEmpty, allowStale, allowSymlinksOutside      bool
-	batch, memLimitMiB                                        int
-	maxRejectedShare                                          float64
-	maxInputAge                                               time.Duration
+	config, input, mapping, preset, grain, tz, out, asOf, from string
+	to                                                         string
+	title, company, locale, logFormat, cpuProfile, memProfile  string
+	strict, allowEmpty, allowStale, allowSymlinksOutside       bool
+	batch, memLimitMiB                                         int
+	maxRejectedShare                                           float64
+	maxInputAge                                                time.Duration
 
 	file *pipeline.File // the configuration file, when -config is set
 }
@@ -36,7 +37,8 @@ type runFlags struct {
 func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.config, "config", "", "YAML configuration file (docs/configuration.md); flags override it")
 	fs.StringVar(&f.input, "input", "", "directory of exports (default: the embedded sample data)")
-	fs.StringVar(&f.mapping, "mapping", "", "YAML file mapping export columns and time layouts onto the contract")
+	fs.StringVar(&f.mapping, "mapping", "", "YAML file mapping export columns and time layouts onto the contract; with -preset, keys laid over the preset's")
+	fs.StringVar(&f.preset, "preset", "", "embedded mapping of a helpdesk's or survey tool's export, such as zendesk-csv (docs/presets.md); \"list\" lists them")
 	fs.StringVar(&f.grain, "grain", "month", "period grain: day, week, month, quarter or year")
 	fs.StringVar(&f.tz, "tz", "UTC", "reporting time zone (IANA name, e.g. Europe/Lisbon)")
 	fs.StringVar(&f.out, "out", "out", "output directory; each run writes <out>/<grain>=<period>/")
@@ -73,6 +75,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	if f.preset == "list" {
+		return listPresets(stdout)
 	}
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
@@ -247,6 +252,19 @@ func (f *runFlags) build(set map[string]bool) (pipeline.Config, error) {
 		}
 		defer r.Close()
 		if cfg.Mapping, err = ingest.LoadMapping(r, f.mapping); err != nil {
+			return cfg, err
+		}
+	}
+	if set["preset"] {
+		cfg.Preset = f.preset
+	}
+	if cfg.Preset != "" {
+		// Check the preset with the mapping laid over it now, naming the file.
+		name := f.mapping
+		if name == "" && f.file != nil {
+			name = f.file.Mapping
+		}
+		if _, err := pipeline.PresetMapping(cfg.Preset, cfg.Mapping, name); err != nil {
 			return cfg, err
 		}
 	}

@@ -46,6 +46,7 @@ type column struct {
 	Column
 	source string            // column name or key in the export
 	mapped string            // the mapping key that names source ("columns.team"); "" when source is the contract name
+	sameAs string            // the contract column whose source this one reads (same_as); "" if none
 	values map[string]string // lower-case trimmed source value -> contract value
 	time   timeFormat
 	def    cell // used when the source lacks the column
@@ -176,8 +177,12 @@ type plan struct {
 	files  []string // globs; nil means the default names
 	format string
 	delim  rune
-	rule   func(cells []cell) *rowError
-	enc    encoding.Encoding // of CSV and JSON Lines; nil means UTF-8
+	// headerRows is the number of header rows of a CSV file, at least 1.
+	headerRows int
+	// optional: patterns that match nothing mean no input (ErrNoInput).
+	optional bool
+	rule     func(cells []cell) *rowError
+	enc      encoding.Encoding // of CSV and JSON Lines; nil means UTF-8
 	// A value that is not valid UTF-8 is rejected unless replaceUTF8.
 	replaceUTF8 bool
 	maxField    int   // bytes of a CSV field

@@ -41,6 +41,17 @@ type TableMapping struct {
 	Format string `yaml:"format,omitempty"`
 	// Delimiter is the CSV field delimiter, one character; empty means ",".
 	Delimiter string `yaml:"delimiter,omitempty"`
+	// HeaderRows is the number of header rows at the top of a CSV file;
+	// 0 means 1. Column names come from the first; the others (a
+	// SurveyMonkey export's row of answer options) are read and dropped,
+	// and count as neither read nor rejected rows. At most
+	// [MaxHeaderRows].
+	HeaderRows int `yaml:"header_rows,omitempty"`
+	// Optional makes a table whose file patterns match nothing a table
+	// without input, skipped like a table without its default files,
+	// instead of an error. Presets set it, since an export may lack some
+	// of the tables its source can produce.
+	Optional bool `yaml:"optional,omitempty"`
 	// Encoding is the character encoding of CSV and JSON Lines files:
 	// utf-8 (empty means utf-8), windows-1252, iso-8859-1 (or latin-1),
 	// utf-16 (which must start with a byte order mark), utf-16le or
@@ -66,6 +77,13 @@ type TableMapping struct {
 	// Parquet field) that holds it in the export. Unmapped contract
 	// columns are looked up by their own name.
 	Columns map[string]string `yaml:"columns,omitempty"`
+	// SameAs lets a contract column read the export column of another
+	// (response_id: ticket_id): for exports where one value means two
+	// things, such as a ticket's id that also keys its one satisfaction
+	// rating. Without it no two contract columns may read one export
+	// column. The column read from must not itself be under SameAs, and
+	// the column reading must be neither under Columns nor under Defaults.
+	SameAs map[string]string `yaml:"same_as,omitempty"`
 	// TimeLayouts maps a Time contract column to a Go time layout, or to
 	// "unix" or "unix_ms" for seconds or milliseconds since the epoch. A
 	// value that does not fit the layout is still accepted as RFC 3339.
@@ -97,6 +115,9 @@ type TableMapping struct {
 	// cannot be empty.
 	SkipWhen map[string][]string `yaml:"skip_when,omitempty"`
 }
+
+// MaxHeaderRows is the largest [TableMapping.HeaderRows].
+const MaxHeaderRows = 100
 
 // Limits on a file's bytes that a [TableMapping] does not set.
 const (
@@ -157,6 +178,13 @@ func compile(spec Spec, m TableMapping, loc *time.Location) (*plan, error) {
 		}
 		p.delim = r
 	}
+	switch {
+	case m.HeaderRows < 0 || m.HeaderRows > MaxHeaderRows:
+		return nil, mappingErr("header_rows", "%d header rows, want 1 to %d", m.HeaderRows, MaxHeaderRows)
+	case m.HeaderRows > 1 && m.Format != "" && m.Format != FormatCSV:
+		return nil, mappingErr("header_rows", "header rows apply to CSV only, not %s", m.Format)
+	}
+	p.headerRows, p.optional = max(m.HeaderRows, 1), m.Optional
 	enc, err := textEncoding(m.Encoding)
 	if err != nil {
 		return nil, mappingErr("encoding", "%w", err)
@@ -222,6 +250,29 @@ func compile(spec Spec, m TableMapping, loc *time.Location) (*plan, error) {
 			return nil, mappingErr("columns."+name, "empty source column name")
 		}
 		c.source, c.mapped = src, "columns."+name
+	}
+	for _, name := range sortedKeys(m.SameAs) {
+		c, err := lookup("same_as", name)
+		if err != nil {
+			return nil, err
+		}
+		at := "same_as." + name
+		other := strings.TrimSpace(m.SameAs[name])
+		o, err := lookup("same_as", other)
+		switch {
+		case err != nil:
+			return nil, mappingErr(at, "unknown contract column %q of table %s", m.SameAs[name], spec.Table)
+		case o == c:
+			return nil, mappingErr(at, "%s cannot read the same column as itself", name)
+		case m.Columns[name] != "":
+			return nil, mappingErr(at, "%s is also under columns; give it one source", name)
+		case m.SameAs[other] != "":
+			return nil, mappingErr(at, "%s is itself under same_as; name the column it reads from", other)
+		}
+		if _, ok := m.Defaults[name]; ok {
+			return nil, mappingErr(at, "%s also has a default; a default is for a column the export lacks", name)
+		}
+		c.source, c.mapped, c.sameAs = o.source, at, o.Name
 	}
 	if err := distinctSources(cols); err != nil {
 		return nil, err
@@ -322,6 +373,9 @@ func distinctSources(cols []column) error {
 	seen := make(map[string]int, len(cols))
 	for i := range cols {
 		c := &cols[i]
+		if c.sameAs != "" {
+			continue // reads another column's source, as the mapping says
+		}
 		key := strings.ToLower(strings.TrimSpace(c.source))
 		j, dup := seen[key]
 		if !dup {

@@ -44,22 +44,8 @@ func LoadMapping(r io.Reader, name string) (Mapping, error) {
 	if err != nil {
 		return Mapping{}, err
 	}
-	for _, t := range sortedTables(m.Tables) {
-		spec, err := SpecOf(t)
-		if err != nil {
-			return Mapping{}, err
-		}
-		if _, err := compile(spec, m.Tables[t], nil); err != nil {
-			var me *MappingError
-			if !errors.As(err, &me) {
-				return Mapping{}, err
-			}
-			p := "tables." + string(t)
-			if me.Path != "" {
-				p += "." + me.Path
-			}
-			return Mapping{}, &MappingError{Name: name, Line: l.line(p), Path: p, Err: me.Err}
-		}
+	if err := checkMapping(m, name, l.line); err != nil {
+		return Mapping{}, err
 	}
 	return m, nil
 }
@@ -131,6 +117,10 @@ func (l *mappingLoader) table(n *yaml.Node, at string) (TableMapping, error) {
 			tm.Format, err = l.scalar(v, p)
 		case "delimiter":
 			tm.Delimiter, err = l.scalar(v, p)
+		case "header_rows":
+			tm.HeaderRows, err = l.int(v, p)
+		case "optional":
+			tm.Optional, err = l.bool(v, p)
 		case "time_zone":
 			tm.TimeZone, err = l.scalar(v, p)
 		case "encoding":
@@ -145,6 +135,8 @@ func (l *mappingLoader) table(n *yaml.Node, at string) (TableMapping, error) {
 			tm.MaxGzipRatio, err = l.int(v, p)
 		case "columns":
 			tm.Columns, err = l.stringMap(v, p)
+		case "same_as":
+			tm.SameAs, err = l.stringMap(v, p)
 		case "time_layouts":
 			tm.TimeLayouts, err = l.stringMap(v, p)
 		case "defaults":
@@ -176,8 +168,8 @@ func (l *mappingLoader) table(n *yaml.Node, at string) (TableMapping, error) {
 				return nil
 			})
 		default:
-			err = l.errf(k, p, "unknown key %q, want files, format, delimiter, encoding, invalid_utf8, "+
-				"max_field_bytes, max_record_bytes, max_gzip_ratio, columns, time_layouts, time_zone, values, defaults, "+
+			err = l.errf(k, p, "unknown key %q, want files, optional, format, delimiter, header_rows, encoding, invalid_utf8, "+
+				"max_field_bytes, max_record_bytes, max_gzip_ratio, columns, same_as, time_layouts, time_zone, values, defaults, "+
 				"unmapped or skip_when", key)
 		}
 		return err
@@ -240,6 +232,19 @@ func (l *mappingLoader) int(n *yaml.Node, at string) (int, error) {
 		return 0, l.errf(n, at, "want a whole number, got %q", s)
 	}
 	return int(v), nil
+}
+
+// bool reads true or false; null is false.
+func (l *mappingLoader) bool(n *yaml.Node, at string) (bool, error) {
+	s, err := l.scalar(n, at)
+	if err != nil || s == "" {
+		return false, err
+	}
+	v, err := strconv.ParseBool(s)
+	if err != nil || n.ShortTag() != "!!bool" {
+		return false, l.errf(n, at, "want true or false, got %q", s)
+	}
+	return v, nil
 }
 
 func (l *mappingLoader) strings(n *yaml.Node, at string) ([]string, error) {

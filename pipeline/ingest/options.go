@@ -174,6 +174,9 @@ func resolve(fsys fs.FS, t Table, p *plan) ([]inputFile, error) {
 				return nil, fmt.Errorf("ingest: files of %s: %q: %w", t, pat, err)
 			}
 			if len(matches) == 0 {
+				if p.optional {
+					continue
+				}
 				return nil, fmt.Errorf("ingest: files of %s: %s: %w", t, pat, fs.ErrNotExist)
 			}
 			for _, m := range matches {
@@ -206,6 +209,9 @@ func resolve(fsys fs.FS, t Table, p *plan) ([]inputFile, error) {
 			return nil, fmt.Errorf("ingest: %s: cannot tell the format from the name; set the table's format to csv, jsonl or parquet", n)
 		}
 		files = append(files, inputFile{name: n, format: f})
+	}
+	if len(files) == 0 && p.optional {
+		return nil, fmt.Errorf("%w for table %s (its files are optional; looked for %s)", ErrNoInput, t, strings.Join(p.files, ", "))
 	}
 	if len(files) == 0 {
 		return nil, fmt.Errorf("ingest: files of %s: %s: %w", t, strings.Join(p.files, ", "), fs.ErrNotExist)

@@ -55,6 +55,21 @@ func newCSVSource(ctx context.Context, fsys fs.FS, name string, p *plan) (_ *csv
 	header[0] = strings.TrimPrefix(header[0], "\uFEFF")
 	s.fields = len(header)
 	s.r.want = s.fields
+	// Further header rows (answer options under the questions) are read
+	// as records, so that their quoting and line breaks are honoured, and
+	// dropped.
+	for row := 2; row <= p.headerRows; row++ {
+		line, err := s.r.next()
+		switch {
+		case errors.Is(err, io.EOF):
+			return nil, fmt.Errorf("ingest: %s: ends within its %d header rows (header_rows), at row %d", name, p.headerRows, row)
+		case err != nil:
+			return nil, fmt.Errorf("ingest: %s: header row %d: %w", name, row, err)
+		}
+		if n := len(s.r.take(nil)); n != s.fields {
+			return nil, fmt.Errorf("ingest: %s:%d: header row %d has %d fields, the first has %d", name, line, row, n, s.fields)
+		}
+	}
 	s.index, err = matchColumns(name, p, header)
 	if err != nil {
 		return nil, err
