@@ -70,6 +70,9 @@ type ModelsSection struct {
 	Margin             *float64 `yaml:"margin"`
 	HorizonMonths      *int     `yaml:"horizon_months"`
 	AnnualDiscountRate *float64 `yaml:"annual_discount_rate"`
+	// PurchaseModels are the purchase models fitted and chosen from;
+	// unset means all of them.
+	PurchaseModels []string `yaml:"purchase_models"`
 }
 
 // settings overlays the section on the defaults.
@@ -84,6 +87,7 @@ func (m ModelsSection) settings() clv.Settings {
 	if m.AnnualDiscountRate != nil {
 		s.AnnualDiscountRate = *m.AnnualDiscountRate
 	}
+	s.PurchaseModels = m.PurchaseModels
 	return s
 }
 

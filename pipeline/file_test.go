@@ -114,6 +114,7 @@ report:
 		{"ces scales", "metrics:\n  ces_easier: {\"1-5\": up, \"7\": lower}\n", []string{`metrics.ces_easier.1-5: "up", want higher or lower`, `metrics.ces_easier.7: "7" is not a scale`}},
 		{"models", "models:\n  margin: 1.2\n", []string{"models: clv: margin for orders without cost 1.2 outside [0, 1]"}},
 		{"horizon", "models:\n  horizon_months: 0\n", []string{"models: clv: horizon of 0 months"}},
+		{"purchase model", "models:\n  purchase_models: [bgnbd, pareto]\n", []string{`models: clv: unknown purchase model "pareto"`}},
 		{"discount", "models:\n  annual_discount_rate: -0.1\n", []string{"models: clv: annual discount rate -0.1"}},
 		{"delivery", "delivery:\n  host: mail.example.com\n  from: nobody\n  to: []\n", []string{"delivery:", "From", "To"}},
 		{"password env not a name", "delivery:\n  host: 127.0.0.1\n  security: none\n  from: a@b.c\n  to: [d@e.f]\n  username: u\n  password_env: SMTP-PASSWORD\n", []string{"SMTP-PASSWORD", "not an environment variable name"}},

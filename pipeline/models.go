@@ -275,7 +275,7 @@ func (m *models) customers(ctx context.Context, hasOrders bool) (*clv.Prediction
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("clv: %w", err)
 	}
-	cands, err := clv.FitCustomers(ctx, s)
+	cands, err := clv.FitCustomers(ctx, s, m.settings.PurchaseModels...)
 	if clvExpected(err) {
 		return nil, nil, err.Error(), nil
 	}

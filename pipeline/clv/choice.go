@@ -57,20 +57,44 @@ func (c Candidate) Params() []Param {
 // figure.
 const holdoutBuckets = 7
 
-// FitCustomers fits BG/NBD, MBG/NBD and Pareto/NBD to the calibration
-// period of s, in that order, and measures each on the holdout period
-// when s has one. A model that cannot be fitted to the data (no interior
-// maximum) is returned with its Err set; FitCustomers itself fails when
-// none can be fitted (with an error wrapping each model's, [ErrNoRepeat]
-// for instance), or when ctx is done.
-func FitCustomers(ctx context.Context, s *Summary) ([]Candidate, error) {
-	fits := []struct {
+// CustomerModels returns the names of the purchase models
+// [FitCustomers] knows, in the order it fits them.
+func CustomerModels() []string { return []string{ModelBGNBD, ModelMBGNBD, ModelParetoNBD} }
+
+// customerFit fits the purchase model named name.
+func customerFit(name string) func(context.Context, *Summary) (Purchases, FitReport, error) {
+	switch name {
+	case ModelBGNBD:
+		return func(ctx context.Context, s *Summary) (Purchases, FitReport, error) { return FitBGNBD(ctx, s) }
+	case ModelMBGNBD:
+		return func(ctx context.Context, s *Summary) (Purchases, FitReport, error) { return FitMBGNBD(ctx, s) }
+	case ModelParetoNBD:
+		return func(ctx context.Context, s *Summary) (Purchases, FitReport, error) { return FitParetoNBD(ctx, s) }
+	}
+	return nil
+}
+
+// FitCustomers fits the purchase models named in models (every one of
+// [CustomerModels] when there are none: BG/NBD, MBG/NBD and Pareto/NBD)
+// to the calibration period of s, and measures each on the holdout
+// period when s has one; the candidates come in the order of models. A
+// model that cannot be fitted to the data (no interior maximum) is
+// returned with its Err set; FitCustomers itself fails when none can be
+// fitted (with an error wrapping each model's, [ErrNoRepeat] for
+// instance), for a name it does not know, or when ctx is done.
+func FitCustomers(ctx context.Context, s *Summary, models ...string) ([]Candidate, error) {
+	if len(models) == 0 {
+		models = CustomerModels()
+	}
+	type namedFit struct {
 		name string
 		fit  func(context.Context, *Summary) (Purchases, FitReport, error)
-	}{
-		{ModelBGNBD, func(ctx context.Context, s *Summary) (Purchases, FitReport, error) { return FitBGNBD(ctx, s) }},
-		{ModelMBGNBD, func(ctx context.Context, s *Summary) (Purchases, FitReport, error) { return FitMBGNBD(ctx, s) }},
-		{ModelParetoNBD, func(ctx context.Context, s *Summary) (Purchases, FitReport, error) { return FitParetoNBD(ctx, s) }},
+	}
+	fits := make([]namedFit, len(models))
+	for i, name := range models {
+		if fits[i] = (namedFit{name, customerFit(name)}); fits[i].fit == nil {
+			return nil, fmt.Errorf("clv: unknown purchase model %q, want one of %s", name, strings.Join(CustomerModels(), ", "))
+		}
 	}
 	// The fits share nothing but the summary, which they only read: they
 	// run side by side, and the results are the same in any order.

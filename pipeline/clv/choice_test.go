@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -178,5 +179,28 @@ func TestCDNOWChoice(t *testing.T) {
 		if want := best.Model.PAlive(s.Frequency[i], s.Recency[i], s.Age[i]); p.PAlive[i] != want {
 			t.Fatalf("customer %s: P(alive) %v, want the chosen model's %v", s.Customers[i], p.PAlive[i], want)
 		}
+	}
+}
+
+// FitCustomers fits the models it is asked for, in that order, and names
+// a model it does not know.
+func TestFitCustomersSubset(t *testing.T) {
+	s := cdnowSummary(t)
+	cands, err := FitCustomers(context.Background(), s, ModelParetoNBD, ModelBGNBD)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cands) != 2 || cands[0].Name != ModelParetoNBD || cands[1].Name != ModelBGNBD {
+		t.Fatalf("candidates %v, want pareto_nbd then bgnbd", []string{cands[0].Name, cands[len(cands)-1].Name})
+	}
+	all, err := FitCustomers(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != len(CustomerModels()) || all[0].BIC != cands[1].BIC || all[2].BIC != cands[0].BIC {
+		t.Errorf("the same model fitted alone and with the others differs")
+	}
+	if _, err := FitCustomers(context.Background(), s, "pareto"); err == nil || !strings.Contains(err.Error(), `unknown purchase model "pareto"`) {
+		t.Errorf("unknown model: got %v", err)
 	}
 }

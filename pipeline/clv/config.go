@@ -3,6 +3,7 @@ package clv
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -87,6 +88,9 @@ type Settings struct {
 	// AnnualDiscountRate is [ValueConfig.AnnualDiscountRate], in [0, 1);
 	// 0 is no discounting.
 	AnnualDiscountRate float64
+	// PurchaseModels are the purchase models fitted and chosen from
+	// ([FitCustomers]); empty means all of [CustomerModels].
+	PurchaseModels []string
 }
 
 // DefaultSettings are a 12-month horizon discounted at 10 % a year, with
@@ -104,6 +108,11 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("clv: horizon of %d months outside 1 to 120", s.HorizonMonths)
 	case !(s.AnnualDiscountRate >= 0 && s.AnnualDiscountRate < 1):
 		return fmt.Errorf("clv: annual discount rate %v outside [0, 1)", s.AnnualDiscountRate)
+	}
+	for _, m := range s.PurchaseModels {
+		if customerFit(m) == nil {
+			return fmt.Errorf("clv: unknown purchase model %q, want one of %s", m, strings.Join(CustomerModels(), ", "))
+		}
 	}
 	return nil
 }
