@@ -40,6 +40,10 @@ type FitRow struct {
 	Value     float64 // the estimate
 	LogLik    float64 // the model's maximized log-likelihood; NaN (null) for a setting
 	N         int64   // customers the fit covers
+	// StdErr is the asymptotic standard error of a maximum-likelihood
+	// estimate; NaN (null) where there is none (a setting, a criterion,
+	// an sBG parameter, a singular information matrix).
+	StdErr float64
 }
 
 // FitSchema is the schema of model_fit.parquet.
@@ -51,6 +55,7 @@ func FitSchema() *arrow.Schema {
 		{Name: "value", Type: arrow.PrimitiveTypes.Float64},
 		{Name: "log_likelihood", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 		{Name: "n", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "std_error", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 	}, nil)
 }
 
@@ -173,7 +178,7 @@ func (m *models) write(ctx context.Context, dir string, mem memory.Allocator, ha
 				name string
 				v    float64
 			}{{"alpha", fit.Alpha}, {"beta", fit.Beta}} {
-				fits = append(fits, FitRow{"sbg", scope, p.name, p.v, fit.LogLik, fit.N})
+				fits = append(fits, FitRow{"sbg", scope, p.name, p.v, fit.LogLik, fit.N, math.NaN()})
 			}
 		}
 		for _, reason := range sbgReasons() {
@@ -294,17 +299,17 @@ func (m *models) customers(ctx context.Context, hasOrders bool) (*clv.Prediction
 			continue
 		}
 		ll, n := c.Fit.LogLikelihood, int64(c.Fit.N)
-		for _, p := range c.Params() {
-			fits = append(fits, FitRow{c.Name, "all", p.Name, p.Value, ll, n})
+		for i, p := range c.Params() {
+			fits = append(fits, FitRow{c.Name, "all", p.Name, p.Value, ll, n, stdErr(c.Fit, i)})
 		}
 		isChosen := 0.0
 		if c.Name == chosen.Name {
 			isChosen = 1
 		}
 		fits = append(fits,
-			FitRow{c.Name, "all", "aic", c.AIC, ll, n},
-			FitRow{c.Name, "all", "bic", c.BIC, ll, n},
-			FitRow{c.Name, "all", "chosen", isChosen, ll, n},
+			FitRow{c.Name, "all", "aic", c.AIC, ll, n, math.NaN()},
+			FitRow{c.Name, "all", "bic", c.BIC, ll, n, math.NaN()},
+			FitRow{c.Name, "all", "chosen", isChosen, ll, n, math.NaN()},
 		)
 	}
 	gg, ggFit, err := clv.FitGammaGamma(ctx, s)
@@ -322,13 +327,13 @@ func (m *models) customers(ctx context.Context, hasOrders bool) (*clv.Prediction
 		return nil, nil, "", fmt.Errorf("clv: predict: %w", err)
 	}
 	fits = append(fits, []FitRow{
-		{"gamma_gamma", "all", "p", gg.P, ggFit.LogLikelihood, int64(ggFit.N)},
-		{"gamma_gamma", "all", "q", gg.Q, ggFit.LogLikelihood, int64(ggFit.N)},
-		{"gamma_gamma", "all", "gamma", gg.Gamma, ggFit.LogLikelihood, int64(ggFit.N)},
+		{"gamma_gamma", "all", "p", gg.P, ggFit.LogLikelihood, int64(ggFit.N), stdErr(ggFit, 0)},
+		{"gamma_gamma", "all", "q", gg.Q, ggFit.LogLikelihood, int64(ggFit.N), stdErr(ggFit, 1)},
+		{"gamma_gamma", "all", "gamma", gg.Gamma, ggFit.LogLikelihood, int64(ggFit.N), stdErr(ggFit, 2)},
 		// The settings the values rest on, which are not estimated.
-		{"clv", "all", "uncosted_margin", s.Margin.Uncosted, math.NaN(), s.Margin.UncostedOrders},
-		{"clv", "all", "horizon_months", float64(m.settings.HorizonMonths), math.NaN(), int64(s.Len())},
-		{"clv", "all", "annual_discount_rate", m.settings.AnnualDiscountRate, math.NaN(), int64(s.Len())},
+		{"clv", "all", "uncosted_margin", s.Margin.Uncosted, math.NaN(), s.Margin.UncostedOrders, math.NaN()},
+		{"clv", "all", "horizon_months", float64(m.settings.HorizonMonths), math.NaN(), int64(s.Len()), math.NaN()},
+		{"clv", "all", "annual_discount_rate", m.settings.AnnualDiscountRate, math.NaN(), int64(s.Len()), math.NaN()},
 	}...)
 	return p, fits, strings.Join(notes, "; "), nil
 }
@@ -377,8 +382,22 @@ func fitRecord(mem memory.Allocator, rows []FitRow) arrow.Record {
 			b.Field(4).(*array.Float64Builder).Append(r.LogLik)
 		}
 		b.Field(5).(*array.Int64Builder).Append(r.N)
+		if math.IsNaN(r.StdErr) {
+			b.Field(6).AppendNull()
+		} else {
+			b.Field(6).(*array.Float64Builder).Append(r.StdErr)
+		}
 	}
 	return b.NewRecord()
+}
+
+// stdErr is the standard error of parameter i of a fit, NaN when the fit
+// has none.
+func stdErr(rep clv.FitReport, i int) float64 {
+	if i < len(rep.StdErr) {
+		return rep.StdErr[i]
+	}
+	return math.NaN()
 }
 
 // writeRecord writes rec as a Parquet file and releases it.

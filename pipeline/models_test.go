@@ -8,6 +8,7 @@ import (
 	"math"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -284,6 +285,7 @@ func TestModelChoiceRecorded(t *testing.T) {
 	fit := readColumns(t, filepath.Join(sum.Dir, ModelFitFile))
 	model, param := fit["model"].(*array.String), fit["parameter"].(*array.String)
 	value, ll := fit["value"].(*array.Float64), fit["log_likelihood"].(*array.Float64)
+	se := fit["std_error"].(*array.Float64)
 	got := map[string]map[string]float64{}
 	lls := map[string]float64{}
 	for i := range model.Len() {
@@ -294,6 +296,12 @@ func TestModelChoiceRecorded(t *testing.T) {
 		got[m][param.Value(i)] = value.Value(i)
 		if ll.IsValid(i) {
 			lls[m] = ll.Value(i)
+		}
+		// An estimate of a purchase or spend model has a standard error;
+		// a criterion or a setting has none.
+		estimate := m != "clv" && m != "sbg" && !slices.Contains([]string{"aic", "bic", "chosen"}, param.Value(i))
+		if se.IsValid(i) != estimate || estimate && !(se.Value(i) > 0) {
+			t.Errorf("%s %s: std_error valid %v (%v), want %v", m, param.Value(i), se.IsValid(i), se.Value(i), estimate)
 		}
 	}
 	wantParams := map[string][]string{
