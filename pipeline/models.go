@@ -208,6 +208,12 @@ func (m *models) write(ctx context.Context, dir string, mem memory.Allocator, ha
 		res.basis = &reports.CLVBasis{
 			HorizonMonths: m.settings.HorizonMonths, AnnualDiscountRate: m.settings.AnnualDiscountRate,
 			UncostedMargin: ms.Uncosted, MarginDerived: ms.Derived, Orders: ms.Orders, UncostedOrders: ms.UncostedOrders,
+			PurchaseModel: p.Model,
+		}
+		for _, f := range modelFits {
+			if f.Parameter == "bic" {
+				res.basis.Models = append(res.basis.Models, reports.ModelScore{Name: f.Model, BIC: f.Value})
+			}
 		}
 		// One row per customer: written a batch at a time.
 		rr := p.Records(mem, customerBatch)

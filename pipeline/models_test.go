@@ -209,13 +209,28 @@ func TestCLVSettingsRecorded(t *testing.T) {
 				seen["annual_discount_rate"] != want.AnnualDiscountRate {
 				t.Errorf("model_fit settings %v, want the manifest's %+v", seen, got)
 			}
+			if got.PurchaseModel == "" || len(got.Models) != len(clv.CustomerModels()) {
+				t.Errorf("manifest clv: purchase model %q among %v, want one of the %d fitted", got.PurchaseModel, got.Models, len(clv.CustomerModels()))
+			}
+			best := got.Models[0]
+			for _, m := range got.Models {
+				if m.BIC < best.BIC {
+					best = m
+				}
+			}
+			if got.PurchaseModel != best.Name {
+				t.Errorf("%s chosen, %s has the lowest BIC in %v", got.PurchaseModel, best.Name, got.Models)
+			}
 			if text := pdfText(t, filepath.Join(sum.Dir, ReportFile)); text != "" {
 				phrase := "the margin of the orders with one"
 				if !tc.derived {
 					phrase = "the configured margin of 30.0%"
 				}
-				if !strings.Contains(strings.Join(strings.Fields(text), " "), phrase) {
-					t.Errorf("report does not say %q", phrase)
+				text = strings.Join(strings.Fields(text), " ")
+				for _, want := range []string{phrase, "the model of lowest BIC among those fitted: BG/NBD"} {
+					if !strings.Contains(text, want) {
+						t.Errorf("report does not say %q", want)
+					}
 				}
 			}
 		})

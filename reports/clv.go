@@ -3,6 +3,7 @@ package reports
 import (
 	"cmp"
 	"slices"
+	"strings"
 
 	"github.com/cxkpi/cxkpi/pipeline/kpi"
 )
@@ -68,7 +69,32 @@ func (v *view) basisText(b *CLVBasis) string {
 	default:
 		text += " " + v.tx.Fill("clv.margin_configured", "n", v.nf.count(b.UncostedOrders), "orders", v.nf.count(b.Orders), "margin", pct(b.UncostedMargin))
 	}
+	switch {
+	case b.PurchaseModel == "":
+	case len(b.Models) < 2:
+		text += " " + v.tx.Fill("clv.model_only", "model", modelName(b.PurchaseModel))
+	default:
+		scores := make([]string, len(b.Models))
+		for i, m := range b.Models {
+			scores[i] = modelName(m.Name) + " " + v.nf.fixed(m.BIC, 1, false)
+		}
+		text += " " + v.tx.Fill("clv.model_choice", "model", modelName(b.PurchaseModel), "scores", strings.Join(scores, ", "))
+	}
 	return text
+}
+
+// modelName is how a purchase model is written: its name in the
+// literature, the same in every language.
+func modelName(id string) string {
+	switch id {
+	case "bgnbd":
+		return "BG/NBD"
+	case "mbgnbd":
+		return "MBG/NBD"
+	case "pareto_nbd":
+		return "Pareto/NBD"
+	}
+	return id
 }
 
 func withBlock(s section, b block) section {

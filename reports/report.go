@@ -63,6 +63,17 @@ type CLVBasis struct {
 	MarginDerived  bool    `json:"margin_derived"`
 	Orders         int64   `json:"orders"`          // orders observed
 	UncostedOrders int64   `json:"uncosted_orders"` // of which without cost
+	// PurchaseModel is the purchase model behind the predictions, chosen
+	// by BIC among Models ("bgnbd", "mbgnbd", "pareto_nbd").
+	PurchaseModel string       `json:"purchase_model"`
+	Models        []ModelScore `json:"models,omitempty"`
+}
+
+// ModelScore is a fitted purchase model and its Bayesian information
+// criterion (lower is better).
+type ModelScore struct {
+	Name string  `json:"name"`
+	BIC  float64 `json:"bic"`
 }
 
 // CLVSegment is the customer lifetime value of one group of customers,
