@@ -51,20 +51,20 @@ var malformedTests = []malformedTest{
 		name: "stray quote opens a field mid-file",
 		data: ordersHeader + orderLines(1, 2) + "O3,\"C3,2024-01-02,3.5,1\n" + orderLines(4, 6),
 		ids:  []string{"O1", "O2", "O4", "O5", "O6"},
-		bad:  []wantBad{{4, `malformed CSV: extraneous or missing " in quoted-field (line 7, byte 24)`, "O3,\"C3,2024-01-02,3.5,1"}},
+		bad:  []wantBad{{4, `malformed CSV: extraneous or missing " in quoted-field (a quote opened on this line runs on to line 7, byte 24)`, "O3,\"C3,2024-01-02,3.5,1"}},
 	},
 	{
 		name: "stray quote meets a quoted field",
 		data: ordersHeader + "O1,\"C1\",2024-01-02,1.5,1\n" + "O2,\"C2,2024-01-02,2.5,1\n" + "O3,\"C3\",2024-01-02,3.5,1\n" + "O4,\"C4\",2024-01-02,4.5,1\n",
 		ids:  []string{"O1", "O3", "O4"},
-		bad:  []wantBad{{3, "malformed CSV: extraneous or missing \" in quoted-field (line 4, byte 4)", "O2,\"C2,2024-01-02,2.5,1"}},
+		bad:  []wantBad{{3, "malformed CSV: extraneous or missing \" in quoted-field (a quote opened on this line runs on to line 4, byte 4)", "O2,\"C2,2024-01-02,2.5,1"}},
 	},
 	{
 		name: "quoted field closed on a later line",
 		data: ordersHeader + "O1,\"C1,2024-01-02,1.5,1\n" + "O2,C2,2024-01-02\",2.5,1\n" + orderLines(3, 3),
 		ids:  []string{"O3"},
 		bad: []wantBad{
-			{2, "malformed CSV: quoted field runs over 2 lines into a record of 4 fields, header has 5 (line 3, byte 24)", "O1,\"C1,2024-01-02,1.5,1"},
+			{2, "malformed CSV: quoted field runs over 2 lines into a record of 4 fields, header has 5 (a quote opened on this line runs on to line 3, byte 24)", "O1,\"C1,2024-01-02,1.5,1"},
 			{3, `malformed CSV: bare " in non-quoted-field (line 3, byte 17)`, "O2,C2,2024-01-02\",2.5,1"},
 		},
 	},
@@ -130,7 +130,7 @@ var malformedTests = []malformedTest{
 		tm:   TableMapping{MaxRecordBytes: 1000},
 		ids:  []string{"O1", "O3"},
 		bad: []wantBad{
-			{3, "malformed CSV: record longer than 1000 bytes (line 4, byte 1001)", "O2,\"C2"},
+			{3, "malformed CSV: record longer than 1000 bytes (a quote opened on this line runs on to line 4, byte 1001)", "O2,\"C2"},
 			{4, "malformed CSV: record longer than 1000 bytes (line 4, byte 1001)", strings.Repeat("1", 1000)},
 		},
 	},
@@ -196,7 +196,7 @@ func TestMalformedCSVStrict(t *testing.T) {
 	if !errors.As(res.err, &pe) || !errors.Is(res.err, ErrMalformedRow) {
 		t.Fatalf("error %v, want a *ParseError wrapping ErrMalformedRow", res.err)
 	}
-	if want := `orders.csv:3:3: malformed CSV: extraneous or missing " in quoted-field (line 4, byte 24)`; res.err.Error() != want {
+	if want := `orders.csv:3:3: malformed CSV: extraneous or missing " in quoted-field (a quote opened on this line runs on to line 4, byte 24)`; res.err.Error() != want {
 		t.Errorf("error\n got %s\nwant %s", res.err, want)
 	}
 }

@@ -155,7 +155,7 @@ func (s *csvSource) read(c *chunk, max int) error {
 			if errors.As(err, &pe) && isCSVSyntax(pe.Err) {
 				s.r.keepBad()
 				c.rows = append(c.rows, chunkRow{line: pe.StartLine, end: base + s.r.fields(), err: &rowError{col: -1, srcCol: s.r.badField,
-					err: reasonf(ErrMalformedRow, "malformed CSV: %v (line %d, byte %d)", pe.Err, pe.Line, pe.Column)}})
+					err: reasonf(ErrMalformedRow, "malformed CSV: %v (%s)", pe.Err, csvErrorAt(pe))}})
 				continue
 			}
 			return err
@@ -163,6 +163,17 @@ func (s *csvSource) read(c *chunk, max int) error {
 		c.rows = append(c.rows, chunkRow{line: line, end: base + s.r.fields()})
 	}
 	return nil
+}
+
+// csvErrorAt says where the reader found a syntax error. When that is
+// past the record's first line, a quote opened on the first line ran on:
+// the message says so, so that the later line it names is not taken for
+// the bad one (the rejected row is the first line).
+func csvErrorAt(pe *csv.ParseError) string {
+	if pe.Line == pe.StartLine {
+		return fmt.Sprintf("line %d, byte %d", pe.Line, pe.Column)
+	}
+	return fmt.Sprintf("a quote opened on this line runs on to line %d, byte %d", pe.Line, pe.Column)
 }
 
 func (s *csvSource) decoder() decoder {
