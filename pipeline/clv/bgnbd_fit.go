@@ -77,7 +77,16 @@ func newBGData(x []int, tx, T []float64) (*bgData, error) {
 // negLL returns the negative mean log-likelihood at the log-parameters
 // theta = (ln r, ln α, ln a, ln b) and its gradient with respect to theta.
 // Per row it costs two logarithms, one exponential and one log1p.
-func (d *bgData) negLL(theta, grad []float64) float64 {
+func (d *bgData) negLL(theta, grad []float64) float64 { return d.negLogLik(theta, grad, false) }
+
+// negLogLik is the negative mean log-likelihood of BG/NBD, or with
+// modified of MBG/NBD (mbgNegLL), and its gradient. The two differ by one
+// dropout chance: an MBG/NBD customer may also leave at the first
+// purchase, so after x repeat purchases they have had x+1 chances instead
+// of x. That turns b+x into b+x+1 in the beta functions, b+x−1 into b+x
+// in the odds of having left, and gives customers with x = 0 the
+// dropout term that BG/NBD lacks.
+func (d *bgData) negLogLik(theta, grad []float64, modified bool) float64 {
 	r, alpha, a, b := math.Exp(theta[0]), math.Exp(theta[1]), math.Exp(theta[2]), math.Exp(theta[3])
 	lnAlpha := math.Log(alpha)
 	lgR, lgB, lgAB := lgamma(r), lgamma(b), lgamma(a+b)
@@ -86,14 +95,20 @@ func (d *bgData) negLL(theta, grad []float64) float64 {
 	for _, g := range d.groups {
 		x, W := g.x, g.w
 		rx := r + x
-		ll += W * (lgamma(rx) - lgR + r*lnAlpha + lgAB - lgamma(a+b+x) + lgamma(b+x) - lgB)
-		psiABX := mathext.Digamma(a + b + x)
+		// abx and bx are a+b+x and b+x after the dropout chances; odds is
+		// b plus the chances taken before the last purchase.
+		abx, bx, odds := a+b+x, b+x, b+x-1
+		if modified {
+			abx, bx, odds = a+b+x+1, b+x+1, b+x
+		}
+		ll += W * (lgamma(rx) - lgR + r*lnAlpha + lgAB - lgamma(abx) + lgamma(bx) - lgB)
+		psiABX := mathext.Digamma(abx)
 		gr += W * (mathext.Digamma(rx) - psiR + lnAlpha)
 		gAlpha += W * r / alpha
 		ga += W * (psiAB - psiABX)
-		gb += W * (psiAB - psiABX + mathext.Digamma(b+x) - psiB)
+		gb += W * (psiAB - psiABX + mathext.Digamma(bx) - psiB)
 		tx, T, w := d.tx[g.lo:g.hi], d.T[g.lo:g.hi], d.w[g.lo:g.hi]
-		if x == 0 {
+		if x == 0 && !modified {
 			for i, t := range T {
 				lT := math.Log(alpha + t)
 				ll -= w[i] * r * lT
@@ -102,7 +117,7 @@ func (d *bgData) negLL(theta, grad []float64) float64 {
 			}
 			continue
 		}
-		lnK := math.Log(a) - math.Log(b+x-1)
+		lnK := math.Log(a) - math.Log(odds)
 		var sumSig float64
 		for i, t := range T {
 			aT, aTx := alpha+t, alpha+tx[i]
@@ -115,7 +130,7 @@ func (d *bgData) negLL(theta, grad []float64) float64 {
 			sumSig += wi * sig
 		}
 		ga += sumSig / a
-		gb -= sumSig / (b + x - 1)
+		gb -= sumSig / odds
 	}
 	if grad != nil {
 		s := -1 / d.n

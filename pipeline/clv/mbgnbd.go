@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-
-	"gonum.org/v1/gonum/mathext"
 )
 
 // MBGNBD is the modified BG/NBD model of Batislam, Denizel and Filiztekin
@@ -103,44 +101,9 @@ func (m MBGNBD) shifted() BGNBD {
 
 // mbgNegLL returns the negative mean MBG/NBD log-likelihood of d at the
 // log-parameters theta = (ln r, ln α, ln a, ln b) and its gradient with
-// respect to theta. It shares BG/NBD's grouped rows.
-func (d *bgData) mbgNegLL(theta, grad []float64) float64 {
-	r, alpha, a, b := math.Exp(theta[0]), math.Exp(theta[1]), math.Exp(theta[2]), math.Exp(theta[3])
-	lnAlpha := math.Log(alpha)
-	lgR, lgB, lgAB := lgamma(r), lgamma(b), lgamma(a+b)
-	psiR, psiB, psiAB := mathext.Digamma(r), mathext.Digamma(b), mathext.Digamma(a+b)
-	var ll, gr, gAlpha, ga, gb float64
-	for _, g := range d.groups {
-		x, W := g.x, g.w
-		rx := r + x
-		ll += W * (lgamma(rx) - lgR + r*lnAlpha + lgAB - lgamma(a+b+x+1) + lgamma(b+x+1) - lgB)
-		psiABX := mathext.Digamma(a + b + x + 1)
-		gr += W * (mathext.Digamma(rx) - psiR + lnAlpha)
-		gAlpha += W * r / alpha
-		ga += W * (psiAB - psiABX)
-		gb += W * (psiAB - psiABX + mathext.Digamma(b+x+1) - psiB)
-		tx, T, w := d.tx[g.lo:g.hi], d.T[g.lo:g.hi], d.w[g.lo:g.hi]
-		lnK := math.Log(a) - math.Log(b+x)
-		var sumSig float64
-		for i, t := range T {
-			aT, aTx := alpha+t, alpha+tx[i]
-			lT, lTx := math.Log(aT), math.Log(aTx)
-			sp, sig := softplus(lnK + rx*(lT-lTx))
-			wi := w[i]
-			ll += wi * (sp - rx*lT)
-			gr += wi * (sig*(lT-lTx) - lT)
-			gAlpha += wi * rx * (sig*(1/aT-1/aTx) - 1/aT)
-			sumSig += wi * sig
-		}
-		ga += sumSig / a
-		gb -= sumSig / (b + x)
-	}
-	if grad != nil {
-		s := -1 / d.n
-		grad[0], grad[1], grad[2], grad[3] = s*gr*r, s*gAlpha*alpha, s*ga*a, s*gb*b
-	}
-	return -ll / d.n
-}
+// respect to theta. It shares BG/NBD's grouped rows and kernel
+// (negLogLik).
+func (d *bgData) mbgNegLL(theta, grad []float64) float64 { return d.negLogLik(theta, grad, true) }
 
 // FitMBGNBD estimates the MBG/NBD parameters from the calibration period
 // of s by maximum likelihood, as [FitBGNBD] does for BG/NBD (same
