@@ -80,7 +80,7 @@ type Config struct {
 // event before 2000, and the zero dates of spreadsheets and Unix
 // (1899-12-30, 1900-01-01, 1970-01-01) fall before it; a day in the
 // future covers clocks and zones that differ, not more.
-var DefaultTimeFrom = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+func DefaultTimeFrom() time.Time { return time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC) }
 
 // DefaultFutureTolerance is the default [Config.FutureTolerance].
 const DefaultFutureTolerance = 24 * time.Hour
@@ -88,7 +88,7 @@ const DefaultFutureTolerance = 24 * time.Hour
 // EnsureDefaults fills the unset fields with their defaults.
 func (c *Config) EnsureDefaults() {
 	if c.TimeFrom.IsZero() {
-		c.TimeFrom = DefaultTimeFrom
+		c.TimeFrom = DefaultTimeFrom()
 	}
 	if c.FutureTolerance == 0 {
 		c.FutureTolerance = DefaultFutureTolerance

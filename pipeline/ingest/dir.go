@@ -181,11 +181,13 @@ func openFile(ctx context.Context, fsys fs.FS, name string) (fs.File, error) {
 	}
 }
 
-// exportExts are the name endings of data files and of compressed files:
-// a file with one of them looks like an export.
-var exportExts = []string{
-	".csv", ".tsv", ".psv", ".txt", ".dat", ".json", ".jsonl", ".ndjson", ".parquet", ".pq", ".xlsx", ".xls", ".avro", ".orc",
-	".gz", ".bz2", ".xz", ".zst", ".zip", ".lz4", ".br", ".z", ".7z", ".tar", ".tgz",
+// exportExts returns the name endings of data files and of compressed
+// files: a file with one of them looks like an export.
+func exportExts() []string {
+	return []string{
+		".csv", ".tsv", ".psv", ".txt", ".dat", ".json", ".jsonl", ".ndjson", ".parquet", ".pq", ".xlsx", ".xls", ".avro", ".orc",
+		".gz", ".bz2", ".xz", ".zst", ".zip", ".lz4", ".br", ".z", ".7z", ".tar", ".tgz",
+	}
 }
 
 // LooksLikeExport reports whether a file name looks like an export: its
@@ -198,7 +200,7 @@ func LooksLikeExport(name string) bool {
 	if strings.HasPrefix(base, ".") {
 		return false // hidden files: editors' and sync tools' own
 	}
-	for _, ext := range exportExts {
+	for _, ext := range exportExts() {
 		if strings.HasSuffix(base, ext) {
 			return true
 		}

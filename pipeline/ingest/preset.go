@@ -20,24 +20,25 @@ type PresetInfo struct {
 	Summary string // one line for listings
 }
 
-// presets lists the presets in the order listings show them. Each one's
-// mapping is presets/<name>.yaml; docs/presets.md describes them.
-var presets = []PresetInfo{
-	{"zendesk-csv", "Zendesk Support ticket export, CSV (tickets and satisfaction ratings)"},
-	{"freshdesk-csv", "Freshdesk ticket export and satisfaction ratings, CSV"},
-	{"surveymonkey", "SurveyMonkey \"all individual responses\" export, CSV with expanded columns (NPS)"},
-}
-
 // ErrUnknownPreset is the error of [Preset] for a name that is not one of
 // [Presets].
 var ErrUnknownPreset = errors.New("ingest: unknown preset")
 
-// Presets lists the embedded presets.
-func Presets() []PresetInfo { return slices.Clone(presets) }
+// Presets lists the embedded presets in the order listings show them.
+// Each one's mapping is presets/<name>.yaml; docs/presets.md describes
+// them.
+func Presets() []PresetInfo {
+	return []PresetInfo{
+		{"zendesk-csv", "Zendesk Support ticket export, CSV (tickets and satisfaction ratings)"},
+		{"freshdesk-csv", "Freshdesk ticket export and satisfaction ratings, CSV"},
+		{"surveymonkey", "SurveyMonkey \"all individual responses\" export, CSV with expanded columns (NPS)"},
+	}
+}
 
 // PresetSource returns the YAML text of the named preset, the mapping a
 // user can copy to write one of their own.
 func PresetSource(name string) ([]byte, error) {
+	presets := Presets()
 	if !slices.ContainsFunc(presets, func(p PresetInfo) bool { return p.Name == name }) {
 		names := make([]string, len(presets))
 		for i, p := range presets {
