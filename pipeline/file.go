@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -148,6 +149,7 @@ type DeliverySection struct {
 	Username      string        `yaml:"username"`
 	PasswordEnv   string        `yaml:"password_env"`
 	PasswordFile  string        `yaml:"password_file"`
+	CAFile        string        `yaml:"ca_file"` // PEM bundle of the CA that signed the server's certificate; default: the system's
 	From          string        `yaml:"from"`
 	To            []string      `yaml:"to"`
 	Cc            []string      `yaml:"cc"`
@@ -432,6 +434,13 @@ func (f *File) mail(readPassword bool) (*mail.Config, error) {
 			}
 			c.Password = p
 		}
+	}
+	if d.CAFile != "" {
+		pool, err := mail.LoadCAFile(f.path(d.CAFile))
+		if err != nil {
+			return nil, err
+		}
+		c.TLSConfig = &tls.Config{RootCAs: pool}
 	}
 	if err := c.Validate(); err != nil {
 		return nil, err

@@ -119,6 +119,7 @@ report:
 		{"delivery", "delivery:\n  host: mail.example.com\n  from: nobody\n  to: []\n", []string{"delivery:", "From", "To"}},
 		{"password env not a name", "delivery:\n  host: 127.0.0.1\n  security: none\n  from: a@b.c\n  to: [d@e.f]\n  username: u\n  password_env: SMTP-PASSWORD\n", []string{"SMTP-PASSWORD", "not an environment variable name"}},
 		{"password env and file", "delivery:\n  host: 127.0.0.1\n  security: none\n  from: a@b.c\n  to: [d@e.f]\n  username: u\n  password_env: P\n  password_file: p.txt\n", []string{"not both"}},
+		{"ca file missing", "delivery:\n  host: 127.0.0.1\n  from: a@b.c\n  to: [d@e.f]\n  ca_file: no-such-ca.pem\n", []string{"delivery:", "CA bundle", "no-such-ca.pem"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -52,6 +52,11 @@ var (
 	ErrPermanent = errors.New("mail: permanent delivery failure")
 	// ErrNoPassword is matched by the errors of [PasswordFrom].
 	ErrNoPassword = errors.New("mail: no password")
+	// ErrNoStartTLS is matched by the error [Send] returns when Security
+	// is [SecurityStartTLS] and the server does not offer STARTTLS: a
+	// configuration problem (the wrong port, or a server that wants
+	// implicit TLS), never retried. It also matches [ErrPermanent].
+	ErrNoStartTLS = errors.New("mail: the server does not offer STARTTLS")
 )
 
 // Config says where and how to deliver the report. The zero values of

@@ -32,8 +32,9 @@ type Result struct {
 // Send delivers msg as cfg says. It validates both, then tries the server
 // up to 1+cfg.Retries times, waiting cfg.Backoff, then twice that, and so
 // on between attempts. A temporary failure — a 4xx reply, a network error,
-// an attempt running past cfg.Timeout — is retried; a 5xx reply or an
-// untrusted certificate is permanent: Send stops at once and the error
+// an attempt running past cfg.Timeout — is retried; a 5xx reply, an
+// untrusted certificate or a server without STARTTLS ([ErrNoStartTLS]) is
+// permanent: Send stops at once and the error
 // matches [ErrPermanent]. If ctx ends, Send stops at once, also in the
 // middle of a wait, and the error matches ctx's error. Result tells how many
 // attempts were made, also when Send fails.
@@ -146,6 +147,12 @@ func attemptSend(ctx context.Context, cfg *Config, m *gomail.Msg) error {
 		return fmt.Errorf("mail: client for %s: %w", addr, err)
 	}
 	if err := client.DialAndSendWithContext(ctx, m); err != nil {
+		// go-mail has no sentinel for a server without STARTTLS; its
+		// message is matched here, and a test pins it.
+		if cfg.Security == SecurityStartTLS && strings.Contains(err.Error(), "does not support STARTTLS") {
+			return fmt.Errorf("%w on %s: use security %q for a server that speaks TLS from the first byte (usually port 465), or check the port",
+				ErrNoStartTLS, addr, SecurityTLS)
+		}
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return fmt.Errorf("attempt timed out after %v: %w", cfg.Timeout, err)
 		}
@@ -173,8 +180,12 @@ func tlsConfig(cfg *Config) *tls.Config {
 }
 
 // permanent reports whether err will not go away by trying again: a 5xx
-// SMTP reply or a TLS certificate the client does not trust.
+// SMTP reply, a TLS certificate the client does not trust, or a server
+// without STARTTLS when it is required.
 func permanent(err error) bool {
+	if errors.Is(err, ErrNoStartTLS) {
+		return true
+	}
 	var se *gomail.SendError
 	if errors.As(err, &se) {
 		if code := se.ErrorCode(); code != 0 {
