@@ -229,3 +229,22 @@ func TestCheckWithoutSecrets(t *testing.T) {
 		}
 	}
 }
+
+// The configuration that compose.yaml mounts is a valid file, with
+// delivery to the compose network's SMTP server.
+func TestComposeConfig(t *testing.T) {
+	f, err := LoadFile(filepath.Join("..", "docs", "compose", "cxkpi.yaml"))
+	if err != nil {
+		t.Fatalf("docs/compose/cxkpi.yaml: %v", err)
+	}
+	cfg, err := f.Config()
+	if err != nil {
+		t.Fatalf("Config: %v", err)
+	}
+	if cfg.Mail == nil || cfg.Mail.Host != "mailpit" || cfg.Mail.Port != 1025 {
+		t.Errorf("delivery %+v, want the mailpit service on port 1025", cfg.Mail)
+	}
+	if f.Schedule.Cron == "" {
+		t.Error("no schedule")
+	}
+}
