@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 	_ "time/tzdata" // time zones work in a static image without /usr/share/zoneinfo
 
@@ -102,14 +103,41 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return c.run(ctx, args[1:], stdout, stderr)
 }
 
-// parseFlags parses a command's flags. A flag that does not parse is a
+// parseFlags parses a command's flags, then gives each flag not on the
+// command line the value of its environment variable, if set: CXKPI_ and
+// the flag's name in capitals with "-" as "_" (-batch-size reads
+// CXKPI_BATCH_SIZE). A flag so set counts as set, so the precedence is
+// command line, environment, configuration file, default
+// (docs/configuration.md). A flag or variable that does not parse is a
 // usage error (exit code 2); help asked for stays flag.ErrHelp (exit 0).
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	err := fs.Parse(args)
-	if err == nil || errors.Is(err, flag.ErrHelp) {
+	if errors.Is(err, flag.ErrHelp) {
 		return err
 	}
-	return fmt.Errorf("%w: %w", errUsage, err)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	onLine := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { onLine[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := envName(f.Name)
+		v, ok := os.LookupEnv(name)
+		if !ok || onLine[f.Name] {
+			return
+		}
+		if err := fs.Set(f.Name, v); err != nil {
+			errs = append(errs, fmt.Errorf("%w: environment variable %s=%q for -%s: %w", errUsage, name, v, f.Name, err))
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// envName is the environment variable of a flag: -batch-size is
+// CXKPI_BATCH_SIZE.
+func envName(flagName string) string {
+	return "CXKPI_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
 // flagOutput is where a command's flag set prints: standard output when
@@ -138,5 +166,7 @@ func usage(w io.Writer, cmds map[string]command) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-9s %s\n", n, cmds[n].summary)
 	}
-	fmt.Fprintln(w, "\nRun 'cxkpi <command> -h' for the flags of a command.")
+	fmt.Fprintln(w, "\nRun 'cxkpi <command> -h' for the flags of a command. Every flag can also be set")
+	fmt.Fprintln(w, "in the environment: -batch-size as CXKPI_BATCH_SIZE; the command line wins,")
+	fmt.Fprintln(w, "then the environment, then the configuration file.")
 }

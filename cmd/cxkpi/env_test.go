@@ -1,0 +1,79 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Each flag not on the command line takes its environment variable; the
+// command line wins.
+func TestFlagsFromEnvironment(t *testing.T) {
+	t.Setenv("CXKPI_BATCH_SIZE", "512")
+	t.Setenv("CXKPI_GRAIN", "week")
+	t.Setenv("CXKPI_ALLOW_STALE", "true")
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	var f runFlags
+	f.register(fs)
+	if err := parseFlags(fs, []string{"-grain", "quarter"}); err != nil {
+		t.Fatal(err)
+	}
+	if f.batch != 512 || !f.allowStale {
+		t.Errorf("batch %d, allow-stale %v: want 512 and true from the environment", f.batch, f.allowStale)
+	}
+	if f.grain != "quarter" {
+		t.Errorf("grain %q, want the command line's quarter over CXKPI_GRAIN", f.grain)
+	}
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if !set["batch-size"] || !set["allow-stale"] || set["tz"] {
+		t.Errorf("flags counted as set: %v; want batch-size and allow-stale, not tz", set)
+	}
+}
+
+// The environment overrides the configuration file, which overrides the
+// defaults.
+func TestEnvironmentOverridesFile(t *testing.T) {
+	dir := t.TempDir()
+	config := filepath.Join(dir, "cxkpi.yaml")
+	if err := os.WriteFile(config, []byte("grain: quarter\ntime_zone: Europe/Lisbon\nbatch_size: 100\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CXKPI_CONFIG", config)
+	t.Setenv("CXKPI_GRAIN", "week")
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	var f runFlags
+	f.register(fs)
+	if err := parseFlags(fs, nil); err != nil {
+		t.Fatal(err)
+	}
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	cfg, err := f.build(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(cfg.KPI.Grain); got != "week" {
+		t.Errorf("grain %q, want week from CXKPI_GRAIN over the file's quarter", got)
+	}
+	if cfg.KPI.Location.String() != "Europe/Lisbon" || cfg.BatchSize != 100 {
+		t.Errorf("zone %v, batch %d: want the file's Europe/Lisbon and 100", cfg.KPI.Location, cfg.BatchSize)
+	}
+}
+
+func TestBadEnvironmentValueIsAUsageError(t *testing.T) {
+	t.Setenv("CXKPI_BATCH_SIZE", "lots")
+	err := run(t.Context(), []string{"run"}, io.Discard, io.Discard)
+	if !errors.Is(err, errUsage) || exitCode(err) != exitUsage {
+		t.Fatalf("got %v (exit %d), want a usage error", err, exitCode(err))
+	}
+	for _, w := range []string{"CXKPI_BATCH_SIZE", `"lots"`, "-batch-size"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q lacks %s", err, w)
+		}
+	}
+}
