@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"io"
@@ -75,5 +76,27 @@ func TestBadEnvironmentValueIsAUsageError(t *testing.T) {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("error %q lacks %s", err, w)
 		}
+	}
+}
+
+// With -log-format json the failure is the log's last record, in JSON,
+// and main does not print it again in another format.
+func TestFailureIsTheLastLogRecord(t *testing.T) {
+	var stderr strings.Builder
+	err := run(t.Context(), []string{"run", "-log-format", "json", "-input", filepath.Join(t.TempDir(), "absent")}, io.Discard, &stderr)
+	var logged loggedError
+	if !errors.As(err, &logged) || exitCode(err) != exitError {
+		t.Fatalf("got %v (exit %d), want a logged error with exit 1", err, exitCode(err))
+	}
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	var rec struct {
+		Level, Msg, Error string
+		ExitCode          int `json:"exit_code"`
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rec); err != nil {
+		t.Fatalf("last line %q is not JSON: %v", lines[len(lines)-1], err)
+	}
+	if rec.Level != "ERROR" || !strings.Contains(rec.Error, "absent") || rec.ExitCode != 1 {
+		t.Errorf("last record %+v, want an ERROR naming the input, exit_code 1", rec)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"sort"
@@ -53,7 +54,8 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
+		var logged loggedError
+		if !errors.Is(err, flag.ErrHelp) && !errors.As(err, &logged) {
 			fmt.Fprintln(os.Stderr, "cxkpi:", err)
 		}
 		os.Exit(exitCode(err))
@@ -80,6 +82,24 @@ func exitCode(err error) int {
 }
 
 var errUsage = errors.New("usage")
+
+// loggedError is an error that its command has already logged, as the
+// last record of its log and in its log format (-log-format), so that a
+// log collector reading JSON gets the failure as JSON too; main does not
+// print it again.
+type loggedError struct{ error }
+
+func (e loggedError) Unwrap() error { return e.error }
+
+// logFailure logs a command's error as its last log record, with the exit
+// code it leads to, and marks it logged. nil and help pass through.
+func logFailure(logger *slog.Logger, command string, err error) error {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	logger.Error("cxkpi: "+command+" failed", "error", err.Error(), "exit_code", exitCode(err))
+	return loggedError{err}
+}
 
 // run dispatches to the subcommand named by args[0].
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {

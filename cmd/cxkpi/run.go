@@ -61,7 +61,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.memLimitMiB, "memory-limit", defaultMemoryLimitMiB, "soft limit of the Go heap in MiB, 0 for none (GOMEMLIMIT, when set, takes precedence over the default)")
 }
 
-func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(flagOutput(args, stdout, stderr))
 	var f runFlags
@@ -85,6 +85,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	defer func() { err = logFailure(logger, "run", err) }()
 	cfg, err := f.build(set)
 	if err != nil {
 		return err

@@ -12,7 +12,7 @@ import (
 	"github.com/cxkpi/cxkpi/pipeline/schedule"
 )
 
-func scheduleCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func scheduleCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	fs := flag.NewFlagSet("schedule", flag.ContinueOnError)
 	fs.SetOutput(flagOutput(args, stdout, stderr))
 	config := fs.String("config", "", "YAML configuration file with a schedule section (required)")
@@ -32,6 +32,7 @@ func scheduleCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	defer func() { err = logFailure(logger, "schedule", err) }()
 	file, err := pipeline.LoadFile(*config)
 	if err != nil {
 		return err
