@@ -151,7 +151,7 @@ func ManifestSchema() *arrow.Schema {
 		{Name: "grain", Type: arrow.BinaryTypes.String},
 		{Name: "period_start", Type: ts},
 		{Name: "period_end", Type: ts},
-		{Name: "table", Type: arrow.BinaryTypes.String},
+		{Name: "input_table", Type: arrow.BinaryTypes.String},
 		{Name: "present", Type: arrow.FixedWidthTypes.Boolean},
 		{Name: "rows_read", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "rows_accepted", Type: arrow.PrimitiveTypes.Int64},

@@ -122,7 +122,7 @@ func manifestRows(t *testing.T, path string) map[string][3]int64 {
 	col := func(name string) int { return sc.FieldIndices(name)[0] }
 	for rec.Next() {
 		r := rec.Record()
-		names := r.Column(col("table")).(*array.String)
+		names := r.Column(col("input_table")).(*array.String)
 		skipped := r.Column(col("rows_skipped")).(*array.Int64)
 		rejected := r.Column(col("rows_rejected")).(*array.Int64)
 		unmapped := r.Column(col("rows_unmapped")).(*array.Int64)

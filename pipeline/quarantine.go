@@ -15,13 +15,14 @@ import (
 )
 
 // QuarantineSchema is the schema of quarantine.parquet: one row per
-// rejected input row, as in quarantine.csv.
+// rejected input row, as in quarantine.csv. No column is named after an
+// SQL reserved word (table, column), so BI tools query it unquoted.
 func QuarantineSchema() *arrow.Schema {
 	return arrow.NewSchema([]arrow.Field{
-		{Name: "table", Type: arrow.BinaryTypes.String},
+		{Name: "input_table", Type: arrow.BinaryTypes.String},
 		{Name: "file", Type: arrow.BinaryTypes.String},
 		{Name: "line", Type: arrow.PrimitiveTypes.Int64},
-		{Name: "column", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "input_column", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "field", Type: arrow.BinaryTypes.String},
 		{Name: "reason", Type: arrow.BinaryTypes.String},
 		{Name: "raw", Type: arrow.BinaryTypes.String},
@@ -50,7 +51,7 @@ func newQuarantine(csvPath, parquetPath string, mem memory.Allocator) (*quaranti
 		return nil, fmt.Errorf("create quarantine: %w", err)
 	}
 	q := &quarantine{f: f, w: csv.NewWriter(f)}
-	if err := q.w.Write([]string{"table", "file", "line", "column", "field", "reason", "raw"}); err != nil {
+	if err := q.w.Write([]string{"input_table", "file", "line", "input_column", "field", "reason", "raw"}); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("write quarantine: %w", err)
 	}
