@@ -109,8 +109,8 @@ func TestGatesFire(t *testing.T) {
 			if sum == nil || sum.Dir != "" {
 				t.Errorf("manifest %+v, want one not published", sum)
 			}
-			if entries, _ := os.ReadDir(cfg.OutDir); len(entries) != 0 {
-				t.Errorf("output directory holds %v after a gated run", entries)
+			if entries := runDirs(t, cfg.OutDir); len(entries) != 0 {
+				t.Errorf("output directory holds %v after a gated run, want only the run log", entries)
 			}
 		})
 	}
@@ -149,7 +149,7 @@ func TestGatedRunKeepsPreviousOutputs(t *testing.T) {
 	if after := readDir(t, first.Dir); !mapsEqual(before, after) {
 		t.Error("the previous outputs changed after a gated run")
 	}
-	entries, _ := os.ReadDir(cfg.OutDir)
+	entries := runDirs(t, cfg.OutDir)
 	if len(entries) != 1 {
 		t.Errorf("output directory holds %d entries, want only the previous run", len(entries))
 	}

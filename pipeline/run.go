@@ -145,17 +145,25 @@ func (s *Manifest) Skipped() int64 {
 // Once every table is read, and before anything is written, the data must
 // pass cfg.Gates: a run that fails one publishes nothing and returns its
 // unpublished manifest (Dir empty) with a [*GateError].
-func Run(ctx context.Context, cfg Config) (*Manifest, error) {
+func Run(ctx context.Context, cfg Config) (_ *Manifest, err error) {
 	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	// Whatever the outcome, the run is a line of the run log.
+	var sum *Manifest
+	defer func() {
+		if lerr := appendRunLog(cfg.OutDir, runRecord(sum, err, cfg.Now())); lerr != nil {
+			cfg.Logger.Error("run not recorded in the run log", "error", lerr)
+			err = errors.Join(err, lerr)
+		}
+	}()
 	mapping, err := cfg.mapping()
 	if err != nil {
 		return nil, err
 	}
 	cfg.Mapping = mapping // the preset's, if any, with cfg.Mapping's keys laid over it
-	sum := &Manifest{RunID: newRunID(), Input: cfg.InputName, Preset: cfg.Preset, Grain: cfg.KPI.Grain, TimeZone: cfg.KPI.Location.String(),
+	sum = &Manifest{RunID: newRunID(), Input: cfg.InputName, Preset: cfg.Preset, Grain: cfg.KPI.Grain, TimeZone: cfg.KPI.Location.String(),
 		Started: cfg.Now().UTC(), Versions: BuildVersions()}
 	log := cfg.Logger
 	sw := newStopwatch()

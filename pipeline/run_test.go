@@ -151,7 +151,7 @@ func TestStrictFailsWithPosition(t *testing.T) {
 	if pe.File != "tickets.csv" || pe.Line != 3 || pe.Field != "channel" {
 		t.Errorf("error at %s:%d %s, want tickets.csv:3 channel (%v)", pe.File, pe.Line, pe.Field, err)
 	}
-	if entries, _ := os.ReadDir(cfg.OutDir); len(entries) != 0 {
+	if entries := runDirs(t, cfg.OutDir); len(entries) != 0 {
 		t.Errorf("a failed run left %d entries in the output directory", len(entries))
 	}
 }
@@ -315,10 +315,7 @@ func TestRerunIsIdentical(t *testing.T) {
 	if !bytes.Equal(read(KPIFile), kpis) || !bytes.Equal(read(ReportFile), pdf) {
 		t.Error("rerun produced different bytes")
 	}
-	entries, err := os.ReadDir(cfg.OutDir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	entries := runDirs(t, cfg.OutDir)
 	if len(entries) != 1 {
 		t.Errorf("output directory holds %d entries after a rerun, want 1", len(entries))
 	}
@@ -347,10 +344,7 @@ func TestExternalKeyCheckSameOutputs(t *testing.T) {
 				files[i][f] = b
 			}
 			tables[i] = sum.Tables
-			entries, err := os.ReadDir(cfg.OutDir)
-			if err != nil {
-				t.Fatal(err)
-			}
+			entries := runDirs(t, cfg.OutDir)
 			if len(entries) != 1 {
 				t.Errorf("%s: the output directory holds %d entries, want the run's only", name, len(entries))
 			}
@@ -408,7 +402,7 @@ func TestCancelledRunLeavesNoPartialOutput(t *testing.T) {
 			if err != nil || !bytes.Equal(before, after) {
 				t.Errorf("the previous run's outputs changed: %v", err)
 			}
-			entries, _ := os.ReadDir(cfg.OutDir)
+			entries := runDirs(t, cfg.OutDir)
 			if len(entries) != 1 {
 				t.Errorf("output directory holds %d entries, want only the previous run", len(entries))
 			}

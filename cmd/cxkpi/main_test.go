@@ -314,12 +314,12 @@ func TestRunTakesOverAndRecovers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(es) != 1 || es[0].Name() != "month=2026-10" {
-		var names []string
-		for _, e := range es {
-			names = append(names, e.Name())
-		}
-		t.Errorf("output directory holds %q, want only month=2026-10", names)
+	var names []string
+	for _, e := range es {
+		names = append(names, e.Name())
+	}
+	if len(es) != 2 || es[0].Name() != "month=2026-10" || es[1].Name() != pipeline.RunLogFile {
+		t.Errorf("output directory holds %q, want only month=2026-10 and the run log", names)
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/cxkpi/cxkpi/pipeline"
 )
 
 // room is how much free space the full disk leaves a run: far less than
@@ -53,7 +55,8 @@ func TestDiskFull(t *testing.T) {
 	}
 	used := int64(st.Blocks-st.Bfree) * st.Bsize
 	resize(used + room)
-	before := snapshot(t, out)
+	before := snapshot(t, out, pipeline.RunLogFile)
+	runLog := readRunLog(t, out)
 
 	r := s.run(context.Background(), nil, in, out)
 	t.Logf("%s: %s", r, firstError(r))
@@ -68,7 +71,8 @@ func TestDiskFull(t *testing.T) {
 		if !strings.Contains(r.stderr, "no space left on device") {
 			t.Errorf("the run failed without naming the full disk:\n%s", tail(r.stderr))
 		}
-		sameTree(t, "after a run on a full disk", snapshot(t, out), before)
+		sameTree(t, "after a run on a full disk", snapshot(t, out, pipeline.RunLogFile), before)
+		checkFailureLogged(t, out, runLog, false) // the line itself may not fit on the disk
 	}
 	resize(16 << 20)
 	normalRun(t, out)

@@ -396,8 +396,8 @@ func checkParquetText(t *testing.T, path string) {
 // directory: period directories only.
 var periodName = regexp.MustCompile(`^[a-z]+=[0-9A-Z-]+$`)
 
-// checkNoLeftovers checks that out holds period directories and nothing
-// else, and that none of them holds a temporary file.
+// checkNoLeftovers checks that out holds period directories and the run
+// log and nothing else, and that none of them holds a temporary file.
 func checkNoLeftovers(t *testing.T, out string) {
 	t.Helper()
 	es, err := os.ReadDir(out)
@@ -405,6 +405,9 @@ func checkNoLeftovers(t *testing.T, out string) {
 		t.Fatal(err)
 	}
 	for _, e := range es {
+		if e.Name() == pipeline.RunLogFile {
+			continue
+		}
 		if !e.IsDir() || !periodName.MatchString(e.Name()) {
 			t.Errorf("left in the output directory: %s", e.Name())
 			continue
@@ -456,4 +459,39 @@ func tail(log string) string {
 		lines = lines[len(lines)-15:]
 	}
 	return strings.Join(lines, "\n") + "\n"
+}
+
+// readRunLog returns the run log of out, empty if there is none.
+func readRunLog(t *testing.T, out string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(out, pipeline.RunLogFile))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// checkFailureLogged checks that a failed run appended one line to the run
+// log, saying it failed or was gated, and rewrote nothing; with must false
+// the line may be missing (a full disk).
+func checkFailureLogged(t *testing.T, out string, before []byte, must bool) {
+	t.Helper()
+	after := readRunLog(t, out)
+	if !bytes.HasPrefix(after, before) {
+		t.Fatalf("the run log was rewritten:\n%s", after)
+	}
+	added := bytes.TrimSuffix(after[len(before):], []byte("\n"))
+	if len(added) == 0 {
+		if must {
+			t.Error("the failed run is not in the run log")
+		}
+		return
+	}
+	var rec pipeline.RunRecord
+	if bytes.Contains(added, []byte("\n")) || json.Unmarshal(added, &rec) != nil {
+		t.Fatalf("the failed run added %q to the run log, want one JSON line", added)
+	}
+	if rec.Status != pipeline.RunFailed && rec.Status != pipeline.RunGated || rec.Error == "" {
+		t.Errorf("run log line %+v, want a failure with its error", rec)
+	}
 }

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cxkpi/cxkpi/pipeline"
 )
 
 // inputCase is damaged or hostile input. mutate changes the exports in
@@ -106,7 +108,8 @@ func TestInput(t *testing.T) {
 			}
 			in, out := newCase(t, from, false)
 			wrote := tc.mutate(t, in)
-			before := snapshot(t, out)
+			before := snapshot(t, out, pipeline.RunLogFile)
+			runLog := readRunLog(t, out)
 			ctx := context.Background()
 			if tc.timeout > 0 {
 				var cancel context.CancelFunc
@@ -125,7 +128,8 @@ func TestInput(t *testing.T) {
 				checkAccounted(t, dir, wrote)
 				checkComplete(t, dir)
 			default:
-				sameTree(t, "after a failed run", snapshot(t, out), before)
+				sameTree(t, "after a failed run", snapshot(t, out, pipeline.RunLogFile), before)
+				checkFailureLogged(t, out, runLog, true)
 			}
 			if tc.maxRSS > 0 && r.maxRSS > tc.maxRSS {
 				t.Errorf("the run's peak resident memory was %d MiB, want at most %d MiB", r.maxRSS>>20, tc.maxRSS>>20)
