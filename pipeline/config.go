@@ -67,7 +67,10 @@ type Config struct {
 
 	Now    func() time.Time // clock, default time.Now
 	Logger *slog.Logger     // default slog.Default()
-	Alloc  memory.Allocator // default memory.DefaultAllocator
+	// Progress, if set, is told how far the reading of each table's
+	// files is, for a person watching (cxkpi shows a bar on a terminal).
+	Progress Progress
+	Alloc    memory.Allocator // default memory.DefaultAllocator
 
 	// externalKeysAbove is ingest.Options.ExternalKeysAbove for every
 	// table: 0, the default threshold; tests set -1 to check every

@@ -426,7 +426,11 @@ func readTable(ctx context.Context, cfg Config, t ingest.Table, window ingest.Wi
 		},
 	}
 	start := time.Now()
-	r, err := ingest.Open(ctx, cfg.Input, t, cfg.Alloc, opt)
+	input := cfg.Input
+	if cfg.Progress != nil {
+		input = progressFS{FS: cfg.Input, p: cfg.Progress}
+	}
+	r, err := ingest.Open(ctx, input, t, cfg.Alloc, opt)
 	sw.since("read", start)
 	if errors.Is(err, ingest.ErrNoInput) {
 		cfg.Logger.Info("table absent from the input; its metrics are skipped", "table", string(t))
@@ -437,6 +441,10 @@ func readTable(ctx context.Context, cfg Config, t ingest.Table, window ingest.Wi
 	}
 	defer r.Close()
 	ts.Present, ts.files = true, r.Files()
+	if cfg.Progress != nil {
+		cfg.Progress.Table(t, len(ts.files), tableSize(cfg.Input, ts.files))
+		defer cfg.Progress.Done(t)
+	}
 	engine.Begin(t)
 	for {
 		at := time.Now()

@@ -26,6 +26,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		rows      = fs.Int64("rows", 1_000_000, "about how many rows to generate, in the proportions of cxkpi gen -rows")
 		format    = fs.String("format", "csv", "file format of the generated data: csv or parquet")
 		seed      = fs.Uint64("seed", 7, "random seed of the generated data")
+		progress  = fs.String("progress", "auto", "progress bars of the tables read: auto (on a terminal only), always or never")
 		data      = fs.String("data", "", "data directory: reused when it holds files, else generated into and kept (default: a temporary directory, removed)")
 		cpu       = fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 		mem       = fs.String("memprofile", "", "write the heap profile taken at the peak of the live heap to this file")
@@ -64,11 +65,18 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer os.RemoveAll(out)
+	logOut, bars, err := progressOutput(*progress, stderr)
+	if err != nil {
+		return err
+	}
 	cfg := pipeline.Config{
 		Input: os.DirFS(dir), InputName: dir, OutDir: out,
 		AsOf:   sample.DefaultEnd().AddDate(0, 0, -1),
 		KPI:    kpi.Options{Grain: kpi.Month},
-		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Logger: slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	}
+	if bars != nil {
+		cfg.Progress = bars
 	}
 	setMemoryLimit(fs, *memLimMiB)
 	stop, err := startProfiles(*cpu, *mem)

@@ -31,6 +31,8 @@ type runFlags struct {
 	maxRejectedShare                                           float64
 	maxInputAge                                                time.Duration
 
+	progress string
+
 	file *pipeline.File // the configuration file, when -config is set
 }
 
@@ -56,6 +58,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.company, "company", "", "company name shown on the report")
 	fs.StringVar(&f.locale, "locale", "en", "language of the report: "+strings.Join(templates.Locales(), ", "))
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&f.progress, "progress", "auto", "progress bars of the tables read, on standard error: auto (on a terminal only), always or never")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	fs.StringVar(&f.memProfile, "memprofile", "", "write the heap profile taken at the peak of the live heap to this file")
 	fs.IntVar(&f.memLimitMiB, "memory-limit", defaultMemoryLimitMiB, "soft limit of the Go heap in MiB, 0 for none (GOMEMLIMIT, when set, takes precedence over the default)")
@@ -81,7 +84,11 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 	}
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-	logger, err := newLogger(stderr, f.logFormat)
+	logOut, progress, err := progressOutput(f.progress, stderr)
+	if err != nil {
+		return err
+	}
+	logger, err := newLogger(logOut, f.logFormat)
 	if err != nil {
 		return err
 	}
@@ -91,6 +98,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 		return err
 	}
 	cfg.Logger = logger
+	if progress != nil {
+		cfg.Progress = progress
+	}
 	cal, err := kpi.NewCalendar(cfg.KPI.Grain, cfg.KPI.Location)
 	if err != nil {
 		return err
