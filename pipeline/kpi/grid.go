@@ -52,7 +52,12 @@ const QuantileAccuracy = 0.005
 // how many observations it holds, never on their order or batches.
 type cell struct {
 	x, w   float64
+	xx     float64 // Σx², for the variance of unweighted observations
 	n      int64
+	// weighted: some observation had a weight other than 1; nonBinary:
+	// some value other than 0 or 1. They decide which interval fits
+	// (interval.go).
+	weighted, nonBinary bool
 	vals   []float64          // for Quantile, up to ExactQuantileMax values
 	sketch *ddsketch.DDSketch // for Quantile, beyond ExactQuantileMax values
 }
@@ -93,7 +98,10 @@ func (c *cell) toSketch() {
 func (c *cell) merge(o *cell) {
 	c.x += o.x
 	c.w += o.w
+	c.xx += o.xx
 	c.n += o.n
+	c.weighted = c.weighted || o.weighted
+	c.nonBinary = c.nonBinary || o.nonBinary
 	if o.sketch != nil {
 		c.toSketch()
 		_ = c.sketch.MergeWith(o.sketch) // same mapping: cannot fail
@@ -155,9 +163,13 @@ func (g *grid) add(period, code []int32, x, w []float64, keep bool) {
 			p = period[i] - g.base
 		}
 		c := &g.cells[p][code[i]]
-		c.x += x[i]
+		xi := x[i]
+		c.x += xi
 		c.w += wi
+		c.xx += xi * xi
 		c.n++
+		c.weighted = c.weighted || wi != 1
+		c.nonBinary = c.nonBinary || (xi != 0 && xi != 1)
 		if keep {
 			c.keep(x[i])
 		}

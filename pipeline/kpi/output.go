@@ -136,20 +136,30 @@ func (e *Engine) Rows() ([]Row, error) {
 		for d := range numDims {
 			for _, v := range e.observed(s.grids, d) {
 				var prev Num
+				var prevCell, prevTotal *cell
 				for p := lo; p <= hi; p++ {
 					r := Row{
 						PeriodStart: e.cal.Start(p).UTC(), PeriodEnd: e.cal.Start(p + 1).UTC(),
 						Metric: s.m.Name, Unit: s.m.Unit, Dimension: d.String(), DimensionValue: v.name,
 					}
-					r = s.m.row(r, s.grids[d].at(p, v.code), s.grids[dimAll].at(p, 0))
+					c, total := s.grids[d].at(p, v.code), s.grids[dimAll].at(p, 0)
+					r = s.m.row(r, c, total)
+					if r.Value.Valid {
+						if lo, hi, ok := s.m.interval(c, total); ok {
+							r.CILow, r.CIHigh = Some(lo), Some(hi)
+						}
+					}
 					r.Previous = prev
 					if prev.Valid && r.Value.Valid {
 						r.Change = Some(r.Value.V - prev.V)
 						if prev.V != 0 {
 							r.ChangePct = Some((r.Value.V - prev.V) / math.Abs(prev.V) * 100)
 						}
+						if sig, ok := s.m.significant(c, total, prevCell, prevTotal); ok {
+							r.Significant = Flag{V: sig, Valid: true}
+						}
 					}
-					prev = r.Value
+					prev, prevCell, prevTotal = r.Value, c, total
 					out = append(out, r)
 				}
 			}

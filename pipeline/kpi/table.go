@@ -34,6 +34,18 @@ type Row struct {
 	Previous       Num   // the value of the previous period, same metric and dimension value
 	Change         Num   // Value − Previous
 	ChangePct      Num   // (Value − Previous) / |Previous| × 100; null when Previous is 0
+	// CILow and CIHigh bound the 95% confidence interval of Value, by the
+	// metric's [Metric.Method]; null where the method gives none.
+	CILow, CIHigh Num
+	// Significant says whether Change is significant at the 5% level by
+	// the method's test; null where there is no test (no previous value,
+	// a count, too few observations).
+	Significant Flag
+}
+
+// Flag is a boolean that may be missing (null).
+type Flag struct {
+	V, Valid bool
 }
 
 // Schema is the Arrow schema of the tidy KPI table (docs/outputs.md).
@@ -53,6 +65,9 @@ func Schema() *arrow.Schema {
 		{Name: "previous_value", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 		{Name: "change", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 		{Name: "change_pct", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		{Name: "ci_low", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		{Name: "ci_high", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		{Name: "change_significant", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
 	}, nil)
 }
 
@@ -72,8 +87,13 @@ func Record(mem memory.Allocator, rows []Row) arrow.Record {
 			appendNum(b.Field(6+i).(*array.Float64Builder), n)
 		}
 		b.Field(9).(*array.Int64Builder).Append(r.N)
-		for i, n := range []Num{r.Previous, r.Change, r.ChangePct} {
+		for i, n := range []Num{r.Previous, r.Change, r.ChangePct, r.CILow, r.CIHigh} {
 			appendNum(b.Field(10+i).(*array.Float64Builder), n)
+		}
+		if sig := b.Field(15).(*array.BooleanBuilder); r.Significant.Valid {
+			sig.Append(r.Significant.V)
+		} else {
+			sig.AppendNull()
 		}
 	}
 	return b.NewRecord()
