@@ -125,3 +125,19 @@ func toneOf(b kpi.Better, d float64, shown string) tone {
 	}
 	return neutral
 }
+
+// changeTone returns how the change d of row r reads in the report: as
+// toneOf says, but only when the change is significant
+// (kpi.Row.Significant) and the cell holds at least kpi.LowN
+// observations; any other change is neutral, so that noise is never
+// coloured.
+func changeTone(b kpi.Better, r kpi.Row, d float64, shown string) tone {
+	if lowN(r) || !r.Significant.Valid || !r.Significant.V {
+		return neutral
+	}
+	return toneOf(b, d, shown)
+}
+
+// lowN reports whether a cell with a value has too few observations for
+// its change to be judged.
+func lowN(r kpi.Row) bool { return r.Value.Valid && r.N < kpi.LowN }

@@ -39,31 +39,46 @@ func pdfColor(c rgb) string {
 
 // everyMetricReport is a report of February with every metric of the KPI
 // catalogue at 10 in January and 10 + delta in February.
-func everyMetricReport(delta float64) Report {
+func everyMetricReport(delta float64, n int64, sig kpi.Flag) Report {
 	r := Report{Grain: "month", PeriodStart: feb, PeriodEnd: mar, Generated: time.Date(2024, 3, 2, 6, 0, 0, 0, time.UTC)}
 	for _, m := range kpi.Catalog() {
 		r.KPIs = append(r.KPIs,
-			kpi.Row{PeriodStart: jan, PeriodEnd: feb, Metric: m.Name, Unit: m.Unit, Dimension: "all", DimensionValue: "all", Value: kpi.Some(10), N: 10},
-			kpi.Row{PeriodStart: feb, PeriodEnd: mar, Metric: m.Name, Unit: m.Unit, Dimension: "all", DimensionValue: "all", Value: kpi.Some(10 + delta), N: 10})
+			kpi.Row{PeriodStart: jan, PeriodEnd: feb, Metric: m.Name, Unit: m.Unit, Dimension: "all", DimensionValue: "all", Value: kpi.Some(10), N: n},
+			kpi.Row{PeriodStart: feb, PeriodEnd: mar, Metric: m.Name, Unit: m.Unit, Dimension: "all", DimensionValue: "all", Value: kpi.Some(10 + delta), N: n, Significant: sig})
 	}
 	return r
 }
 
 // The colour of a change comes from the catalogue: in the PDF's KPI table
-// and in the email, a rise of a metric that is better higher and a fall
-// of one that is better lower are green, the opposites red, and any
-// change of a metric that is better neither way is plain. Every metric of
-// the catalogue is checked, so one added without the right direction
-// shows here.
+// and in the email, a significant rise of a metric that is better higher
+// and a significant fall of one that is better lower are green, the
+// opposites red, and any change of a metric that is better neither way is
+// plain. A change that is not significant, has no test, or rests on fewer
+// than kpi.LowN observations is plain too. Every metric of the catalogue
+// is checked, so one added without the right direction shows here.
 func TestChangeColorsFollowTheCatalog(t *testing.T) {
 	tx := english(t)
 	pal := newPalette()
-	for _, delta := range []float64{1, -1} {
-		t.Run(fmt.Sprintf("change %+v", delta), func(t *testing.T) {
-			r := everyMetricReport(delta)
+	yes, no := kpi.Flag{V: true, Valid: true}, kpi.Flag{V: false, Valid: true}
+	for _, tc := range []struct {
+		name    string
+		delta   float64
+		n       int64
+		sig     kpi.Flag
+		colored bool
+	}{
+		{"significant rise", 1, 100, yes, true},
+		{"significant fall", -1, 100, yes, true},
+		{"rise, not significant", 1, 100, no, false},
+		{"fall, no test", -1, 100, kpi.Flag{}, false},
+		{"significant rise on few", 1, kpi.LowN - 1, yes, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			delta := tc.delta
+			r := everyMetricReport(delta, tc.n, tc.sig)
 			want := func(m kpi.Metric) (tone, rgb) {
 				switch {
-				case m.Better == kpi.Neither:
+				case m.Better == kpi.Neither || !tc.colored:
 					return neutral, pal.ink
 				case (m.Better == kpi.Higher) == (delta > 0):
 					return better, pal.good
@@ -107,6 +122,9 @@ func TestChangeColorsFollowTheCatalog(t *testing.T) {
 					t.Errorf("email: %s changed by %+v is coloured: %s", name, delta, line)
 				case tn != neutral && !strings.Contains(line, "color:"+c.hex()):
 					t.Errorf("email: %s changed by %+v, want colour %s: %s", name, delta, c.hex(), line)
+				}
+				if few := tc.n < kpi.LowN; few != strings.Contains(line, "&lt; 30") {
+					t.Errorf("email: %s on %d observations, marked n < 30: %v: %s", name, tc.n, !few, line)
 				}
 			}
 		})

@@ -167,6 +167,10 @@ func TestParquetIndependentReader(t *testing.T) {
 			if e.GetType() != xparquet.Type_INT64 {
 				t.Errorf("%s: type %v, want INT64", f.Name, e.GetType())
 			}
+		case arrow.BOOL:
+			if e.GetType() != xparquet.Type_BOOLEAN {
+				t.Errorf("%s: type %v, want BOOLEAN", f.Name, e.GetType())
+			}
 		default:
 			t.Errorf("%s: Arrow type %v not covered by this test", f.Name, f.Type)
 		}

@@ -239,11 +239,11 @@ func TestRenderPDFText(t *testing.T) {
 		want  []string // the cells that follow the label
 	}{
 		{"Customer satisfaction (CSAT)", []string{"82.5%", "40", "+2.5 pp"}},
-		{"Customer effort score (CES)", []string{"5.25", "12", "+0.25"}},
+		{"Customer effort score (CES)", []string{"5.25", "12 < 30", "+0.25"}},
 		{"Tickets created", []string{"1,234", "1,234", "+34"}},
 		{"First reply time, mean", []string{"3h 12m", "1,200", "+2h 12m"}},
 		{"First reply time, median", []string{"45m 0s", "1,200", "–"}},
-		{"brand_new_metric", []string{"1.50", "3", "–"}},
+		{"brand_new_metric", []string{"1.50", "3 < 30", "–"}},
 		// Channel table: Tickets, CSAT, NPS.
 		{"Chat", []string{"834", "90.0%", "no data"}},
 		{"Unknown", []string{"no data", "no data", "no data"}},

@@ -79,10 +79,10 @@ func TestKPISectionChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := [][]string{
-		{"Customer satisfaction (CSAT)", "75.0%", "4", "+25.0 pp"},
-		{"Net Promoter Score (NPS)", "10.0", "3", "–"},
+		{"Customer satisfaction (CSAT)", "75.0%", "4 < 30", "+25.0 pp"},
+		{"Net Promoter Score (NPS)", "10.0", "3 < 30", "–"},
 		{"Customer effort score (CES)", "no data", "0", "–"},
-		{"Tickets created", "10", "10", "-5"},
+		{"Tickets created", "10", "10 < 30", "-5"},
 	}
 	got := tableOf(t, sectionNamed(t, c, "Key metrics, all channels")).rows
 	if !slices.EqualFunc(got, want, slices.Equal) {

@@ -57,11 +57,14 @@ func Summarize(r Report) (Summary, error) {
 			label, value := tx.Metric(name), nf.value(row.Value, row.Unit)
 			d := change(row, prev)
 			delta := nf.change(d, row.Unit)
+			if lowN(row) {
+				delta += ", " + tx.Fill("report.observations", "n", tx.Fill("report.low_n", "n", nf.count(row.N)))
+			}
 			fmt.Fprintf(&text, "%-32s %14s  (%s)\n", label, value, delta)
-			// The change is green when it is an improvement and red when
-			// it is not, as in the PDF.
+			// The change is green when it is a significant improvement and
+			// red when it is a significant deterioration, as in the PDF.
 			style := "text-align:right"
-			if t := toneOf(better[name], d.V, delta); d.Valid && t != neutral {
+			if t := changeTone(better[name], row, d.V, delta); d.Valid && t != neutral {
 				style += ";color:" + pal.color(t, true).hex()
 			}
 			fmt.Fprintf(&rows, "<tr><td>%s</td><td style=\"text-align:right\">%s</td><td style=\"%s\">%s</td></tr>\n",

@@ -48,9 +48,13 @@ func kpiSection(rows []kpi.Row, prev map[series]kpi.Num, better map[string]kpi.B
 		ch, tn := tx.Get("report.no_change"), neutral
 		if d := change(r, prev); d.Valid {
 			ch = nf.change(d, r.Unit)
-			tn = toneOf(better[r.Metric], d.V, ch)
+			tn = changeTone(better[r.Metric], r, d.V, ch)
 		}
-		t.rows = append(t.rows, []string{tx.Metric(r.Metric), nf.value(r.Value, r.Unit), nf.count(r.N), ch})
+		n := nf.count(r.N)
+		if lowN(r) {
+			n = tx.Fill("report.low_n", "n", n)
+		}
+		t.rows = append(t.rows, []string{tx.Metric(r.Metric), nf.value(r.Value, r.Unit), n, ch})
 		t.tones = append(t.tones, []tone{neutral, neutral, neutral, tn})
 	}
 	return tableSection(tx.Get("report.section_kpis"), tx.Get("report.empty_kpis"), t)

@@ -83,11 +83,14 @@ func (v *view) tile(metric string) (tile, bool) {
 	}
 	if ok && valid(r.Value) {
 		t.n = v.tx.Fill("report.observations", "n", v.nf.count(r.N))
+		if lowN(r) {
+			t.n = v.tx.Fill("report.observations", "n", v.tx.Fill("report.low_n", "n", v.nf.count(r.N)))
+		}
 	}
 	prev := previousValues(v.r.KPIs, v.r.PeriodStart)
 	if d := change(r, prev); ok && valid(d) && valid(r.Value) {
 		t.change = v.nf.change(d, r.Unit)
-		t.tone = toneOf(v.better[metric], d.V, t.change)
+		t.tone = changeTone(v.better[metric], r, d.V, t.change)
 		if containsSign(t.change) {
 			t.sign = int(math.Copysign(1, d.V))
 		}
