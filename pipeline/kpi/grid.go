@@ -51,15 +51,15 @@ const QuantileAccuracy = 0.005
 // cell of the whole. Whether a cell keeps values or a sketch depends only on
 // how many observations it holds, never on their order or batches.
 type cell struct {
-	x, w   float64
-	xx     float64 // Σx², for the variance of unweighted observations
-	n      int64
+	x, w float64
+	xx   float64 // Σx², for the variance of unweighted observations
+	n    int64
 	// weighted: some observation had a weight other than 1; nonBinary:
 	// some value other than 0 or 1. They decide which interval fits
 	// (interval.go).
 	weighted, nonBinary bool
-	vals   []float64          // for Quantile, up to ExactQuantileMax values
-	sketch *ddsketch.DDSketch // for Quantile, beyond ExactQuantileMax values
+	vals                []float64          // for Quantile, up to ExactQuantileMax values
+	sketch              *ddsketch.DDSketch // for Quantile, beyond ExactQuantileMax values
 }
 
 // keep adds v to the values of a Quantile cell.

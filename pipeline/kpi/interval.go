@@ -189,7 +189,10 @@ func (m *Metric) significant(c, cTotal, prev, prevTotal *cell) (sig, ok bool) {
 		if c.weighted || prev.weighted || c.n < 2 || prev.n < 2 {
 			return false, false
 		}
-		v := func(c *cell) float64 { mean := c.x / float64(c.n); return max(0, c.xx/float64(c.n)-mean*mean) / float64(c.n) }
+		v := func(c *cell) float64 {
+			mean := c.x / float64(c.n)
+			return max(0, c.xx/float64(c.n)-mean*mean) / float64(c.n)
+		}
 		se := math.Sqrt(v(c) + v(prev))
 		d := c.x/float64(c.n) - prev.x/float64(prev.n)
 		if se == 0 {
