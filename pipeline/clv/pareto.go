@@ -122,7 +122,7 @@ func lnTail(p, q, alpha, beta, t float64) (lnJ float64, grad [4]float64, ok bool
 
 // maxParetoTerms bounds the terms of one hyp2f1One series: with rates
 // within MaxRateRatio, 1−z ≥ 1e-4 and the series ends well before.
-const maxParetoTerms = 2_000_000
+const maxParetoTerms = 50_000
 
 // hyp2f1One returns G = ₂F₁(1, P; P+Q; z) = Σ_k (P)_k/(P+Q)_k z^k for
 // P, Q > 0 and 0 ≤ z < 1, with its derivatives with respect to P, Q (the
