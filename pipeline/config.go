@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/cxkpi/cxkpi/pipeline/alert"
+
 	"github.com/apache/arrow/go/v17/arrow/memory"
 
 	"github.com/cxkpi/cxkpi/pipeline/clv"
@@ -60,6 +62,12 @@ type Config struct {
 	// clv.DefaultSettings().
 	CLV *clv.Settings
 
+	// Targets are the goals of the KPIs, marked met or missed in
+	// kpis.parquet; Alerts the rules that raise alerts on the report
+	// period, DefaultAlerts() when nil.
+	Targets []alert.Target
+	Alerts  *AlertSettings
+
 	// Mail, when set, emails the report after the outputs are written.
 	// A failed delivery leaves the outputs in place, is recorded in
 	// manifest.json and makes Run return an error wrapping ErrDelivery.
@@ -97,6 +105,10 @@ func (c *Config) EnsureDefaults() {
 		c.FutureTolerance = DefaultFutureTolerance
 	}
 	c.Gates.ensureDefaults()
+	if c.Alerts == nil {
+		a := DefaultAlerts()
+		c.Alerts = &a
+	}
 	if c.CLV == nil {
 		s := clv.DefaultSettings()
 		c.CLV = &s
@@ -191,4 +203,18 @@ func PresetMapping(preset string, user ingest.Mapping, userName string) (ingest.
 		return ingest.Mapping{}, err
 	}
 	return m, nil
+}
+
+// AlertSettings are the alert rules of a run and what an alert does
+// besides being reported.
+type AlertSettings struct {
+	alert.Rules
+	Email    bool // mail a short alert of its own, besides the report
+	ExitCode bool // cxkpi run exits with code 4 when an alert fires
+}
+
+// DefaultAlerts returns the default rules: a target missed and a
+// significant deterioration raise an alert; no email of its own, exit 0.
+func DefaultAlerts() AlertSettings {
+	return AlertSettings{Rules: alert.Rules{TargetMissed: true, Deterioration: true}}
 }

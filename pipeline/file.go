@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cxkpi/cxkpi/pipeline/alert"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/cxkpi/cxkpi/pipeline/clv"
@@ -47,6 +49,8 @@ type File struct {
 	Report               ReportSection     `yaml:"report"`
 	Schedule             ScheduleSection   `yaml:"schedule"`
 	Delivery             *DeliverySection  `yaml:"delivery"`
+	Targets              []TargetSection   `yaml:"targets"`
+	Alerts               AlertsSection     `yaml:"alerts"`
 	dir                  string            // the file's directory
 	loc                  *time.Location    // TimeZone, loaded by Check
 }
@@ -286,6 +290,17 @@ func (f *File) Check(name string) error {
 			bad("report.locale", "%q is not one of %s", f.Report.Locale, strings.Join(templates.Locales(), ", "))
 		}
 	}
+	for i, t := range f.Targets {
+		if err := t.target().Validate(); err != nil {
+			bad(fmt.Sprintf("targets[%d]", i), "%v", err)
+		}
+	}
+	if err := f.Alerts.settings().Validate(); err != nil {
+		bad("alerts", "%v", err)
+	}
+	if f.Alerts.Email && f.Delivery == nil {
+		bad("alerts.email", "an alert email needs a delivery section")
+	}
 	if f.Delivery != nil {
 		// The password's source is checked, not read: the check passes on a
 		// machine without the secret, and the run reads it.
@@ -466,6 +481,11 @@ func (f *File) Config() (Config, error) {
 	}
 	settings := f.Models.settings()
 	cfg.CLV = &settings
+	for _, t := range f.Targets {
+		cfg.Targets = append(cfg.Targets, t.target())
+	}
+	alerts := f.Alerts.settings()
+	cfg.Alerts = &alerts
 	if f.Output != "" {
 		cfg.OutDir = f.path(f.Output)
 	}
@@ -507,4 +527,72 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// TargetSection is one target of the configuration file: at least min or
+// at most max of a metric, in its unit, for a dimension (default all) and
+// optionally one of its values. A duration is written as one ("4h",
+// "90m") or in seconds.
+type TargetSection struct {
+	Metric    string  `yaml:"metric"`
+	Dimension string  `yaml:"dimension"`
+	Value     string  `yaml:"value"`
+	Min       *amount `yaml:"min"`
+	Max       *amount `yaml:"max"`
+}
+
+// amount is a number, or a duration written as Go writes one, read as
+// seconds.
+type amount float64
+
+func (a *amount) UnmarshalYAML(n *yaml.Node) error {
+	var f float64
+	if err := n.Decode(&f); err == nil {
+		*a = amount(f)
+		return nil
+	}
+	var s string
+	if err := n.Decode(&s); err != nil {
+		return fmt.Errorf("line %d: want a number or a duration such as 4h", n.Line)
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is neither a number nor a duration such as 4h", n.Line, s)
+	}
+	*a = amount(d.Seconds())
+	return nil
+}
+
+func (t TargetSection) target() alert.Target {
+	out := alert.Target{Metric: t.Metric, Dimension: t.Dimension, Value: t.Value}
+	if t.Min != nil {
+		out.Min = kpi.Some(float64(*t.Min))
+	}
+	if t.Max != nil {
+		out.Max = kpi.Some(float64(*t.Max))
+	}
+	return out
+}
+
+// AlertsSection holds the alert rules (docs/metrics.md, "Targets and
+// alerts"); unset keys keep their defaults.
+type AlertsSection struct {
+	TargetMissed  *bool    `yaml:"target_missed"`             // default true
+	Deterioration *bool    `yaml:"significant_deterioration"` // default true
+	RangePeriods  int      `yaml:"outside_range_periods"`     // default 0: off
+	Metrics       []string `yaml:"metrics"`                   // watched by the two rules above; default every metric with a direction
+	Email         bool     `yaml:"email"`                     // mail a short alert of its own when any rule fires
+	ExitCode      bool     `yaml:"exit_code"`                 // cxkpi run exits 4 when any rule fires
+}
+
+func (a AlertsSection) settings() AlertSettings {
+	s := DefaultAlerts()
+	if a.TargetMissed != nil {
+		s.TargetMissed = *a.TargetMissed
+	}
+	if a.Deterioration != nil {
+		s.Deterioration = *a.Deterioration
+	}
+	s.RangePeriods, s.Metrics, s.Email, s.ExitCode = a.RangePeriods, a.Metrics, a.Email, a.ExitCode
+	return s
 }

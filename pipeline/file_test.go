@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cxkpi/cxkpi/pipeline/ingest"
+	"github.com/cxkpi/cxkpi/pipeline/kpi"
 	"github.com/cxkpi/cxkpi/pipeline/schedule"
 )
 
@@ -119,6 +120,9 @@ report:
 		{"delivery", "delivery:\n  host: mail.example.com\n  from: nobody\n  to: []\n", []string{"delivery:", "From", "To"}},
 		{"password env not a name", "delivery:\n  host: 127.0.0.1\n  security: none\n  from: a@b.c\n  to: [d@e.f]\n  username: u\n  password_env: SMTP-PASSWORD\n", []string{"SMTP-PASSWORD", "not an environment variable name"}},
 		{"password env and file", "delivery:\n  host: 127.0.0.1\n  security: none\n  from: a@b.c\n  to: [d@e.f]\n  username: u\n  password_env: P\n  password_file: p.txt\n", []string{"not both"}},
+		{"targets", "targets:\n  - metric: csatt\n    min: 85\n  - metric: csat\n", []string{"targets[0]: alert: target of unknown metric \"csatt\"", "targets[1]: alert: target of csat: give exactly one of min and max"}},
+		{"target amount", "targets:\n  - metric: first_reply_time_p90\n    max: soon\n", []string{`"soon" is neither a number nor a duration`}},
+		{"alerts", "alerts:\n  metrics: [nps, nope]\n  email: true\n", []string{`alerts: alert: unknown metric "nope"`, "alerts.email: an alert email needs a delivery section"}},
 		{"ca file missing", "delivery:\n  host: 127.0.0.1\n  from: a@b.c\n  to: [d@e.f]\n  ca_file: no-such-ca.pem\n", []string{"delivery:", "CA bundle", "no-such-ca.pem"}},
 	}
 	for _, tc := range tests {
@@ -246,5 +250,23 @@ func TestComposeConfig(t *testing.T) {
 	}
 	if f.Schedule.Cron == "" {
 		t.Error("no schedule")
+	}
+}
+
+func TestTargetsAndAlertsFromTheFile(t *testing.T) {
+	f, err := LoadFile(writeFile(t, t.TempDir(), "cxkpi.yaml", "targets:\n  - metric: csat\n    min: 85\n  - metric: first_reply_time_p90\n    dimension: channel\n    value: email\n    max: 4h\nalerts:\n  significant_deterioration: false\n  outside_range_periods: 6\n  exit_code: true\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := f.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Targets) != 2 || cfg.Targets[0].Min != kpi.Some(85) || cfg.Targets[1].Max != kpi.Some(4*3600) ||
+		cfg.Targets[1].Dimension != "channel" || cfg.Targets[1].Value != "email" {
+		t.Errorf("targets %+v", cfg.Targets)
+	}
+	if a := cfg.Alerts; a == nil || !a.TargetMissed || a.Deterioration || a.RangePeriods != 6 || !a.ExitCode || a.Email {
+		t.Errorf("alerts %+v, want target_missed on by default, deterioration off, range 6, exit code", a)
 	}
 }

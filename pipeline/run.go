@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cxkpi/cxkpi/pipeline/alert"
 	"github.com/cxkpi/cxkpi/pipeline/ingest"
 	"github.com/cxkpi/cxkpi/pipeline/kpi"
 	"github.com/cxkpi/cxkpi/reports"
@@ -56,9 +57,13 @@ type Manifest struct {
 	Stages      []Stage           `json:"stages"`
 	PeakRSS     int64             `json:"peak_rss_bytes,omitempty"` // of the whole process, so far
 	Delivery    *Delivery         `json:"delivery,omitempty"`
-	Started     time.Time         `json:"started"`
-	Finished    time.Time         `json:"finished"`
-	DurationMS  int64             `json:"duration_ms"`
+	// Alerts are the alerts the period raised (docs/metrics.md, "Targets
+	// and alerts"); an empty list, never null, when none did.
+	Alerts        []alert.Alert `json:"alerts"`
+	AlertDelivery *Delivery     `json:"alert_delivery,omitempty"` // the alert email, when sent
+	Started       time.Time     `json:"started"`
+	Finished      time.Time     `json:"finished"`
+	DurationMS    int64         `json:"duration_ms"`
 
 	// Unrecognised are the files of the input that look like exports
 	// (Tickets.CSV, tickets.tsv, ticket.csv) but that no table reads.
@@ -163,7 +168,7 @@ func Run(ctx context.Context, cfg Config) (_ *Manifest, err error) {
 		return nil, err
 	}
 	cfg.Mapping = mapping // the preset's, if any, with cfg.Mapping's keys laid over it
-	sum = &Manifest{RunID: newRunID(), Input: cfg.InputName, Preset: cfg.Preset, Grain: cfg.KPI.Grain, TimeZone: cfg.KPI.Location.String(),
+	sum = &Manifest{RunID: newRunID(), Alerts: []alert.Alert{}, Input: cfg.InputName, Preset: cfg.Preset, Grain: cfg.KPI.Grain, TimeZone: cfg.KPI.Location.String(),
 		Started: cfg.Now().UTC(), Versions: BuildVersions()}
 	log := cfg.Logger
 	sw := newStopwatch()
@@ -261,6 +266,14 @@ func Run(ctx context.Context, cfg Config) (_ *Manifest, err error) {
 		log.Warn("rows not usable for KPIs", "table", string(n.Table), "rows", n.Rows, "reason", n.Text)
 	}
 	sum.KPIRows = len(rows)
+	alert.Apply(rows, cfg.Targets)
+	if a := alert.Evaluate(rows, sum.PeriodStart, cfg.Alerts.Rules, cfg.Targets); a != nil {
+		sum.Alerts = a
+	}
+	for _, a := range sum.Alerts {
+		log.Warn("alert", "rule", a.Rule, "metric", a.Metric, "dimension", a.Dimension, "dimension_value", a.DimensionValue,
+			"value", a.Value, "threshold", a.Threshold)
+	}
 	present := map[ingest.Table]bool{}
 	for _, t := range sum.Tables {
 		present[t.Table] = t.Present
@@ -289,6 +302,7 @@ func Run(ctx context.Context, cfg Config) (_ *Manifest, err error) {
 		PeriodStart: sum.PeriodStart, PeriodEnd: sum.PeriodEnd, Location: cfg.KPI.Location,
 		Generated: sum.Started, KPIs: rows, Quality: quality(sum.Tables),
 		Cohorts: results.cohorts, CLV: results.clv, AtRisk: results.atRisk, CLVBasis: results.basis,
+		Alerts: sum.Alerts, Targets: cfg.Targets,
 	}
 	if err := reports.WritePDF(filepath.Join(stage, ReportFile), report); err != nil {
 		return nil, fmt.Errorf("write report: %w", err)
@@ -383,6 +397,32 @@ func deliver(ctx context.Context, cfg Config, report reports.Report, sum *Manife
 		return fmt.Errorf("%w: %w", ErrDelivery, sendErr)
 	}
 	cfg.Logger.Info("report delivered", "to", cfg.Mail.To, "attempts", res.Attempts)
+	if cfg.Alerts.Email && len(sum.Alerts) > 0 {
+		return deliverAlerts(ctx, cfg, report, sum, mc)
+	}
+	return nil
+}
+
+// deliverAlerts mails the short alert message of the period, recorded in
+// the manifest as the alert delivery.
+func deliverAlerts(ctx context.Context, cfg Config, report reports.Report, sum *Manifest, mc mail.Config) error {
+	text, err := reports.AlertSummary(report)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrDelivery, err)
+	}
+	res, sendErr := mail.Send(ctx, mc, mail.Message{Subject: text.Subject, Text: text.Text, HTML: text.HTML}, cfg.Logger)
+	sum.AlertDelivery = &Delivery{Sent: sendErr == nil, Attempts: res.Attempts, MessageID: res.MessageID}
+	if sendErr != nil {
+		sum.AlertDelivery.Error = sendErr.Error()
+		cfg.Logger.Error("alert not delivered", "alerts", len(sum.Alerts), "err", sendErr)
+	}
+	if err := writeJSON(filepath.Join(sum.Dir, ManifestFile), sum); err != nil {
+		return fmt.Errorf("record alert delivery: %w", err)
+	}
+	if sendErr != nil {
+		return fmt.Errorf("%w: alert: %w", ErrDelivery, sendErr)
+	}
+	cfg.Logger.Info("alert delivered", "to", cfg.Mail.To, "alerts", len(sum.Alerts))
 	return nil
 }
 

@@ -42,6 +42,7 @@ type RunRecord struct {
 	RowsSkipped  int64     `json:"rows_skipped"`
 	RowsRejected int64     `json:"rows_rejected"`
 	KPIRows      int       `json:"kpi_rows"`
+	Alerts       int       `json:"alerts"`   // alerts the period raised
 	Delivery     string    `json:"delivery"` // sent, failed or none
 	Version      string    `json:"version"`
 }
@@ -72,6 +73,7 @@ func runRecord(sum *Manifest, err error, now time.Time) RunRecord {
 		r.Dir = sum.Dir
 	}
 	r.RowsRead, r.RowsSkipped, r.RowsRejected, r.KPIRows = sum.Read(), sum.Skipped(), sum.Rejected(), sum.KPIRows
+	r.Alerts = len(sum.Alerts)
 	if d := sum.Delivery; d != nil {
 		r.Delivery = "failed"
 		if d.Sent {

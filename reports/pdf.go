@@ -270,6 +270,19 @@ func (n note) draw(d *doc) {
 	d.pdf.Ln(2)
 }
 
+// alertNote is one alert: a line in the colour of a deterioration.
+type alertNote struct{ text string }
+
+func (n alertNote) minHeight(d *doc) float64 {
+	d.setFont("B", 9)
+	return float64(len(d.wrap("• "+n.text, contentW)))*4.6 + 1
+}
+
+func (n alertNote) draw(d *doc) {
+	d.paragraph("• "+n.text, "B", 9, 4.6, d.pal.bad)
+	d.pdf.Ln(1)
+}
+
 // space is a vertical gap of so many millimetres.
 type space float64
 

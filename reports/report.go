@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cxkpi/cxkpi/pipeline/alert"
 	"github.com/cxkpi/cxkpi/pipeline/cohort"
 	"github.com/cxkpi/cxkpi/pipeline/kpi"
 	"github.com/cxkpi/cxkpi/templates"
@@ -48,6 +49,12 @@ type Report struct {
 	// CLVBasis is what the lifetime values rest on, shown under them;
 	// optional.
 	CLVBasis *CLVBasis
+	// Alerts are the alerts the period raised, shown first on the
+	// executive summary and in the email; Targets the goals of the KPIs,
+	// those of the total listed with the period's value and whether it met
+	// them. Both optional.
+	Alerts  []alert.Alert
+	Targets []alert.Target
 }
 
 // CLVBasis is what the model lifetime values rest on: the horizon and

@@ -6,6 +6,7 @@ import (
 	"html"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/cxkpi/cxkpi/templates"
 )
@@ -44,11 +45,26 @@ func Summarize(r Report) (Summary, error) {
 	s := Summary{Subject: tx.Fill("report.email_subject", "title", title, "period", period)}
 
 	intro := tx.Fill("report.email_intro", "period", period)
-	var text, rows strings.Builder
+	var text, rows, alerts strings.Builder
+	if len(r.Alerts) > 0 {
+		fmt.Fprintf(&text, "%s\n", tx.Get("alert.heading"))
+		fmt.Fprintf(&alerts, "<p><b>%s</b></p>\n<ul>\n", html.EscapeString(tx.Get("alert.heading")))
+		for _, a := range r.Alerts {
+			line := alertLine(a, tx, nf)
+			fmt.Fprintf(&text, "- %s\n", line)
+			fmt.Fprintf(&alerts, "<li style=\"color:%s\">%s</li>\n", newPalette().bad.hex(), html.EscapeString(line))
+		}
+		text.WriteString("\n")
+		alerts.WriteString("</ul>\n")
+	}
 	fmt.Fprintf(&text, "%s\n\n", intro)
 	current := r.periodRows()
 	prev := previousValues(r.KPIs, r.PeriodStart)
 	better, pal := directions(), newPalette()
+	width := 0 // of the longest label, so that the values line up
+	for _, name := range summaryMetrics() {
+		width = max(width, utf8.RuneCountInString(tx.Metric(name)))
+	}
 	for _, name := range summaryMetrics() {
 		for _, row := range current {
 			if row.Metric != name || row.Dimension != "all" {
@@ -60,7 +76,7 @@ func Summarize(r Report) (Summary, error) {
 			if lowN(row) {
 				delta += ", " + tx.Fill("report.observations", "n", tx.Fill("report.low_n", "n", nf.count(row.N)))
 			}
-			fmt.Fprintf(&text, "%-32s %14s  (%s)\n", label, value, delta)
+			fmt.Fprintf(&text, "%-*s %14s  (%s)\n", width, label, value, delta)
 			// The change is green when it is a significant improvement and
 			// red when it is a significant deterioration, as in the PDF.
 			style := "text-align:right"
@@ -81,8 +97,8 @@ func Summarize(r Report) (Summary, error) {
 		fmt.Fprintf(&text, "\n%s\n", note)
 	}
 	s.Text = text.String()
-	s.HTML = fmt.Sprintf("<html><body><p>%s</p>\n<table>\n<tr><th>%s</th><th>%s</th><th>%s</th></tr>\n%s</table>\n<p>%s</p></body></html>\n",
-		html.EscapeString(intro), html.EscapeString(tx.Get("column.metric")), html.EscapeString(tx.Get("column.value")),
+	s.HTML = fmt.Sprintf("<html><body>%s<p>%s</p>\n<table>\n<tr><th>%s</th><th>%s</th><th>%s</th></tr>\n%s</table>\n<p>%s</p></body></html>\n",
+		alerts.String(), html.EscapeString(intro), html.EscapeString(tx.Get("column.metric")), html.EscapeString(tx.Get("column.value")),
 		html.EscapeString(tx.Get("column.change")), rows.String(), html.EscapeString(note))
 	return s, nil
 }

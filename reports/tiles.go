@@ -2,6 +2,8 @@ package reports
 
 import (
 	"math"
+	"strconv"
+	"strings"
 
 	"github.com/jung-kurt/gofpdf"
 
@@ -22,6 +24,10 @@ type tile struct {
 	vsPrev string
 	noData bool
 }
+
+// maxAlertsShown is how many alerts the executive summary lists; the
+// others are counted, and listed in the email and the manifest.
+const maxAlertsShown = 6
 
 // Tile layout, in millimetres.
 const (
@@ -55,6 +61,20 @@ func (v *view) summarySection() section {
 	}
 	if len(tiles) == 0 {
 		return s
+	}
+	if len(v.r.Alerts) > 0 {
+		s.blocks = append(s.blocks, subheading{v.tx.Get("alert.heading")})
+		for i, a := range v.r.Alerts {
+			if i == maxAlertsShown {
+				s.blocks = append(s.blocks, note{v.tx.Fill("alert.more", "n", strconv.Itoa(len(v.r.Alerts)-i))})
+				break
+			}
+			s.blocks = append(s.blocks, alertNote{alertLine(a, v.tx, v.nf)})
+		}
+		s.blocks = append(s.blocks, space(2))
+	}
+	if lines := v.targetLines(); len(lines) > 0 {
+		s.blocks = append(s.blocks, subheading{v.tx.Get("target.heading")}, note{strings.Join(lines, " · ")}, space(2))
 	}
 	s.blocks = append(s.blocks, note{v.tx.Get("report.summary_note")}, space(2))
 	for i := 0; i < len(tiles); i += tilesPerRow {

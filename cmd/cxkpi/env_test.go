@@ -100,3 +100,37 @@ func TestFailureIsTheLastLogRecord(t *testing.T) {
 		t.Errorf("last record %+v, want an ERROR naming the input, exit_code 1", rec)
 	}
 }
+
+// A published run that raises alerts exits 0, or 4 when asked to, after
+// publishing either way; the summary line counts the alerts.
+func TestAlertExitCode(t *testing.T) {
+	dir := t.TempDir()
+	config := filepath.Join(dir, "cxkpi.yaml")
+	if err := os.WriteFile(config, []byte("targets:\n  - metric: csat\n    min: 85\n  - metric: first_reply_time_p90\n    max: 4h\nalerts:\n  significant_deterioration: false\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{nil, 0},
+		{[]string{"-alert-exit"}, exitAlert},
+	} {
+		var stdout strings.Builder
+		out := t.TempDir()
+		err := run(t.Context(), append([]string{"run", "-config", config, "-out", out}, tc.args...), &stdout, io.Discard)
+		code := 0
+		if err != nil {
+			code = exitCode(err)
+		}
+		if code != tc.code {
+			t.Errorf("%v: %v (exit %d), want exit %d", tc.args, err, code, tc.code)
+		}
+		if !strings.Contains(stdout.String(), "alert") {
+			t.Errorf("%v: summary line %q does not count the alerts", tc.args, stdout.String())
+		}
+		if _, err := os.Stat(filepath.Join(out, "month=2026-10", "kpis.parquet")); err != nil {
+			t.Errorf("%v: not published: %v", tc.args, err)
+		}
+	}
+}

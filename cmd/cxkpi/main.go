@@ -67,7 +67,12 @@ const (
 	exitError = 1 // the run failed: bad configuration, unreadable input, a write that failed
 	exitUsage = 2 // bad command line
 	exitGate  = 3 // the data failed a gate: nothing was published
+	exitAlert = 4 // published, and an alert fired, with -alert-exit or alerts.exit_code
 )
+
+// errAlert is the error of a published run that raised alerts, when asked
+// to exit non-zero for them.
+var errAlert = errors.New("alerts fired")
 
 func exitCode(err error) int {
 	switch {
@@ -77,6 +82,8 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.Is(err, pipeline.ErrGate):
 		return exitGate
+	case errors.Is(err, errAlert):
+		return exitAlert
 	}
 	return exitError
 }

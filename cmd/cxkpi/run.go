@@ -31,7 +31,8 @@ type runFlags struct {
 	maxRejectedShare                                           float64
 	maxInputAge                                                time.Duration
 
-	progress string
+	progress  string
+	alertExit bool
 
 	file *pipeline.File // the configuration file, when -config is set
 }
@@ -58,6 +59,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.company, "company", "", "company name shown on the report")
 	fs.StringVar(&f.locale, "locale", "en", "language of the report: "+strings.Join(templates.Locales(), ", "))
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fs.BoolVar(&f.alertExit, "alert-exit", false, "exit with code 4 when an alert fires (alerts.exit_code); the outputs are published all the same")
 	fs.StringVar(&f.progress, "progress", "auto", "progress bars of the tables read, on standard error: auto (on a terminal only), always or never")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	fs.StringVar(&f.memProfile, "memprofile", "", "write the heap profile taken at the peak of the live heap to this file")
@@ -157,8 +159,15 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 			if n := sum.Skipped(); n > 0 {
 				skipped = fmt.Sprintf(", %d skipped", n)
 			}
-			fmt.Fprintf(stdout, "%s %s %s: %d rows read%s, %d rejected, %d KPI rows -> %s\n",
-				status(err), sum.Grain, sum.Period, sum.Read(), skipped, sum.Rejected(), sum.KPIRows, sum.Dir)
+			alerts := ""
+			if n := len(sum.Alerts); n > 0 {
+				alerts = fmt.Sprintf(", %d %s", n, plural(n, "alert", "alerts"))
+			}
+			fmt.Fprintf(stdout, "%s %s %s: %d rows read%s, %d rejected, %d KPI rows%s -> %s\n",
+				status(err), sum.Grain, sum.Period, sum.Read(), skipped, sum.Rejected(), sum.KPIRows, alerts, sum.Dir)
+		}
+		if err == nil && sum != nil && c.Alerts.ExitCode && len(sum.Alerts) > 0 {
+			return fmt.Errorf("%w: %d in period %s (see manifest.json, alerts)", errAlert, len(sum.Alerts), sum.Period)
 		}
 		return err
 	}
@@ -268,6 +277,15 @@ func (f *runFlags) build(set map[string]bool) (pipeline.Config, error) {
 	}
 	if set["preset"] {
 		cfg.Preset = f.preset
+	}
+	if cfg.Alerts == nil {
+		a := pipeline.DefaultAlerts()
+		cfg.Alerts = &a
+	}
+	if set["alert-exit"] {
+		a := *cfg.Alerts
+		a.ExitCode = f.alertExit
+		cfg.Alerts = &a
 	}
 	if cfg.Preset != "" {
 		// Check the preset with the mapping laid over it now, naming the file.

@@ -41,6 +41,11 @@ type Row struct {
 	// the method's test; null where there is no test (no previous value,
 	// a count, too few observations).
 	Significant Flag
+	// Target is the goal the configuration sets for the cell, and
+	// TargetMet whether Value meets it; both null without a target
+	// (package alert sets them).
+	Target    Num
+	TargetMet Flag
 }
 
 // Flag is a boolean that may be missing (null).
@@ -68,6 +73,8 @@ func Schema() *arrow.Schema {
 		{Name: "ci_low", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 		{Name: "ci_high", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 		{Name: "change_significant", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
+		{Name: "target", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		{Name: "target_met", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
 	}, nil)
 }
 
@@ -90,11 +97,9 @@ func Record(mem memory.Allocator, rows []Row) arrow.Record {
 		for i, n := range []Num{r.Previous, r.Change, r.ChangePct, r.CILow, r.CIHigh} {
 			appendNum(b.Field(10+i).(*array.Float64Builder), n)
 		}
-		if sig := b.Field(15).(*array.BooleanBuilder); r.Significant.Valid {
-			sig.Append(r.Significant.V)
-		} else {
-			sig.AppendNull()
-		}
+		appendFlag(b.Field(15).(*array.BooleanBuilder), r.Significant)
+		appendNum(b.Field(16).(*array.Float64Builder), r.Target)
+		appendFlag(b.Field(17).(*array.BooleanBuilder), r.TargetMet)
 	}
 	return b.NewRecord()
 }
@@ -102,6 +107,14 @@ func Record(mem memory.Allocator, rows []Row) arrow.Record {
 func appendNum(b *array.Float64Builder, n Num) {
 	if n.Valid {
 		b.Append(n.V)
+	} else {
+		b.AppendNull()
+	}
+}
+
+func appendFlag(b *array.BooleanBuilder, f Flag) {
+	if f.Valid {
+		b.Append(f.V)
 	} else {
 		b.AppendNull()
 	}
