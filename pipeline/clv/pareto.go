@@ -120,8 +120,11 @@ func lnTail(p, q, alpha, beta, t float64) (lnJ float64, grad [4]float64, ok bool
 	return lnJ, [4]float64{dP, du, dQ, dv}, true
 }
 
-// maxParetoTerms bounds the terms of one hyp2f1One series: with rates
-// within MaxRateRatio, 1−z ≥ 1e-4 and the series ends well before.
+// maxParetoTerms bounds the terms of one hyp2f1One series. It ends
+// within it for z up to about 0.999; beyond, where the optimiser only
+// passes through (rates far apart, next to an observation time much
+// shorter than them), the likelihood counts as undefined, so that one
+// step does not cost millions of terms per customer.
 const maxParetoTerms = 50_000
 
 // hyp2f1One returns G = ₂F₁(1, P; P+Q; z) = Σ_k (P)_k/(P+Q)_k z^k for
