@@ -25,43 +25,57 @@ func nextLink(header string) string {
 		}
 		target := strings.TrimSpace(header[start+1 : start+end])
 		rest := header[start+end+1:]
-		// The link's parameters run to the next '<' (a comma inside a
-		// quoted parameter value is not a separator we need to honour).
+		// The link's parameters run to the next '<'; each follows a ';'.
 		params := rest
 		if i := strings.IndexByte(rest, '<'); i >= 0 {
 			params = rest[:i]
 		}
-		for _, p := range strings.FieldsFunc(params, func(r rune) bool { return r == ';' || r == ',' }) {
-			name, value, ok := strings.Cut(p, "=")
-			if !ok || !strings.EqualFold(strings.TrimSpace(name), "rel") {
-				continue
-			}
-			for _, rel := range strings.Fields(strings.Trim(strings.TrimSpace(value), `"`)) {
-				if strings.EqualFold(rel, "next") && target != "" {
-					return target
-				}
-			}
+		if target != "" && !strings.ContainsAny(target, "<>") && relNext(params) {
+			return target
 		}
 		header = rest
 	}
 	return ""
 }
 
+// relNext says whether link parameters (`; rel="next"; title=x,`) hold
+// the relation type next.
+func relNext(params string) bool {
+	parts := strings.Split(params, ";")
+	if strings.TrimSpace(parts[0]) != "" {
+		return false // not parameters: text between the '>' and the first ';'
+	}
+	for _, p := range parts[1:] {
+		p, _, _ = strings.Cut(p, ",")
+		name, value, ok := strings.Cut(p, "=")
+		if !ok || !strings.EqualFold(strings.TrimSpace(name), "rel") {
+			continue
+		}
+		for _, rel := range strings.Fields(strings.Trim(strings.TrimSpace(value), `"`)) {
+			if strings.EqualFold(rel, "next") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // retryAfter reads a Retry-After header value (RFC 9110: a number of
 // seconds or an HTTP date) as the time to wait from now. ok is false when
-// the value is absent or unreadable; a date in the past is a wait of 0.
+// the value is absent or unreadable; a date in the past is a wait of 0,
+// and a wait beyond a year is cut to a year.
 func retryAfter(value string, now time.Time) (wait time.Duration, ok bool) {
 	value = strings.TrimSpace(value)
 	if value == "" {
 		return 0, false
 	}
+	const most = 365 * 24 * time.Hour // longer waits are cut to this, without overflow
 	if secs, err := strconv.ParseInt(value, 10, 64); err == nil {
 		if secs < 0 {
 			return 0, false
 		}
-		const most = int64(365 * 24 * time.Hour / time.Second) // no overflow below
-		if secs > most {
-			secs = most
+		if secs > int64(most/time.Second) {
+			return most, true
 		}
 		return time.Duration(secs) * time.Second, true
 	}
@@ -69,10 +83,7 @@ func retryAfter(value string, now time.Time) (wait time.Duration, ok bool) {
 	if err != nil {
 		return 0, false
 	}
-	if d := t.Sub(now); d > 0 {
-		return d, true
-	}
-	return 0, true
+	return min(max(t.Sub(now), 0), most), true
 }
 
 // rateRemaining reads how many requests the current rate-limit window
