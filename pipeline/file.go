@@ -46,6 +46,7 @@ type File struct {
 	Report               ReportSection     `yaml:"report"`
 	Schedule             ScheduleSection   `yaml:"schedule"`
 	Delivery             *DeliverySection  `yaml:"delivery"`
+	Pull                 *PullSection      `yaml:"pull"` // cxkpi pull, and a pull before each scheduled run
 	dir                  string            // the file's directory
 	loc                  *time.Location    // TimeZone, loaded by Check
 }
@@ -290,6 +291,9 @@ func (f *File) Check(name string) error {
 		if _, err := f.mail(false); err != nil {
 			bad("delivery", "%v", err)
 		}
+	}
+	if f.Pull != nil {
+		f.checkPull(bad)
 	}
 	return errors.Join(errs...)
 }

@@ -173,6 +173,14 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// CheckBaseURL reports what is wrong with an API base URL, as
+// [Config.Validate] does: it must be an absolute http or https address
+// without credentials, query or fragment.
+func CheckBaseURL(s string) error {
+	_, err := parseBase(s)
+	return err
+}
+
 // parseBase checks an API base URL: absolute http or https, no
 // credentials, no query; its path is kept ("" or "/" for a vendor).
 func parseBase(s string) (*url.URL, error) {

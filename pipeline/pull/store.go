@@ -245,12 +245,14 @@ func (s *store) setMark(endpoint string, m Mark) {
 	}
 }
 
-// open reads a file into its sections; a missing file is empty.
+// open reads a file into its sections; a missing file is empty, and
+// is written at the next checkpoint.
 func (s *store) open(name string, sections ...section) (*file, error) {
 	f := &file{name: name, sections: sections}
 	s.files = append(s.files, f)
 	b, err := os.ReadFile(filepath.Join(s.dir, name))
 	if errors.Is(err, fs.ErrNotExist) {
+		f.dirty = true // written at the next checkpoint, even empty
 		return f, nil
 	}
 	if err != nil {
