@@ -31,6 +31,10 @@ func freshdeskServer(t *testing.T) *httptest.Server {
 		}
 		switch r.URL.Path {
 		case "/api/v2/tickets":
+			if r.URL.Query().Has("filter") { // no deleted or spam tickets
+				fmt.Fprint(w, `[]`)
+				return
+			}
 			fmt.Fprint(w, `[{"id":18,"subject":"Please help","status":2,"priority":1,"source":2,"requester_id":5,"created_at":"2026-11-24T11:59:05Z","updated_at":"2026-11-24T11:59:05Z","stats":{"first_responded_at":"2026-11-24T12:30:05Z","resolved_at":null}}]`)
 		default:
 			fmt.Fprint(w, `[]`)
@@ -50,7 +54,7 @@ func TestPullCmd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}
-	want := "ok pull freshdesk: tickets 1 pages, 1 records, 1 changed; conversations 1 pages, 0 records, 0 changed; satisfaction_ratings 1 pages, 0 records, 0 changed (3 requests) -> " + out + "\n"
+	want := "ok pull freshdesk: tickets 1 pages, 1 records, 1 changed; tickets_deleted 1 pages, 0 records, 0 changed; tickets_spam 1 pages, 0 records, 0 changed; conversations 1 pages, 0 records, 0 changed; satisfaction_ratings 1 pages, 0 records, 0 changed (5 requests) -> " + out + "\n"
 	if stdout.String() != want {
 		t.Errorf("stdout\n got %q\nwant %q", stdout.String(), want)
 	}

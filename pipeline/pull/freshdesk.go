@@ -25,28 +25,32 @@ const (
 
 func fdTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-// freshdesk pulls the tickets, the conversations of the tickets that
-// changed, and the satisfaction ratings.
+// freshdesk pulls the tickets, drops those deleted or marked as spam,
+// pulls the conversations of the tickets that changed, and the
+// satisfaction ratings.
 func (p *puller) freshdesk(ctx context.Context) error {
-	tickets := newRecords("id")
+	tickets, convs, ratings := newRecords("id"), newRecords("id"), newRecords("id")
 	tf, err := p.st.open("tickets.json", section{"", tickets})
+	if err != nil {
+		return err
+	}
+	cf, err := p.st.open("conversations.json", section{"", convs})
+	if err != nil {
+		return err
+	}
+	rf, err := p.st.open("satisfaction_ratings.json", section{"", ratings})
 	if err != nil {
 		return err
 	}
 	if err := p.fdTickets(ctx, tf, tickets); err != nil {
 		return err
 	}
-	convs := newRecords("id")
-	cf, err := p.st.open("conversations.json", section{"", convs})
-	if err != nil {
-		return err
+	for _, filter := range []string{"deleted", "spam"} {
+		if err := p.fdRemoved(ctx, filter, tf, cf, tickets, convs); err != nil {
+			return err
+		}
 	}
 	if err := p.fdConversations(ctx, cf, convs, tickets); err != nil {
-		return err
-	}
-	ratings := newRecords("id")
-	rf, err := p.st.open("satisfaction_ratings.json", section{"", ratings})
-	if err != nil {
 		return err
 	}
 	return p.fdRatings(ctx, rf, ratings)
@@ -130,6 +134,65 @@ func (p *puller) fdTickets(ctx context.Context, f *file, tickets *records) error
 			ref = next
 		}
 	}
+}
+
+// fdRemoved lists the tickets the list of all tickets leaves out, those
+// in the predefined filter "deleted" or "spam", updated since the mark
+// (or Start), and drops them and their conversations. The mark moves
+// only at the end.
+func (p *puller) fdRemoved(ctx context.Context, filter string, tf, cf *file, tickets, convs *records) error {
+	name := "tickets_" + filter
+	e := p.endpoint(name)
+	since := p.cfg.Start
+	if m := p.st.mark(name); !m.Since.IsZero() {
+		since, e.Resumed = m.Since, true
+	}
+	gone := map[string]bool{}
+	var newest time.Time
+	ref := fdTicketsPath + "?" + url.Values{"filter": {filter}, "updated_since": {fdTime(since)}, "per_page": {fdPerPage}}.Encode()
+	for n := 1; ref != ""; n++ {
+		resp, err := p.c.get(ctx, ref)
+		if err != nil {
+			return err
+		}
+		var recs []json.RawMessage
+		if err := decodePage(resp.body, &recs, "freshdesk tickets (filter "+filter+")", n); err != nil {
+			return err
+		}
+		removed := 0
+		for i, raw := range recs {
+			m, err := readMeta(raw, "id")
+			if err != nil {
+				return fmt.Errorf("pull: freshdesk tickets (filter %s) page %d: [%d]: %w", filter, n, i, err)
+			}
+			newest = later(newest, m.updatedAt)
+			gone[m.id] = true
+			if tickets.remove(m.id) {
+				removed++
+				tf.dirty = true
+			}
+		}
+		e.Deleted += removed
+		p.page(e, len(recs), 0)
+		next := nextLink(resp.header.Get("Link"))
+		if next == ref {
+			return fmt.Errorf("pull: freshdesk tickets (filter %s) page %d: the Link header points at the same page", filter, n)
+		}
+		ref = next
+	}
+	if len(gone) > 0 {
+		for id, r := range convs.byID {
+			if m, err := readMeta(r.raw, "ticket_id"); err == nil && gone[m.id] {
+				convs.remove(id)
+				cf.dirty = true
+			}
+		}
+	}
+	if k := newest.Add(-time.Second); !newest.IsZero() && k.After(since) {
+		since = k
+	}
+	p.st.setMark(name, Mark{Since: since})
+	return p.st.checkpoint()
 }
 
 // fdConversations lists the conversations of every ticket updated after

@@ -87,13 +87,21 @@ func (fd *fdAPI) page(w http.ResponseWriter, r *http.Request, list []map[string]
 func (fd *fdAPI) listTickets(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	since, err := time.Parse(time.RFC3339, q.Get("updated_since"))
-	if err != nil || q.Get("order_by") != "updated_at" || q.Get("order_type") != "asc" || q.Get("include") != "stats" {
+	filter := q.Get("filter")
+	if err != nil || filter == "" && (q.Get("order_by") != "updated_at" || q.Get("order_type") != "asc" || q.Get("include") != "stats") ||
+		filter != "" && filter != "deleted" && filter != "spam" {
 		http.Error(w, `{"description":"Validation failed"}`, http.StatusBadRequest)
 		return
 	}
+	// The list of all tickets leaves out the deleted and the spam; the
+	// predefined filters list those.
 	var list []map[string]any
 	for _, tk := range fd.tickets {
-		if at, _ := time.Parse(time.RFC3339, tk["updated_at"].(string)); !at.Before(since) {
+		in := tk["deleted"] != true && tk["spam"] != true
+		if filter != "" {
+			in = tk[filter] == true
+		}
+		if at, _ := time.Parse(time.RFC3339, tk["updated_at"].(string)); in && !at.Before(since) {
 			list = append(list, tk)
 		}
 	}
@@ -187,12 +195,13 @@ func TestFreshdeskPull(t *testing.T) {
 		t.Errorf("conversation requests %d, want 6: %v", n["conversations"], first)
 	}
 
-	// Nothing changed: one tickets request, no conversations, one ratings
-	// request; the files stay as they were.
+	// Nothing changed: one request per tickets list, no conversations,
+	// one ratings request; the files stay as they were.
 	if _, err := Run(t.Context(), cfg); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := pathsOf(f.requests()), map[string]int{fdTicketsPath: 1, fdRatingsPath: 1}; !reflect.DeepEqual(got, want) {
+	// (Tickets: the list, the deleted and the spam.)
+	if got, want := pathsOf(f.requests()), map[string]int{fdTicketsPath: 3, fdRatingsPath: 1}; !reflect.DeepEqual(got, want) {
 		t.Errorf("second pull: requests %v, want %v", got, want)
 	}
 	after := readDir(t, dir)
@@ -209,6 +218,8 @@ func TestFreshdeskPull(t *testing.T) {
 	fd.ticket(2, 20)
 	fd.tickets[3]["deleted"] = true
 	fd.tickets[3]["updated_at"] = hour(21).Format(time.RFC3339)
+	fd.tickets[4]["spam"] = true
+	fd.tickets[4]["updated_at"] = hour(22).Format(time.RFC3339)
 	f.mu.Unlock()
 	sum, err := Run(t.Context(), cfg)
 	if err != nil {
@@ -225,14 +236,15 @@ func TestFreshdeskPull(t *testing.T) {
 		t.Errorf("conversation requests %v, want ticket 2's only", convReqs)
 	}
 	files = readDir(t, dir)
-	if got, want := ids(t, files["tickets.json"], ""), []string{"1", "2", "4", "5"}; !reflect.DeepEqual(got, want) {
+	if got, want := ids(t, files["tickets.json"], ""), []string{"1", "2", "5"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("tickets after the update: got %v, want %v", got, want)
 	}
-	if got, want := ids(t, files["conversations.json"], ""), []string{"300", "301", "302", "303", "304", "310"}; !reflect.DeepEqual(got, want) {
+	// Ticket 4's conversation went with it.
+	if got, want := ids(t, files["conversations.json"], ""), []string{"300", "301", "302", "303", "310"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("conversations after the update: got %v, want %v", got, want)
 	}
-	if sum.Endpoints[0].Deleted != 1 {
-		t.Errorf("summary %+v, want 1 deleted", sum.Endpoints[0])
+	if got := []int{sum.Endpoints[1].Deleted, sum.Endpoints[2].Deleted}; !reflect.DeepEqual(got, []int{1, 1}) {
+		t.Errorf("summary %v, want 1 deleted, 1 spam", sum)
 	}
 }
 
