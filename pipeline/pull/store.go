@@ -61,13 +61,23 @@ type meta struct {
 // readMeta reads a record's key and times. A record without its key is an
 // error: it could not be merged.
 func readMeta(raw json.RawMessage, key string) (meta, error) {
-	var f map[string]json.RawMessage
+	var f struct {
+		ID        json.RawMessage `json:"id"`
+		TicketID  json.RawMessage `json:"ticket_id"`
+		UpdatedAt json.RawMessage `json:"updated_at"`
+		CreatedAt json.RawMessage `json:"created_at"`
+		Status    json.RawMessage `json:"status"`
+		Deleted   json.RawMessage `json:"deleted"`
+	}
 	if err := json.Unmarshal(raw, &f); err != nil {
 		return meta{}, fmt.Errorf("record is not a JSON object: %w", err)
 	}
 	var m meta
-	id, ok := f[key]
-	if !ok || string(id) == "null" {
+	id := f.ID
+	if key == "ticket_id" {
+		id = f.TicketID
+	}
+	if len(id) == 0 || string(id) == "null" {
 		return m, fmt.Errorf("record has no %q", key)
 	}
 	m.id = string(id)
@@ -77,23 +87,24 @@ func readMeta(raw json.RawMessage, key string) (meta, error) {
 	if m.id == "" {
 		return m, fmt.Errorf("record has an empty %q", key)
 	}
-	for name, t := range map[string]*time.Time{"updated_at": &m.updatedAt, "created_at": &m.createdAt} {
-		if v, ok := f[name]; ok && string(v) != "null" {
-			s, err := unquote(v)
-			if err != nil {
-				return m, fmt.Errorf("record %s: %s is not a string: %s", m.id, name, v)
-			}
-			if *t, err = time.Parse(time.RFC3339, s); err != nil {
-				return m, fmt.Errorf("record %s: %s %q is not an RFC 3339 time", m.id, name, s)
-			}
+	for _, tf := range []struct {
+		name string
+		v    json.RawMessage
+		t    *time.Time
+	}{{"updated_at", f.UpdatedAt, &m.updatedAt}, {"created_at", f.CreatedAt, &m.createdAt}} {
+		if len(tf.v) == 0 || string(tf.v) == "null" {
+			continue
+		}
+		s, err := unquote(tf.v)
+		if err != nil {
+			return m, fmt.Errorf("record %s: %s is not a string: %s", m.id, tf.name, tf.v)
+		}
+		if *tf.t, err = time.Parse(time.RFC3339, s); err != nil {
+			return m, fmt.Errorf("record %s: %s %q is not an RFC 3339 time", m.id, tf.name, s)
 		}
 	}
-	if v, ok := f["status"]; ok {
-		m.status, _ = unquote(v)
-	}
-	if v, ok := f["deleted"]; ok {
-		m.deleted = string(v) == "true"
-	}
+	m.status, _ = unquote(f.Status)
+	m.deleted = string(f.Deleted) == "true"
 	return m, nil
 }
 

@@ -27,6 +27,7 @@ type zdAPI struct {
 	events   []map[string]any // by timestamp
 	ratings  []map[string]any // by created_at
 	pageSize int
+	metric   map[string]any // the metric set template
 }
 
 func zdAuth() string {
@@ -109,11 +110,17 @@ func (z *zdAPI) tickets(w http.ResponseWriter, r *http.Request) {
 	for _, v := range z.versions[i:j] {
 		tickets = append(tickets, v)
 		if v["status"] != "deleted" {
+			if z.metric == nil {
+				z.metric = fixture(z.t, "zendesk/metric_set.json", nil)
+			}
 			id := v["id"].(int)
-			metrics = append(metrics, fixture(z.t, "zendesk/metric_set.json", map[string]any{
-				"id": 1000 + id, "ticket_id": id, "updated_at": v["updated_at"],
-				"url": fmt.Sprintf("https://company.zendesk.com/api/v2/ticket_metrics/%d.json", 1000+id),
-			}))
+			m := make(map[string]any, len(z.metric))
+			for k, x := range z.metric {
+				m[k] = x
+			}
+			m["id"], m["ticket_id"], m["updated_at"] = 1000+id, id, v["updated_at"]
+			m["url"] = fmt.Sprintf("https://company.zendesk.com/api/v2/ticket_metrics/%d.json", 1000+id)
+			metrics = append(metrics, m)
 		}
 	}
 	fmtJSON(w, map[string]any{
