@@ -49,11 +49,12 @@ func scheduleCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	cfg.Logger = logger
 	cfg.EnsureDefaults()
 	sc := file.ScheduleConfig(logger) // checked by LoadFile as by config check
-	pc, pulls, err := file.PullConfig()
+	// The token is read at start, to fail now rather than at night, and
+	// again before each pull, so that a rotated token file is used.
+	_, pulls, err := file.PullConfig()
 	if err != nil {
 		return err
 	}
-	pc.Logger = logger
 	logger.Info("scheduler started", "cron", sc.Cron, "time_zone", sc.Location.String(), "catch_up", sc.CatchUp, "out", cfg.OutDir, "pull", pulls)
 	err = schedule.Run(ctx, sc, func(ctx context.Context, asOf time.Time) error {
 		c := cfg
@@ -65,6 +66,11 @@ func scheduleCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		// The pull section fetches what changed before the run reads it; a
 		// failed pull fails the night rather than report stale data.
 		if pulls {
+			pc, _, err := file.PullConfig()
+			if err != nil {
+				return err
+			}
+			pc.Logger = logger
 			if _, err := pullLocked(ctx, pc, c.OutDir, file.Schedule.LockStaleAge, logger); err != nil {
 				return err
 			}
