@@ -206,7 +206,7 @@ func (p *puller) zdEvents(ctx context.Context, f *file, events *records) error {
 }
 
 // zdRatings lists the satisfaction ratings from the newest one held less
-// RatingsLookback (or from Start) with cursor pagination (page[size],
+// RatingsLookback and a second (or from Start) with cursor pagination (page[size],
 // meta.has_more, meta.after_cursor). The mark moves only at the end: a
 // pull interrupted midway lists the same ratings again, merged by id.
 func (p *puller) zdRatings(ctx context.Context, f *file, ratings *records) error {
@@ -214,7 +214,8 @@ func (p *puller) zdRatings(ctx context.Context, f *file, ratings *records) error
 	mark := *p.st.mark("satisfaction_ratings")
 	since := p.cfg.Start
 	if !mark.Since.IsZero() {
-		since, e.Resumed = mark.Since.Add(-p.cfg.RatingsLookback), true
+		// A second more, whichever way start_time treats its bound.
+		since, e.Resumed = mark.Since.Add(-p.cfg.RatingsLookback-time.Second), true
 	}
 	newest := mark.Since
 	q := url.Values{"start_time": {unixString(since)}, "page[size]": {"100"}}
