@@ -51,6 +51,7 @@ type File struct {
 	Delivery             *DeliverySection  `yaml:"delivery"`
 	Targets              []TargetSection   `yaml:"targets"`
 	Alerts               AlertsSection     `yaml:"alerts"`
+	Pull                 *PullSection      `yaml:"pull"` // cxkpi pull, and a pull before each scheduled run
 	dir                  string            // the file's directory
 	loc                  *time.Location    // TimeZone, loaded by Check
 }
@@ -307,6 +308,9 @@ func (f *File) Check(name string) error {
 		if _, err := f.mail(false); err != nil {
 			bad("delivery", "%v", err)
 		}
+	}
+	if f.Pull != nil {
+		f.checkPull(bad)
 	}
 	return errors.Join(errs...)
 }

@@ -178,7 +178,7 @@ func TestDocumentedExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Delivery == nil || f.Schedule.Cron == "" || f.BusinessHours == nil {
+	if f.Delivery == nil || f.Schedule.Cron == "" || f.BusinessHours == nil || f.Pull == nil {
 		t.Error("the example lost a section")
 	}
 }

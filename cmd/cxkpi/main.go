@@ -6,6 +6,7 @@
 //	cxkpi run [flags]               run the job once (on the embedded sample without -input)
 //	cxkpi gen [flags]               generate realistic sample exports
 //	cxkpi schedule -config FILE     run the job on a cron schedule
+//	cxkpi pull [flags]              fetch what changed from the Zendesk or Freshdesk API
 //	cxkpi config check FILE         check a configuration file
 //	cxkpi presets [NAME]            list the presets for helpdesk and survey exports, or print one
 //	cxkpi bench [flags]             measure the job on generated data of a given size
@@ -42,6 +43,7 @@ func commands() map[string]command {
 		"run":      {"run the job once (or over a range of periods): read exports, compute KPIs, write Parquet and PDF", runCmd},
 		"gen":      {"generate realistic, deterministic sample exports", genCmd},
 		"schedule": {"run the job on a cron schedule until stopped", scheduleCmd},
+		"pull":     {"fetch what changed from the Zendesk or Freshdesk API into merged export files", pullCmd},
 		"config":   {"check a configuration file", configCmd},
 		"presets":  {"list the embedded mappings of helpdesk and survey exports, or print one", presetsCmd},
 		"bench":    {"generate data of a given size, run the job on it, print time, rows/s and memory per stage", benchCmd},

@@ -50,13 +50,31 @@ func scheduleCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (
 	cfg.Logger = logger
 	cfg.EnsureDefaults()
 	sc := file.ScheduleConfig(logger) // checked by LoadFile as by config check
-	logger.Info("scheduler started", "cron", sc.Cron, "time_zone", sc.Location.String(), "catch_up", sc.CatchUp, "out", cfg.OutDir)
+	// The token is read at start, to fail now rather than at night, and
+	// again before each pull, so that a rotated token file is used.
+	_, pulls, err := file.PullConfig()
+	if err != nil {
+		return err
+	}
+	logger.Info("scheduler started", "cron", sc.Cron, "time_zone", sc.Location.String(), "catch_up", sc.CatchUp, "out", cfg.OutDir, "pull", pulls)
 	err = schedule.Run(ctx, sc, func(ctx context.Context, asOf time.Time) error {
 		c := cfg
 		c.AsOf = asOf
 		// The scheduler holds the run lock: clean up after killed runs.
 		if err := pipeline.Recover(c.OutDir, logger); err != nil {
 			return err
+		}
+		// The pull section fetches what changed before the run reads it; a
+		// failed pull fails the night rather than report stale data.
+		if pulls {
+			pc, _, err := file.PullConfig()
+			if err != nil {
+				return err
+			}
+			pc.Logger = logger
+			if _, err := pullLocked(ctx, pc, c.OutDir, file.Schedule.LockStaleAge, logger); err != nil {
+				return err
+			}
 		}
 		_, err := pipeline.Run(ctx, c)
 		return err
