@@ -142,6 +142,9 @@ func (e *Engine) Rows() ([]Row, error) {
 						Metric: s.m.Name, Unit: s.m.Unit, Dimension: d.String(), DimensionValue: v.name,
 					}
 					r = s.m.row(r, s.grids[d].at(p, v.code), s.grids[dimAll].at(p, 0))
+					if r.Value.Valid {
+						r.Source = e.sourceOf(s.m, d, p, v.code, r.N)
+					}
 					r.Previous = prev
 					if prev.Valid && r.Value.Valid {
 						r.Change = Some(r.Value.V - prev.V)

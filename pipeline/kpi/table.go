@@ -34,6 +34,10 @@ type Row struct {
 	Previous       Num   // the value of the previous period, same metric and dimension value
 	Change         Num   // Value − Previous
 	ChangePct      Num   // (Value − Previous) / |Previous| × 100; null when Previous is 0
+	// Source says whose computation Value is: [SourceCXKPI], [SourceVendor]
+	// (a helpdesk's precomputed values) or [SourceMixed]; "" (null) when
+	// Value is null.
+	Source string
 }
 
 // Schema is the Arrow schema of the tidy KPI table (docs/outputs.md).
@@ -53,6 +57,7 @@ func Schema() *arrow.Schema {
 		{Name: "previous_value", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 		{Name: "change", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 		{Name: "change_pct", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		{Name: "source", Type: arrow.BinaryTypes.String, Nullable: true},
 	}, nil)
 }
 
@@ -74,6 +79,11 @@ func Record(mem memory.Allocator, rows []Row) arrow.Record {
 		b.Field(9).(*array.Int64Builder).Append(r.N)
 		for i, n := range []Num{r.Previous, r.Change, r.ChangePct} {
 			appendNum(b.Field(10+i).(*array.Float64Builder), n)
+		}
+		if src := b.Field(13).(*array.StringBuilder); r.Source != "" {
+			src.Append(r.Source)
+		} else {
+			src.AppendNull()
 		}
 	}
 	return b.NewRecord()
