@@ -22,6 +22,7 @@ import (
 // Output file names inside a run directory.
 const (
 	KPIFile           = "kpis.parquet"
+	ReconcileFile     = "reconciliation.parquet"
 	ReportFile        = "report.pdf"
 	QuarantineFile    = "quarantine.csv"
 	QuarantineParquet = "quarantine.parquet"
@@ -274,6 +275,10 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 	}
 	at = time.Now()
 	if err := writeRecord(filepath.Join(stage, KPIFile), kpi.Record(cfg.Alloc, rows)); err != nil {
+		return nil, err
+	}
+	recon := engine.Reconciliation()
+	if err := writeRecord(filepath.Join(stage, ReconcileFile), kpi.ReconciliationRecord(cfg.Alloc, recon)); err != nil {
 		return nil, err
 	}
 	report := reports.Report{

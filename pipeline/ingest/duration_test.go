@@ -91,7 +91,7 @@ tables:
 		t.Errorf("rows %v, want %v", got, want)
 	}
 	want := []struct {
-		line, column int
+		line, column  int
 		field, reason string
 	}{
 		{4, 5, "vendor_first_reply_minutes", `invalid duration "0:75:00", want hh:mm:ss (hours, then minutes and seconds from 00 to 59)`},

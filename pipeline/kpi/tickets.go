@@ -165,8 +165,8 @@ type ticketView struct {
 	frt, frtBH []float64 // first reply time, seconds: cxkpi's, or the vendor's where the ticket has no message
 	res, resBH []float64 // resolution time, seconds
 
-	frtIn, frtBHIn         []bool // the ticket has a first reply time (calendar, business hours)
-	frtVendor, frtBHVendor []bool // it is the vendor's
+	frtIn, frtBHIn         []bool               // the ticket has a first reply time (calendar, business hours)
+	frtVendor, frtBHVendor []bool               // it is the vendor's
 	vendor                 [numVendor][]float64 // vendor metrics, seconds; NaN where missing
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/memory"
 
 	"github.com/cxkpi/cxkpi/pipeline/ingest"
 )
@@ -298,7 +299,10 @@ func (ts *ticketsTable) reconcile(v *ticketView, lo int32, f *ticketFacts, from 
 		vend := func(k int) Num { return num(v.vendor[k][i], !math.IsNaN(v.vendor[k][i])) }
 		// add appends a row when own and vnd disagree; diff gives the
 		// reason when both are set. It returns the reason, "" for none.
-		add := func(metric string, own, vnd Num, diff func() string) string {
+		add := func(metric string, k int, own, vnd Num, diff func() string) string {
+			if !e.vendorSeen[k] {
+				return "" // the export has no such vendor metric
+			}
 			reason := ""
 			switch {
 			case own.Valid && vnd.Valid:
@@ -334,22 +338,22 @@ func (ts *ticketsTable) reconcile(v *ticketView, lo int32, f *ticketFacts, from 
 		}
 		if f.messaged[fi] {
 			replied := v.firstReply[i] != noTime
-			cal := add("first_reply_time", num(ownFRT[i], replied), vend(vFirstReply), func() string {
+			cal := add("first_reply_time", vFirstReply, num(ownFRT[i], replied), vend(vFirstReply), func() string {
 				return firstReplyReason(f, fi, ownFRT[i], v.vendor[vFirstReply][i])
 			})
 			if e.bh != nil {
-				add("first_reply_time_bh", num(ownFRTBH[i], replied), vend(vFirstReplyBH), bhReason(cal))
+				add("first_reply_time_bh", vFirstReplyBH, num(ownFRTBH[i], replied), vend(vFirstReplyBH), bhReason(cal))
 			}
 		}
 		if v.solved[i] != noTime {
-			cal := add("resolution_time", Some(v.res[i]), vend(vResolution), func() string {
+			cal := add("resolution_time", vResolution, Some(v.res[i]), vend(vResolution), func() string {
 				if v.reopened[i] {
 					return ReasonReopened
 				}
 				return ReasonUnexplained
 			})
 			if e.bh != nil {
-				add("resolution_time_bh", Some(v.resBH[i]), vend(vResolutionBH), bhReason(cal))
+				add("resolution_time_bh", vResolutionBH, Some(v.resBH[i]), vend(vResolutionBH), bhReason(cal))
 			}
 		}
 	}
@@ -371,4 +375,35 @@ func firstReplyReason(f *ticketFacts, fi int32, own, vnd float64) string {
 // in input order, then metric. It is complete once [Engine.Rows] has run.
 func (e *Engine) Reconciliation() []Reconciled {
 	return e.tables[ingest.Tickets].(*ticketsTable).recon
+}
+
+// ReconciliationSchema is the Arrow schema of the reconciliation table
+// (docs/outputs.md).
+func ReconciliationSchema() *arrow.Schema {
+	return arrow.NewSchema([]arrow.Field{
+		{Name: "ticket_id", Type: arrow.BinaryTypes.String},
+		{Name: "created_at", Type: &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}},
+		{Name: "metric", Type: arrow.BinaryTypes.String},
+		{Name: "cxkpi_seconds", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		{Name: "vendor_seconds", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		{Name: "difference_seconds", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		{Name: "reason", Type: arrow.BinaryTypes.String},
+	}, nil)
+}
+
+// ReconciliationRecord builds one Arrow record holding rows, in order.
+// The caller releases it.
+func ReconciliationRecord(mem memory.Allocator, rows []Reconciled) arrow.Record {
+	b := array.NewRecordBuilder(mem, ReconciliationSchema())
+	defer b.Release()
+	for _, r := range rows {
+		b.Field(0).(*array.StringBuilder).Append(r.TicketID)
+		b.Field(1).(*array.TimestampBuilder).Append(arrow.Timestamp(r.CreatedAt.UnixMicro()))
+		b.Field(2).(*array.StringBuilder).Append(r.Metric)
+		for i, n := range []Num{r.CXKPI, r.Vendor, r.Difference()} {
+			appendNum(b.Field(3+i).(*array.Float64Builder), n)
+		}
+		b.Field(6).(*array.StringBuilder).Append(r.Reason)
+	}
+	return b.NewRecord()
 }
