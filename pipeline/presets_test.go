@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/cxkpi/cxkpi/pipeline/ingest"
+	"github.com/cxkpi/cxkpi/pipeline/kpi"
+	"github.com/cxkpi/cxkpi/reports"
 )
 
 // presetRuns are the vendor-shaped fixtures of each preset, run with the
@@ -247,5 +249,25 @@ func TestReconciliationRun(t *testing.T) {
 				t.Errorf("first_reply_time_median = %v (n %d, source %q), want 1800 (n 3, cxkpi)", r.value, r.n, r.source)
 			}
 		}
+	}
+}
+
+// The report's data-quality page counts the reconciliation rows per
+// metric and reason, most tickets first.
+func TestReconcileCounts(t *testing.T) {
+	rows := []kpi.Reconciled{
+		{TicketID: "A", Metric: "first_reply_time", Reason: "no_public_reply"},
+		{TicketID: "A", Metric: "first_reply_time_bh", Reason: "no_public_reply"},
+		{TicketID: "B", Metric: "first_reply_time_bh", Reason: "business_hours"},
+		{TicketID: "C", Metric: "first_reply_time_bh", Reason: "business_hours"},
+	}
+	got := reconcileCounts(rows)
+	want := []reports.ReconcileCount{
+		{Metric: "first_reply_time_bh", Reason: "business_hours", Tickets: 2},
+		{Metric: "first_reply_time", Reason: "no_public_reply", Tickets: 1},
+		{Metric: "first_reply_time_bh", Reason: "no_public_reply", Tickets: 1},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("counts %+v, want %+v", got, want)
 	}
 }

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -284,7 +286,7 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 	report := reports.Report{
 		Title: cfg.Title, Company: cfg.Company, Locale: cfg.Locale, Grain: string(cfg.KPI.Grain),
 		PeriodStart: sum.PeriodStart, PeriodEnd: sum.PeriodEnd, Location: cfg.KPI.Location,
-		Generated: sum.Started, KPIs: rows, Quality: quality(sum.Tables),
+		Generated: sum.Started, KPIs: rows, Quality: quality(sum.Tables), Reconciliation: reconcileCounts(recon),
 		Cohorts: results.cohorts, CLV: results.clv, AtRisk: results.atRisk, CLVBasis: results.basis,
 	}
 	if err := reports.WritePDF(filepath.Join(stage, ReportFile), report); err != nil {
@@ -507,6 +509,24 @@ func quality(tables []TableCounts) []reports.TableQuality {
 				Rejected: t.Rejected, Reasons: t.Reasons, SkipReasons: t.SkipReasons, Unmapped: t.Unmapped})
 		}
 	}
+	return out
+}
+
+// reconcileCounts counts the reconciliation rows per metric and reason,
+// most tickets first, then by metric and reason.
+func reconcileCounts(rows []kpi.Reconciled) []reports.ReconcileCount {
+	type key struct{ metric, reason string }
+	n := map[key]int64{}
+	for _, r := range rows {
+		n[key{r.Metric, r.Reason}]++
+	}
+	out := make([]reports.ReconcileCount, 0, len(n))
+	for k, c := range n {
+		out = append(out, reports.ReconcileCount{Metric: k.metric, Reason: k.reason, Tickets: c})
+	}
+	slices.SortFunc(out, func(a, b reports.ReconcileCount) int {
+		return cmp.Or(cmp.Compare(b.Tickets, a.Tickets), cmp.Compare(a.Metric, b.Metric), cmp.Compare(a.Reason, b.Reason))
+	})
 	return out
 }
 

@@ -35,6 +35,10 @@ type Report struct {
 
 	KPIs    []kpi.Row      // the whole tidy KPI table
 	Quality []TableQuality // data quality per input table
+	// Reconciliation counts the tickets whose durations by cxkpi and by
+	// their helpdesk differ, per metric and reason, in the order shown
+	// (reconciliation.parquet); optional.
+	Reconciliation []ReconcileCount
 
 	// Cohorts is the tidy cohort table, optional: its latest cohorts are
 	// shown as a retention heatmap.
@@ -118,6 +122,13 @@ type Unmapped struct {
 type ValueCount struct {
 	Value string `json:"value"`
 	N     int64  `json:"n"`
+}
+
+// ReconcileCount counts the tickets of one metric whose value by cxkpi
+// and by the helpdesk differ for one reason.
+type ReconcileCount struct {
+	Metric, Reason string
+	Tickets        int64
 }
 
 // ReasonCount counts the rows rejected for one reason.
@@ -206,7 +217,7 @@ func buildContent(r Report, tx *templates.Text) (content, error) {
 		v.clvSection(r.CLV, r.AtRisk),
 		kpis,
 		channelSection(current, tx, nf),
-		qualitySection(r.Quality, tx, nf),
+		qualitySection(r.Quality, r.Reconciliation, tx, nf),
 	}
 	return c, nil
 }
