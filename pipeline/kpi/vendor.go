@@ -91,27 +91,27 @@ type vendorStore struct {
 	val [numVendor][]float32
 }
 
-// seen reports, per vendor metric, whether some ticket had a value.
+// vendorSeen says, per vendor metric, whether some ticket had a value.
 type vendorSeen [numVendor]bool
 
-// addBatch reads the vendor columns of a tickets batch. It returns the
-// columns, nil when the store is off and the batch holds no vendor value.
-func (e *Engine) vendorBatch(rec arrow.Record) ([numVendor]*array.Float64, bool, error) {
-	var out [numVendor]*array.Float64
+// vendorBatch reads the vendor columns of a tickets batch, turning the
+// store on at the first batch that holds a vendor value. keep reports
+// whether the batch's tickets go to the store.
+func (e *Engine) vendorBatch(rec arrow.Record) (cols [numVendor]*array.Float64, keep bool, err error) {
 	names := vendorColumns()
-	cols, err := columns(rec, ingest.Tickets, names[:]...)
+	arrs, err := columns(rec, ingest.Tickets, names[:]...)
 	if err != nil {
-		return out, false, err
+		return cols, false, err
 	}
-	any := false
-	for k, c := range cols {
-		out[k] = c.(*array.Float64)
-		if out[k].NullN() < out[k].Len() {
-			any, e.vendorSeen[k] = true, true
+	found := false
+	for k, a := range arrs {
+		cols[k] = a.(*array.Float64)
+		if cols[k].NullN() < cols[k].Len() {
+			found, e.vendorSeen[k] = true, true
 		}
 	}
 	s := &e.tickets.vendor
-	if any && !s.on {
+	if found && !s.on {
 		// Tickets read so far had no vendor value.
 		s.on = true
 		n := len(e.tickets.channel)
@@ -123,7 +123,7 @@ func (e *Engine) vendorBatch(rec arrow.Record) ([numVendor]*array.Float64, bool,
 			}
 		}
 	}
-	return out, s.on, nil
+	return cols, s.on, nil
 }
 
 // add keeps the vendor metrics of row i of a batch.
