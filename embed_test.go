@@ -8,6 +8,7 @@ import (
 
 	"github.com/cxkpi/cxkpi"
 	"github.com/cxkpi/cxkpi/pipeline/ingest"
+	"github.com/cxkpi/cxkpi/pipeline/sample"
 )
 
 // TestSample checks that the embedded sample is rooted at the sample
@@ -16,7 +17,7 @@ import (
 func TestSample(t *testing.T) {
 	fsys := cxkpi.Sample()
 	for _, tb := range ingest.Tables() {
-		spec, err := ingest.SpecOf(tb)
+		spec, err := sample.Spec(tb)
 		if err != nil {
 			t.Fatal(err)
 		}

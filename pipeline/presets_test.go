@@ -5,10 +5,14 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/cxkpi/cxkpi/pipeline/ingest"
+	"github.com/cxkpi/cxkpi/pipeline/kpi"
+	"github.com/cxkpi/cxkpi/reports"
 )
 
 // presetRuns are the vendor-shaped fixtures of each preset, run with the
@@ -20,6 +24,8 @@ var presetRuns = []struct {
 	counts map[ingest.Table]ingest.Counts
 	want   map[string]float64 // metric (dimension all, October 2026), or metric/channel/value: value
 	null   []string           // metrics the export cannot feed: null
+	source map[string]string  // metric (dimension all, October 2026): source
+	recon  []string           // rows of reconciliation.parquet
 }{
 	{
 		preset: "zendesk-csv", zone: "Europe/Berlin",
@@ -40,30 +46,62 @@ var presetRuns = []struct {
 			"csat/channel/email": 100,
 			"csat/channel/chat":  0,
 			"csat/channel/phone": 100,
+			// No messages: Zendesk's "First reply time in minutes" of
+			// 1001 30, 1002 15, 1003 5, 1005 45, 1006 90, 1007 120, 1009
+			// 60 (1004 and 1008 were never replied to): the median of 5,
+			// 15, 30, 45, 60, 90, 120 is 45 minutes.
+			"first_reply_time_median": 45 * 60,
+			// Within business hours: 30, 0, 0, 45, 60, 120, 0 → 0, 0, 0,
+			// 30, 45, 60, 120.
+			"first_reply_time_bh_median": 30 * 60,
+			// Requester wait of the solved 1001 60, 1002 480, 1003 1800,
+			// 1007 1560, 1009 1500 minutes: 1500.
+			"requester_wait_time_median": 1500 * 60,
+			"on_hold_time":               0,
 		},
-		// No messages in the export: its "First reply time in minutes"
-		// has no place in the contract.
-		null: []string{"first_reply_time_median", "first_reply_time"},
+		// Good/bad has no meaningful mean.
+		null: []string{"csat_mean"},
+		source: map[string]string{
+			"first_reply_time_median": "vendor", "first_reply_time_bh": "vendor",
+			"requester_wait_time_median": "vendor", "resolution_time_median": "cxkpi", "csat": "cxkpi",
+		},
+		// Zendesk's full resolution times equal solved − created, in
+		// calendar time and within Monday–Friday 09:00–17:00 in Berlin
+		// (1003: Monday 08:00 to Tuesday 14:00 is 8 + 5 hours = 780
+		// minutes), cxkpi's default schedule in the reporting zone.
+		recon: nil,
 	},
 	{
 		preset: "freshdesk-csv", zone: "Europe/Lisbon",
 		counts: map[ingest.Table]ingest.Counts{
 			ingest.Tickets: {Read: 7, Accepted: 7}, // 24 was never responded to
-			ingest.Surveys: {Read: 5, Accepted: 5},
+			ingest.Surveys: {Read: 6, Accepted: 6},
 		},
 		want: map[string]float64{
-			// Awesome 21, 23, 25; Not Good 22; Just Okay 27: 3 of 5.
-			"csat": 60,
-			// On 1–5: Awesome 5, Just Okay 3, Not Good 1.
-			"csat_mean": (5 + 1 + 5 + 3 + 5) / 5.0,
+			// Awesome 21, 23, 25; Not Good 22; Just Okay 27; 26 rated
+			// with the code -102 (2 of 7, Very unhappy): 3 of 6.
+			"csat": 50,
+			// On 1–7 and then 1–5: Awesome 7 → 5, Just Okay 4 → 3, Not
+			// Good 1 → 1, -102 2 → 1 + 4 × 1/6.
+			"csat_mean": (5 + 1 + 5 + 3 + 5 + (1 + 4.0/6)) / 6,
 			// Resolved 21 2 h, 22 6 h, 23 24 h, 27 36 h: (6 + 24) / 2.
 			"resolution_time_median": 15 * 3600,
-			// Email 21, 25 Awesome and 27 Just Okay; Portal 22 Not Good.
+			// Email 21, 25 Awesome and 27 Just Okay; Portal 22 Not Good
+			// and Feedback Widget 26 -102.
 			"csat/channel/email": 200.0 / 3,
 			"csat/channel/web":   0,
 			"csat/channel/phone": 100,
+			// No conversations: "First response time (in hrs)", hh:mm:ss,
+			// of 21 00:30, 22 00:15, 23 00:05, 25 01:00, 26 19:00, 27
+			// 02:00 (24 never responded to): 5, 15, 30, 60, 120, 1140
+			// minutes, median (30 + 60) / 2.
+			"first_reply_time_median": 45 * 60,
 		},
-		null: []string{"first_reply_time_median"},
+		// Freshdesk's export has no business-hours first response.
+		null:   []string{"first_reply_time_bh_median"},
+		source: map[string]string{"first_reply_time_median": "vendor", "csat_mean": "cxkpi"},
+		// "Resolution time (in hrs)" agrees with Resolved − Created.
+		recon: nil,
 	},
 	{
 		preset: "surveymonkey", zone: "America/New_York",
@@ -119,12 +157,12 @@ func TestPresetRuns(t *testing.T) {
 				t.Errorf("tables read %v, want %v", got, tc.counts)
 			}
 			start := time.Date(2026, 10, 1, 0, 0, 0, 0, loc) // the report month
-			values := map[string]*float64{}
+			values, sources := map[string]*float64{}, map[string]string{}
 			for _, r := range readKPIs(t, filepath.Join(sum.Dir, KPIFile)) {
 				switch {
 				case !r.period.Equal(start):
 				case r.dimension == "all":
-					values[r.metric] = r.value
+					values[r.metric], sources[r.metric] = r.value, r.source
 				default:
 					values[r.metric+"/"+r.dimension+"/"+r.dimValue] = r.value
 				}
@@ -145,6 +183,91 @@ func TestPresetRuns(t *testing.T) {
 					t.Errorf("%s = %v, want null: the export cannot feed it", metric, *v)
 				}
 			}
+			for metric, want := range tc.source {
+				if got := sources[metric]; got != want {
+					t.Errorf("%s source %q, want %q", metric, got, want)
+				}
+			}
+			if got := readReconciliation(t, filepath.Join(sum.Dir, ReconcileFile)); !slices.Equal(got, tc.recon) {
+				t.Errorf("reconciliation %q, want %q", got, tc.recon)
+			}
 		})
+	}
+}
+
+// TestReconciliationRun runs a ticket export with Zendesk's metrics
+// beside its messages: reconciliation.parquet lists the tickets where
+// cxkpi and the helpdesk disagree, each with its reason, and the first
+// reply time is cxkpi's where there are messages, the vendor's where
+// there are none.
+func TestReconciliationRun(t *testing.T) {
+	// 5 October 2026 is a Monday; business hours 09:00–17:00 UTC.
+	const tickets = "ticket_id,channel,created_at,solved_at,status,reopens,frt,frt_bh,full,full_bh\n" +
+		"A,email,2026-10-05T10:00:00Z,2026-10-05T12:00:00Z,solved,0,30,30,120,120\n" + // agrees
+		"B,email,2026-10-06T16:00:00Z,,open,0,1080,60,,\n" + // 18 h; 2 business hours here, 1 by the vendor's schedule
+		"C,email,2026-10-07T09:00:00Z,,open,0,10,10,,\n" + // only an internal note in the messages
+		"D,chat,2026-10-08T10:00:00Z,2026-10-09T10:00:00Z,solved,1,,,1500,540\n" + // no messages; reopened
+		"E,email,2026-10-12T10:00:00Z,,open,0,,,,\n" // messages, no vendor value
+	const messages = "message_id,ticket_id,author,agent_id,created_at\n" +
+		"1,A,customer,,2026-10-05T10:00:00Z\n2,A,agent,x,2026-10-05T10:30:00Z\n" +
+		"3,B,customer,,2026-10-06T16:00:00Z\n4,B,agent,x,2026-10-07T10:00:00Z\n" +
+		"5,C,customer,,2026-10-07T09:00:00Z\n6,C,internal,x,2026-10-07T09:10:00Z\n" +
+		"7,E,customer,,2026-10-12T10:00:00Z\n8,E,agent,x,2026-10-12T10:05:00Z\n"
+	cfg := testConfig(t, fstest.MapFS{"tickets.csv": {Data: []byte(tickets)}, "messages.csv": {Data: []byte(messages)}})
+	cfg.Mapping = ingest.Mapping{Tables: map[ingest.Table]ingest.TableMapping{ingest.Tickets: {Columns: map[string]string{
+		"vendor_first_reply_minutes": "frt", "vendor_first_reply_bh_minutes": "frt_bh",
+		"vendor_resolution_minutes": "full", "vendor_resolution_bh_minutes": "full_bh",
+	}}}}
+	sum, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"B first_reply_time_bh 7200 3600 3600 business_hours",
+		"C first_reply_time null 600 null no_public_reply",
+		"C first_reply_time_bh null 600 null no_public_reply",
+		"D resolution_time 86400 90000 -3600 reopened",
+		"D resolution_time_bh 28800 32400 -3600 reopened",
+		"E first_reply_time 300 null null vendor_missing",
+		"E first_reply_time_bh 300 null null vendor_missing",
+	}
+	if got := readReconciliation(t, filepath.Join(sum.Dir, ReconcileFile)); !slices.Equal(got, want) {
+		t.Errorf("reconciliation\n got %q\nwant %q", got, want)
+	}
+	listed := false
+	for _, f := range sum.Outputs {
+		listed = listed || f.Name == ReconcileFile
+	}
+	if !listed {
+		t.Errorf("%s is not among the manifest's outputs %+v", ReconcileFile, sum.Outputs)
+	}
+	// First replies: A 1800, B 64800, E 300 (cxkpi's), D none; C none.
+	start := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	for _, r := range readKPIs(t, filepath.Join(sum.Dir, KPIFile)) {
+		if r.period.Equal(start) && r.dimension == "all" && r.metric == "first_reply_time_median" {
+			if r.value == nil || *r.value != 1800 || r.n != 3 || r.source != "cxkpi" {
+				t.Errorf("first_reply_time_median = %v (n %d, source %q), want 1800 (n 3, cxkpi)", r.value, r.n, r.source)
+			}
+		}
+	}
+}
+
+// The report's data-quality page counts the reconciliation rows per
+// metric and reason, most tickets first.
+func TestReconcileCounts(t *testing.T) {
+	rows := []kpi.Reconciled{
+		{TicketID: "A", Metric: "first_reply_time", Reason: "no_public_reply"},
+		{TicketID: "A", Metric: "first_reply_time_bh", Reason: "no_public_reply"},
+		{TicketID: "B", Metric: "first_reply_time_bh", Reason: "business_hours"},
+		{TicketID: "C", Metric: "first_reply_time_bh", Reason: "business_hours"},
+	}
+	got := reconcileCounts(rows)
+	want := []reports.ReconcileCount{
+		{Metric: "first_reply_time_bh", Reason: "business_hours", Tickets: 2},
+		{Metric: "first_reply_time", Reason: "no_public_reply", Tickets: 1},
+		{Metric: "first_reply_time_bh", Reason: "no_public_reply", Tickets: 1},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("counts %+v, want %+v", got, want)
 	}
 }

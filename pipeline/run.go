@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -23,6 +25,7 @@ import (
 // Output file names inside a run directory.
 const (
 	KPIFile           = "kpis.parquet"
+	ReconcileFile     = "reconciliation.parquet"
 	ReportFile        = "report.pdf"
 	QuarantineFile    = "quarantine.csv"
 	QuarantineParquet = "quarantine.parquet"
@@ -297,10 +300,14 @@ func Run(ctx context.Context, cfg Config) (_ *Manifest, err error) {
 	if err := writeRecord(filepath.Join(stage, KPIFile), kpi.Record(cfg.Alloc, rows)); err != nil {
 		return nil, err
 	}
+	recon := engine.Reconciliation()
+	if err := writeRecord(filepath.Join(stage, ReconcileFile), kpi.ReconciliationRecord(cfg.Alloc, recon)); err != nil {
+		return nil, err
+	}
 	report := reports.Report{
 		Title: cfg.Title, Company: cfg.Company, Locale: cfg.Locale, Grain: string(cfg.KPI.Grain),
 		PeriodStart: sum.PeriodStart, PeriodEnd: sum.PeriodEnd, Location: cfg.KPI.Location,
-		Generated: sum.Started, KPIs: rows, Quality: quality(sum.Tables),
+		Generated: sum.Started, KPIs: rows, Quality: quality(sum.Tables), Reconciliation: reconcileCounts(recon),
 		Cohorts: results.cohorts, CLV: results.clv, AtRisk: results.atRisk, CLVBasis: results.basis,
 		Alerts: sum.Alerts, Targets: cfg.Targets,
 	}
@@ -558,6 +565,24 @@ func quality(tables []TableCounts) []reports.TableQuality {
 				Rejected: t.Rejected, Reasons: t.Reasons, SkipReasons: t.SkipReasons, Unmapped: t.Unmapped})
 		}
 	}
+	return out
+}
+
+// reconcileCounts counts the reconciliation rows per metric and reason,
+// most tickets first, then by metric and reason.
+func reconcileCounts(rows []kpi.Reconciled) []reports.ReconcileCount {
+	type key struct{ metric, reason string }
+	n := map[key]int64{}
+	for _, r := range rows {
+		n[key{r.Metric, r.Reason}]++
+	}
+	out := make([]reports.ReconcileCount, 0, len(n))
+	for k, c := range n {
+		out = append(out, reports.ReconcileCount{Metric: k.metric, Reason: k.reason, Tickets: c})
+	}
+	slices.SortFunc(out, func(a, b reports.ReconcileCount) int {
+		return cmp.Or(cmp.Compare(b.Tickets, a.Tickets), cmp.Compare(a.Metric, b.Metric), cmp.Compare(a.Reason, b.Reason))
+	})
 	return out
 }
 

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -162,6 +163,7 @@ type kpiRow struct {
 	dimValue          string
 	value             *float64
 	n                 int64
+	source            string // "" for null
 }
 
 // readParquet reads a whole Parquet file with pqarrow; the table is
@@ -207,13 +209,51 @@ func readKPIs(t *testing.T, path string) []kpiRow {
 		start := rec.Column(0).(*array.Timestamp)
 		metric, dim, dimValue := rec.Column(2).(*array.String), rec.Column(4).(*array.String), rec.Column(5).(*array.String)
 		value, n := rec.Column(6).(*array.Float64), rec.Column(9).(*array.Int64)
+		source := rec.Column(13).(*array.String)
 		for i := range int(rec.NumRows()) {
 			r := kpiRow{period: time.UnixMicro(int64(start.Value(i))).UTC(), metric: metric.Value(i), dimension: dim.Value(i), dimValue: dimValue.Value(i), n: n.Value(i)}
+			if source.IsValid(i) {
+				r.source = source.Value(i)
+			}
 			if value.IsValid(i) {
 				v := value.Value(i)
 				r.value = &v
 			}
 			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// readReconciliation reads reconciliation.parquet as text rows: ticket,
+// metric, cxkpi and vendor seconds ("null" when missing), reason.
+func readReconciliation(t *testing.T, path string) []string {
+	t.Helper()
+	tbl := readParquet(t, path)
+	got, want := tbl.Schema(), kpi.ReconciliationSchema()
+	if got.NumFields() != want.NumFields() {
+		t.Fatalf("schema read back:\n%s\nwant:\n%s", got, want)
+	}
+	for i, f := range want.Fields() {
+		if g := got.Field(i); g.Name != f.Name || !arrow.TypeEqual(g.Type, f.Type) || g.Nullable != f.Nullable {
+			t.Errorf("field %d read back as %s %s (nullable %v), want %s %s (nullable %v)", i, g.Name, g.Type, g.Nullable, f.Name, f.Type, f.Nullable)
+		}
+	}
+	tr := array.NewTableReader(tbl, 1024)
+	defer tr.Release()
+	num := func(a *array.Float64, i int) string {
+		if a.IsNull(i) {
+			return "null"
+		}
+		return strconv.FormatFloat(a.Value(i), 'g', -1, 64)
+	}
+	var out []string
+	for tr.Next() {
+		rec := tr.Record()
+		id, metric, reason := rec.Column(0).(*array.String), rec.Column(2).(*array.String), rec.Column(6).(*array.String)
+		cx, vendor, diff := rec.Column(3).(*array.Float64), rec.Column(4).(*array.Float64), rec.Column(5).(*array.Float64)
+		for i := range int(rec.NumRows()) {
+			out = append(out, strings.Join([]string{id.Value(i), metric.Value(i), num(cx, i), num(vendor, i), num(diff, i), reason.Value(i)}, " "))
 		}
 	}
 	return out

@@ -419,3 +419,27 @@ func TestWritePDF(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderPDFReconciliation: the data-quality page counts the tickets
+// whose durations differ from their helpdesk's, by metric and reason, and
+// says nothing of them when there are none.
+func TestRenderPDFReconciliation(t *testing.T) {
+	r := fixtureReport()
+	r.Reconciliation = []ReconcileCount{{"first_reply_time_bh", "business_hours", 12}, {"first_reply_time", "no_public_reply", 3}}
+	texts := slices.Concat(pdfPages(t, render(t, r, PDFOptions{}))...)
+	if !slices.Contains(texts, "Differences from the helpdesk's own metrics") {
+		t.Error("no reconciliation subheading")
+	}
+	for _, row := range [][]string{
+		{"First reply time, business hours, mean", "business_hours", "12"},
+		{"First reply time, mean", "no_public_reply", "3"},
+	} {
+		i := slices.Index(texts, row[1])
+		if i < 1 || texts[i-1] != row[0] || i+1 >= len(texts) || texts[i+1] != row[2] {
+			t.Errorf("reconciliation row %q not found", row)
+		}
+	}
+	if slices.Contains(slices.Concat(pdfPages(t, render(t, fixtureReport(), PDFOptions{}))...), "Differences from the helpdesk's own metrics") {
+		t.Error("a reconciliation subheading without differences")
+	}
+}

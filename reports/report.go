@@ -36,6 +36,10 @@ type Report struct {
 
 	KPIs    []kpi.Row      // the whole tidy KPI table
 	Quality []TableQuality // data quality per input table
+	// Reconciliation counts the tickets whose durations by cxkpi and by
+	// their helpdesk differ, per metric and reason, in the order shown
+	// (reconciliation.parquet); optional.
+	Reconciliation []ReconcileCount
 
 	// Cohorts is the tidy cohort table, optional: its latest cohorts are
 	// shown as a retention heatmap.
@@ -127,6 +131,13 @@ type ValueCount struct {
 	N     int64  `json:"n"`
 }
 
+// ReconcileCount counts the tickets of one metric whose value by cxkpi
+// and by the helpdesk differ for one reason.
+type ReconcileCount struct {
+	Metric, Reason string
+	Tickets        int64
+}
+
 // ReasonCount counts the rows rejected for one reason.
 type ReasonCount struct {
 	Reason string `json:"reason"`
@@ -213,7 +224,7 @@ func buildContent(r Report, tx *templates.Text) (content, error) {
 		v.clvSection(r.CLV, r.AtRisk),
 		kpis,
 		channelSection(current, tx, nf),
-		qualitySection(r.Quality, tx, nf),
+		qualitySection(r.Quality, r.Reconciliation, tx, nf),
 	}
 	return c, nil
 }

@@ -118,9 +118,10 @@ func compareChannels(a, b string) int {
 
 // qualitySection shows rows read, accepted, skipped and rejected per
 // input table, with the most frequent rejection reasons; then, when there
-// are any, why rows were skipped and which values outside a column's
-// vocabulary were kept as its catch-all.
-func qualitySection(tables []TableQuality, tx *templates.Text, nf numbers) section {
+// are any, why rows were skipped, which values outside a column's
+// vocabulary were kept as its catch-all, and how many tickets differ from
+// their helpdesk's own metrics, by reason.
+func qualitySection(tables []TableQuality, recon []ReconcileCount, tx *templates.Text, nf numbers) section {
 	t := &table{
 		cols: []column{{1.7, false}, {1.7, true}, {1.7, true}, {1.7, true}, {1.7, true}, {3.8, false}},
 		header: []string{tx.Get("column.table"), tx.Get("column.read"), tx.Get("column.accepted"),
@@ -157,6 +158,16 @@ func qualitySection(tables []TableQuality, tx *templates.Text, nf numbers) secti
 	}
 	if len(unmapped.rows) > 0 {
 		s.blocks = append(s.blocks, together{subheading{tx.Get("report.unmapped_title")}, note{tx.Get("report.unmapped_note")}, unmapped})
+	}
+	if len(recon) > 0 {
+		rt := &table{
+			cols:   []column{{3.6, false}, {5, false}, {1.4, true}},
+			header: []string{tx.Get("column.metric"), tx.Get("column.reconcile_reason"), tx.Get("column.tickets")},
+		}
+		for _, r := range recon {
+			rt.rows = append(rt.rows, []string{tx.Or("metric."+r.Metric, r.Metric), r.Reason, nf.count(r.Tickets)})
+		}
+		s.blocks = append(s.blocks, together{subheading{tx.Get("report.reconcile_title")}, note{tx.Get("report.reconcile_note")}, rt})
 	}
 	return s
 }

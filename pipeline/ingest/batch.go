@@ -166,7 +166,7 @@ func (cv *converter) appendRow() {
 			} else {
 				b.ts.AppendNull()
 			}
-		case Float:
+		case Float, Duration:
 			if c.valid {
 				b.f64.Append(c.f)
 			} else {

@@ -49,7 +49,8 @@ type column struct {
 	sameAs string            // the contract column whose source this one reads (same_as); "" if none
 	values map[string]string // lower-case trimmed source value -> contract value
 	time   timeFormat
-	def    cell // used when the source lacks the column
+	dur    string // Duration: the layout of its values, "" for minutes
+	def    cell   // used when the source lacks the column
 	hasDef bool
 
 	unmapped string            // Enum: the contract value other values become; "" rejects them
@@ -109,6 +110,12 @@ func (c *column) text(s string) (cell, error) {
 			n = int64(f)
 		}
 		return cell{valid: true, i: n}, nil
+	case Duration:
+		f, err := parseDuration(s, c.dur)
+		if err != nil {
+			return cell{}, err
+		}
+		return cell{valid: true, f: f}, nil
 	case Bool:
 		if b, ok := parseBool(s); ok {
 			return cell{valid: true, b: b}, nil

@@ -20,7 +20,7 @@ const (
 // tableDocs says in a sentence what each export holds.
 var tableDocs = map[Table]string{
 	Customers:      "One row per customer.",
-	Tickets:        "One row per support ticket, as it stands at export time.",
+	Tickets:        "One row per support ticket, as it stands at export time. The `vendor_*` columns hold the helpdesk's own precomputed metrics, where its export has them (docs/metrics.md, \"Vendor metrics\").",
 	Messages:       "One row per message of a ticket: customer messages, public agent replies, internal notes.",
 	Surveys:        "One row per survey answer (CSAT, NPS or CES).",
 	QAReviews:      "One row per quality review and criterion.",

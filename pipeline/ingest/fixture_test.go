@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"strconv"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -160,6 +161,14 @@ func render(rec arrow.Record) [][]string {
 		for i := range rows {
 			rows[i][j] = renderCell(col, i)
 		}
+	}
+	// A ticket's vendor metrics left null at the end of its row are left
+	// out, so that the fixtures of tickets without them stay short.
+	for i, row := range rows {
+		for len(row) > 0 && row[len(row)-1] == "<null>" && strings.HasPrefix(rec.Schema().Field(len(row)-1).Name, "vendor_") {
+			row = row[:len(row)-1]
+		}
+		rows[i] = row
 	}
 	return rows
 }

@@ -264,6 +264,7 @@ func FuzzLoadMapping(f *testing.F) {
 	f.Add("tables:\n  tickets:\n    values: {channel: {\"-\": null, \"x y\": other}}\n    defaults: {reopens: 0}\n")
 	f.Add("tables:\n  surveys:\n    columns: {ticket_id: Id}\n    same_as: {response_id: ticket_id}\n")
 	f.Add("tables:\n  surveys:\n    header_rows: 2\n    optional: true\n    files: [\"*.csv\"]\n")
+	f.Add("tables:\n  tickets:\n    columns: {vendor_first_reply_minutes: First response time (in hrs)}\n    duration_layouts: {vendor_first_reply_minutes: \"hh:mm:ss\", vendor_on_hold_minutes: hours}\n    defaults: {vendor_on_hold_minutes: \"0.5\"}\n")
 	f.Add("tables:\n  tickets:\n    unmapped: {status: open, channel: Other}\n  surveys:\n    skip_when: {score: [offered, x], kind: nps}\n")
 	f.Fuzz(func(t *testing.T, doc string) {
 		m, err := LoadMapping(strings.NewReader(doc), "fuzz.yaml")

@@ -88,6 +88,10 @@ type TableMapping struct {
 	// "unix" or "unix_ms" for seconds or milliseconds since the epoch. A
 	// value that does not fit the layout is still accepted as RFC 3339.
 	TimeLayouts map[string]string `yaml:"time_layouts,omitempty"`
+	// DurationLayouts maps a duration contract column (the vendor_*
+	// columns of tickets) to the way the export writes it: minutes (the
+	// default), hours, seconds (decimal numbers), hh:mm:ss or hh:mm.
+	DurationLayouts map[string]string `yaml:"duration_layouts,omitempty"`
 	// TimeZone is the IANA zone of times written without an offset; it
 	// overrides [Options.Location].
 	TimeZone string `yaml:"time_zone,omitempty"`
@@ -291,6 +295,20 @@ func compile(spec Spec, m TableMapping, loc *time.Location) (*plan, error) {
 		default:
 			return nil, mappingErr("time_layouts."+name, "bad time layout %q: want a Go layout with year, month and day (like \"2006-01-02 15:04:05\"), unix or unix_ms", layout)
 		}
+	}
+	for _, name := range sortedKeys(m.DurationLayouts) {
+		c, err := lookup("duration_layouts", name)
+		if err != nil {
+			return nil, err
+		}
+		layout := strings.TrimSpace(m.DurationLayouts[name])
+		switch {
+		case c.Kind != Duration:
+			return nil, mappingErr("duration_layouts."+name, "column %s is a %v, not a duration", name, c.Kind)
+		case !validDurationLayout(layout):
+			return nil, mappingErr("duration_layouts."+name, "bad duration layout %q, want one of %s", m.DurationLayouts[name], strings.Join(durationLayouts(), ", "))
+		}
+		c.dur = layout
 	}
 	for _, name := range sortedKeys(m.Values) {
 		c, err := lookup("values", name)

@@ -106,6 +106,8 @@ var mappingErrorTests = []mappingErrorTest{
 	{"unknown contract column", "tables:\n  tickets:\n    columns:\n      ticket_id: Id\n      ticket_idd: Id2\n", "tables.tickets.columns.ticket_idd", 5},
 	{"bad layout", "tables:\n  tickets:\n    time_layouts:\n      created_at: \"15:04\"\n", "tables.tickets.time_layouts.created_at", 4},
 	{"layout of non-time", "tables:\n  tickets:\n    time_layouts: {status: \"2006-01-02\"}\n", "tables.tickets.time_layouts.status", 3},
+	{"bad duration layout", "tables:\n  tickets:\n    duration_layouts:\n      vendor_first_reply_minutes: \"mm:ss\"\n", "tables.tickets.duration_layouts.vendor_first_reply_minutes", 4},
+	{"duration layout of non-duration", "tables:\n  tickets:\n    duration_layouts: {reopens: minutes}\n", "tables.tickets.duration_layouts.reopens", 3},
 	{"bad zone", "tables:\n  calls:\n    time_zone: Mars/Olympus_Mons\n", "tables.calls.time_zone", 3},
 	{"bad value target", "tables:\n  tickets:\n    values:\n      channel:\n        Mail: mail\n", "tables.tickets.values.channel.Mail", 5},
 	{"ambiguous values", "tables:\n  tickets:\n    values:\n      channel:\n        Mail: email\n        MAIL: chat\n", "tables.tickets.values.channel.Mail", 5},

@@ -139,6 +139,8 @@ func (l *mappingLoader) table(n *yaml.Node, at string) (TableMapping, error) {
 			tm.SameAs, err = l.stringMap(v, p)
 		case "time_layouts":
 			tm.TimeLayouts, err = l.stringMap(v, p)
+		case "duration_layouts":
+			tm.DurationLayouts, err = l.stringMap(v, p)
 		case "defaults":
 			tm.Defaults, err = l.stringMap(v, p)
 		case "unmapped":
@@ -169,7 +171,7 @@ func (l *mappingLoader) table(n *yaml.Node, at string) (TableMapping, error) {
 			})
 		default:
 			err = l.errf(k, p, "unknown key %q, want files, optional, format, delimiter, header_rows, encoding, invalid_utf8, "+
-				"max_field_bytes, max_record_bytes, max_gzip_ratio, columns, same_as, time_layouts, time_zone, values, defaults, "+
+				"max_field_bytes, max_record_bytes, max_gzip_ratio, columns, same_as, time_layouts, duration_layouts, time_zone, values, defaults, "+
 				"unmapped or skip_when", key)
 		}
 		return err

@@ -123,6 +123,7 @@ func (b TableMapping) override(o TableMapping) TableMapping {
 	b.Columns = mergeMap(b.Columns, o.Columns)
 	b.SameAs = mergeMap(b.SameAs, o.SameAs)
 	b.TimeLayouts = mergeMap(b.TimeLayouts, o.TimeLayouts)
+	b.DurationLayouts = mergeMap(b.DurationLayouts, o.DurationLayouts)
 	b.Defaults = mergeMap(b.Defaults, o.Defaults)
 	b.Unmapped = mergeMap(b.Unmapped, o.Unmapped)
 	b.SkipWhen = mergeMap(b.SkipWhen, o.SkipWhen)

@@ -41,6 +41,10 @@ const (
 	Float
 	Int
 	Bool
+	// Duration is a length of time, stored as a float64 number of
+	// minutes; the mapping's duration_layouts says how an export writes
+	// it (minutes, hours, seconds, hh:mm:ss or hh:mm).
+	Duration
 )
 
 // String returns the kind's name as docs/inputs.md writes it.
@@ -58,6 +62,8 @@ func (k Kind) String() string {
 		return "integer"
 	case Bool:
 		return "boolean"
+	case Duration:
+		return "duration (minutes)"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
@@ -108,7 +114,7 @@ func (k Kind) arrowType() arrow.DataType {
 	switch k {
 	case Time:
 		return TimeType()
-	case Float:
+	case Float, Duration:
 		return arrow.PrimitiveTypes.Float64
 	case Int:
 		return arrow.PrimitiveTypes.Int64
@@ -127,7 +133,7 @@ func Channels() []string {
 func SpecOf(t Table) (Spec, error) {
 	switch t {
 	case Tickets:
-		return Spec{Table: t, Key: []string{"ticket_id"}, Columns: []Column{
+		return Spec{Table: t, Key: []string{"ticket_id"}, Columns: append([]Column{
 			{Name: "ticket_id", Kind: String, Required: true, Doc: "unique ticket identifier"},
 			{Name: "customer_id", Kind: String, Doc: "customer who opened the ticket"},
 			{Name: "channel", Kind: Enum, Required: true, Values: Channels(), Doc: "channel the ticket arrived through"},
@@ -139,7 +145,7 @@ func SpecOf(t Table) (Spec, error) {
 			{Name: "team", Kind: String, Doc: "assignee's team (group)"},
 			{Name: "is_complaint", Kind: Bool, Doc: "the ticket is a complaint or an escalation"},
 			{Name: "reopens", Kind: Int, Doc: "times the ticket was reopened after being solved"},
-		}}, nil
+		}, vendorMetricColumns()...)}, nil
 	case Messages:
 		return Spec{Table: t, Key: []string{"message_id"}, Columns: []Column{
 			{Name: "message_id", Kind: String, Required: true, Doc: "unique message identifier"},
@@ -227,4 +233,23 @@ func SpecOf(t Table) (Spec, error) {
 		}}, nil
 	}
 	return Spec{}, fmt.Errorf("ingest: unknown table %q", string(t))
+}
+
+// vendorMetricColumns are the optional columns of the tickets table that
+// hold a helpdesk's own precomputed ticket metrics, as Zendesk's Ticket
+// Metrics and Freshdesk's ticket export give them: calendar time and, in
+// the _bh columns, time within the helpdesk's business hours. cxkpi
+// reports its own computation from the messages where it can and these
+// where it cannot (docs/metrics.md, "Vendor metrics").
+func vendorMetricColumns() []Column {
+	return []Column{
+		{Name: "vendor_first_reply_minutes", Kind: Duration, Doc: "the helpdesk's first reply time: from creation to the first public agent reply"},
+		{Name: "vendor_first_reply_bh_minutes", Kind: Duration, Doc: "the helpdesk's first reply time within its business hours"},
+		{Name: "vendor_requester_wait_minutes", Kind: Duration, Doc: "the helpdesk's requester wait time: time in new, open and on-hold, until solved"},
+		{Name: "vendor_requester_wait_bh_minutes", Kind: Duration, Doc: "the helpdesk's requester wait time within its business hours"},
+		{Name: "vendor_on_hold_minutes", Kind: Duration, Doc: "the helpdesk's on-hold time: time in the on-hold status"},
+		{Name: "vendor_on_hold_bh_minutes", Kind: Duration, Doc: "the helpdesk's on-hold time within its business hours"},
+		{Name: "vendor_resolution_minutes", Kind: Duration, Doc: "the helpdesk's full resolution time: from creation to the last solution"},
+		{Name: "vendor_resolution_bh_minutes", Kind: Duration, Doc: "the helpdesk's full resolution time within its business hours"},
+	}
 }

@@ -39,6 +39,12 @@ type Engine struct {
 	tickets   ticketStore
 	customers customerStore
 
+	// vendorSeen says which vendor metrics some ticket held;
+	// vendorCounts holds, per first-reply variant, the grids counting the
+	// observations taken from the vendor (see [Engine.sourceOf]).
+	vendorSeen   vendorSeen
+	vendorCounts map[string]*[numDims]grid
+
 	// scratch buffers, reused across batches
 	period []int32
 	x, w   []float64
@@ -171,6 +177,9 @@ func (e *Engine) note(t ingest.Table, text string) { e.notes[noteKey{t, text}]++
 // usable reports whether every input m needs is present, noting the
 // metrics skipped for want of an input.
 func (e *Engine) usable(m *Metric, skipped map[ingest.Table][]string) bool {
+	if m.vendor != 0 && e.present[ingest.Tickets] && (m.vendorOnly || e.vendorSeen[m.vendor-1]) {
+		return e.vendorSeen[m.vendor-1]
+	}
 	for _, t := range m.Needs {
 		if !e.present[t] {
 			skipped[t] = append(skipped[t], m.Name)

@@ -40,7 +40,7 @@ func record(t testing.TB, mem memory.Allocator, table ingest.Table, rows [][]str
 					t.Fatal(err)
 				}
 				f.(*array.TimestampBuilder).Append(arrow.Timestamp(ts.UnixMicro()))
-			case ingest.Float:
+			case ingest.Float, ingest.Duration:
 				v, err := strconv.ParseFloat(row[j], 64)
 				if err != nil {
 					t.Fatal(err)

@@ -184,6 +184,17 @@ func TestEdgeCases(t *testing.T) {
 			// threshold 1 + 0.75 × 9 = 7.75: 8 positive, 7 not. Mean on 1–5:
 			// 1 + 4 × 7/9 and 1 + 4 × 6/9 → 1 + 4 × 6.5/9.
 			[]want{{"csat", oct, "all", 50, 2}, {"csat_mean", oct, "all", 1 + 4*6.5/9, 2}}},
+		{"csat on a binary scale", [][]string{sv("a", "csat", "1", "0", "1"), sv("b", "csat", "1", "0", "1"), sv("c", "csat", "0", "0", "1")}, Options{},
+			// good, good, bad: 2 of 3 satisfied. No mean of good/bad: null, not 0.
+			[]want{{"csat", oct, "all", 200.0 / 3, 3}, {"csat_mean", oct, "all", math.NaN(), 0}}},
+		{"csat binary and 1–5 in one period", [][]string{
+			sv("a", "csat", "1", "0", "1"), sv("b", "csat", "0", "0", "1"), // good, bad
+			sv("c", "csat", "5", "1", "5"), sv("d", "csat", "2", "1", "5"), sv("e", "csat", "4", "1", "5"),
+		}, Options{},
+			// csat pools every answer, each judged on its own scale: good,
+			// 5 and 4 of 5 answers. csat_mean is of the 1–5 answers only:
+			// (5 + 2 + 4) / 3.
+			[]want{{"csat", oct, "all", 60, 5}, {"csat_mean", oct, "all", 11.0 / 3, 3}}},
 		{"csat threshold option", [][]string{sv("a", "csat", "3", "1", "5"), sv("b", "csat", "2", "1", "5")}, Options{CSATPositive: 0.5},
 			// 1 + 0.5 × 4 = 3: only the 3 is positive.
 			[]want{{"csat", oct, "all", 50, 2}}},
@@ -286,8 +297,14 @@ func randomFixture(seed uint64, n int) input {
 		if rng.IntN(3) > 0 {
 			solved = at(created.Add(time.Duration(rng.Int64N(int64(96 * time.Hour)))))
 		}
-		add(ingest.Tickets, id, "", pick(chans...), at(created), solved, "open", pick("low", "high", ""),
-			pick("ana", "bo", "cy", ""), pick("a", "b", ""), flag(), strconv.Itoa(rng.IntN(2)))
+		row := []string{id, "", pick(chans...), at(created), solved, "open", pick("low", "high", ""),
+			pick("ana", "bo", "cy", ""), pick("a", "b", ""), flag(), strconv.Itoa(rng.IntN(2))}
+		if i%3 == 0 { // the vendor's metrics, some of them missing
+			for range 8 {
+				row = append(row, pick(strconv.Itoa(rng.IntN(3000)), ""))
+			}
+		}
+		add(ingest.Tickets, row...)
 		for k := range rng.IntN(5) {
 			add(ingest.Messages, id+"-"+strconv.Itoa(k), pick(id, "T-ghost"), pick("customer", "agent", "internal"), pick("ana", ""),
 				at(created.Add(time.Duration(rng.Int64N(int64(48*time.Hour)))-time.Hour)))

@@ -26,6 +26,11 @@ type Metric struct {
 	Doc    string         // one-line definition
 
 	family string // quantile metrics of the same observations share a family, and their values
+	// vendor is 1 + the vendor metric (vFirstReply, …) whose values the
+	// metric takes where cxkpi cannot compute its own: with some ticket
+	// holding one, the metric needs the tickets only. 0 for none.
+	vendor     int
+	vendorOnly bool // the metric is the vendor's value only (requester_wait_time)
 }
 
 // Unit is what a metric's value measures; the KPI table's unit column

@@ -145,6 +145,7 @@ func (e *Engine) Rows() ([]Row, error) {
 					c, total := s.grids[d].at(p, v.code), s.grids[dimAll].at(p, 0)
 					r = s.m.row(r, c, total)
 					if r.Value.Valid {
+						r.Source = e.sourceOf(s.m, d, p, v.code, r.N)
 						if lo, hi, ok := s.m.interval(c, total); ok {
 							r.CILow, r.CIHigh = Some(lo), Some(hi)
 						}

@@ -46,6 +46,10 @@ func surveyMetrics(o Options) []observer[surveyView] {
 		return func(v *surveyView, i int) bool { return v.kind[i] == k }
 	}
 	csat, nps, ces := is(kindCSAT), is(kindNPS), is(kindCES)
+	// A CSAT answer on a scale of two points (0–1, good/bad) is satisfied
+	// or not: it counts in csat, but a mean of it would be csat again in
+	// other units, so csat_mean leaves it out.
+	graded := func(v *surveyView, i int) bool { return v.kind[i] == kindCSAT && v.hi[i]-v.lo[i] > 1 }
 	return []observer[surveyView]{
 		{Metric{Name: "csat", Unit: UnitPercent, Better: Higher, Scale: 100, Needs: []ingest.Table{ingest.Surveys},
 			Doc: "share of CSAT answers that are positive (score ≥ min + 0.75 × range: 4–5 on 1–5)"},
@@ -53,8 +57,8 @@ func surveyMetrics(o Options) []observer[surveyView] {
 				return v.score[i] >= float64(v.lo[i])+pos*float64(v.hi[i]-v.lo[i])
 			})},
 		{Metric{Name: "csat_mean", Unit: UnitScore, Better: Higher, Needs: []ingest.Table{ingest.Surveys},
-			Doc: "mean CSAT answer, rescaled linearly to 1–5"},
-			mean(csat, func(v *surveyView, i int) float64 {
+			Doc: "mean CSAT answer, rescaled linearly to 1–5; answers on a two-point scale (good/bad) are left out"},
+			mean(graded, func(v *surveyView, i int) float64 {
 				return 1 + 4*(v.score[i]-float64(v.lo[i]))/float64(v.hi[i]-v.lo[i])
 			})},
 		{Metric{Name: "nps", Unit: UnitPoints, Better: Higher, Scale: 100, Needs: []ingest.Table{ingest.Surveys},

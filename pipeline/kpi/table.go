@@ -34,6 +34,10 @@ type Row struct {
 	Previous       Num   // the value of the previous period, same metric and dimension value
 	Change         Num   // Value − Previous
 	ChangePct      Num   // (Value − Previous) / |Previous| × 100; null when Previous is 0
+	// Source says whose computation Value is: [SourceCXKPI], [SourceVendor]
+	// (a helpdesk's precomputed values) or [SourceMixed]; "" (null) when
+	// Value is null.
+	Source string
 	// CILow and CIHigh bound the 95% confidence interval of Value, by the
 	// metric's [Metric.Method]; null where the method gives none.
 	CILow, CIHigh Num
@@ -70,6 +74,7 @@ func Schema() *arrow.Schema {
 		{Name: "previous_value", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 		{Name: "change", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 		{Name: "change_pct", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		{Name: "source", Type: arrow.BinaryTypes.String, Nullable: true},
 		{Name: "ci_low", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 		{Name: "ci_high", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 		{Name: "change_significant", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
@@ -94,12 +99,19 @@ func Record(mem memory.Allocator, rows []Row) arrow.Record {
 			appendNum(b.Field(6+i).(*array.Float64Builder), n)
 		}
 		b.Field(9).(*array.Int64Builder).Append(r.N)
-		for i, n := range []Num{r.Previous, r.Change, r.ChangePct, r.CILow, r.CIHigh} {
+		for i, n := range []Num{r.Previous, r.Change, r.ChangePct} {
 			appendNum(b.Field(10+i).(*array.Float64Builder), n)
 		}
-		appendFlag(b.Field(15).(*array.BooleanBuilder), r.Significant)
-		appendNum(b.Field(16).(*array.Float64Builder), r.Target)
-		appendFlag(b.Field(17).(*array.BooleanBuilder), r.TargetMet)
+		if src := b.Field(13).(*array.StringBuilder); r.Source != "" {
+			src.Append(r.Source)
+		} else {
+			src.AppendNull()
+		}
+		appendNum(b.Field(14).(*array.Float64Builder), r.CILow)
+		appendNum(b.Field(15).(*array.Float64Builder), r.CIHigh)
+		appendFlag(b.Field(16).(*array.BooleanBuilder), r.Significant)
+		appendNum(b.Field(17).(*array.Float64Builder), r.Target)
+		appendFlag(b.Field(18).(*array.BooleanBuilder), r.TargetMet)
 	}
 	return b.NewRecord()
 }

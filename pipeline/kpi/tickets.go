@@ -39,8 +39,9 @@ type ticketStore struct {
 	team     []int32
 	priority []int32
 
-	facts factStore
-	msgs  messageStore
+	facts  factStore
+	msgs   messageStore
+	vendor vendorStore // the vendor metrics, once a ticket has one
 
 	finished bool // the ticket metrics are observed and the state above freed
 }
@@ -65,6 +66,7 @@ func (e *Engine) sealTickets() error {
 	}
 	s.channel, s.agent = dropRows(s.channel, repeated), dropRows(s.agent, repeated)
 	s.team, s.priority = dropRows(s.team, repeated), dropRows(s.priority, repeated)
+	s.vendor.drop(repeated)
 	if err := s.facts.drop(repeated); err != nil {
 		return err
 	}
@@ -104,16 +106,28 @@ type ticketsTable struct {
 	firstReply []series[ticketView] // per ticket, at creation
 	solved     []series[ticketView] // per solved ticket, at solution
 	replies    []series[replyView]  // per agent reply
+	vendorOnly []series[ticketView] // per ticket with a vendor value, at creation
+	// vendorCounts count the first replies taken from the vendor, at
+	// creation; they are no metrics of the output.
+	vendorCounts []series[ticketView]
+	recon        []Reconciled // see [Engine.Reconciliation]
 }
 
 func newTickets(e *Engine) *ticketsTable {
-	return &ticketsTable{
+	ts := &ticketsTable{
 		e:          e,
 		opened:     newSeries(openedMetrics()),
 		firstReply: newSeries(firstReplyMetrics(e.bh)),
 		solved:     newSeries(solvedMetrics(e.bh)),
 		replies:    newSeries(replyMetrics(e.bh)),
+		vendorOnly: newSeries(vendorOnlyMetrics()),
 	}
+	ts.vendorCounts = newSeries(vendorCountMetrics(e.bh))
+	e.vendorCounts = map[string]*[numDims]grid{}
+	for _, c := range ts.vendorCounts {
+		e.vendorCounts[c.Name] = c.grids
+	}
+	return ts
 }
 
 func (ts *ticketsTable) add(rec arrow.Record) error { return ts.e.addTickets(rec) }
@@ -122,7 +136,8 @@ func (ts *ticketsTable) series() []metricGrids {
 	out := gridsOf(ts.opened)
 	out = append(out, gridsOf(ts.firstReply)...)
 	out = append(out, gridsOf(ts.solved)...)
-	return append(out, gridsOf(ts.replies)...)
+	out = append(out, gridsOf(ts.replies)...)
+	return append(out, gridsOf(ts.vendorOnly)...)
 }
 
 // messagesTable is the aggregator of the messages: it keeps them in the
@@ -147,8 +162,12 @@ type ticketView struct {
 	complaint  []bool
 	reopened   []bool
 
-	frt, frtBH []float64 // first reply time, seconds
+	frt, frtBH []float64 // first reply time, seconds: cxkpi's, or the vendor's where the ticket has no message
 	res, resBH []float64 // resolution time, seconds
+
+	frtIn, frtBHIn         []bool               // the ticket has a first reply time (calendar, business hours)
+	frtVendor, frtBHVendor []bool               // it is the vendor's
+	vendor                 [numVendor][]float64 // vendor metrics, seconds; NaN where missing
 }
 
 // replyView is a chunk of agent replies, each with the instant of the
@@ -260,15 +279,27 @@ func solvedMetrics(bh *BusinessHours) []observer[ticketView] {
 }
 
 // firstReplyMetrics are observed per ticket at its creation.
+// A ticket without messages takes the vendor's first reply time, if any
+// (see [ticketsTable.blendFirstReply]).
 func firstReplyMetrics(bh *BusinessHours) []observer[ticketView] {
-	biz := func(v *ticketView, i int) float64 { return v.frtBH[i] }
-	if bh == nil {
-		biz = nil
+	const name, doc = "first_reply_time", "time from ticket creation to the first public agent reply"
+	needs := []ingest.Table{ingest.Tickets, ingest.Messages}
+	out := durationMetrics(name, doc, needs,
+		func(v *ticketView, i int) bool { return v.frtIn[i] },
+		func(v *ticketView, i int) float64 { return v.frt[i] }, nil)
+	for i := range out {
+		out[i].vendor = vFirstReply + 1
 	}
-	return durationMetrics("first_reply_time", "time from ticket creation to the first public agent reply",
-		[]ingest.Table{ingest.Tickets, ingest.Messages},
-		func(v *ticketView, i int) bool { return v.firstReply[i] != noTime },
-		func(v *ticketView, i int) float64 { return v.frt[i] }, biz)
+	if bh == nil {
+		return out
+	}
+	biz := durationMetrics(name+"_bh", doc+" in business hours", needs,
+		func(v *ticketView, i int) bool { return v.frtBHIn[i] },
+		func(v *ticketView, i int) float64 { return v.frtBH[i] }, nil)
+	for i := range biz {
+		biz[i].vendor = vFirstReplyBH + 1
+	}
+	return append(out, biz...)
 }
 
 // replyMetrics are observed per agent reply at the reply.
@@ -294,6 +325,10 @@ func (e *Engine) addTickets(rec arrow.Record) error {
 	solved := cols[2].(*array.Timestamp)
 	complaint := cols[7].(*array.Boolean)
 	reopens := cols[8].(*array.Int64)
+	vendor, keepVendor, err := e.vendorBatch(rec)
+	if err != nil {
+		return err
+	}
 	s := &e.tickets
 	for i := range int(rec.NumRows()) {
 		if !s.index.Put(e.hasher.String(ids.Value(i)), int32(len(s.channel))) {
@@ -305,6 +340,9 @@ func (e *Engine) addTickets(rec arrow.Record) error {
 		s.agent = append(s.agent, e.codeOf(dimAgent, cols[4], i))
 		s.team = append(s.team, e.codeOf(dimTeam, cols[5], i))
 		s.priority = append(s.priority, e.codeOf(dimPriority, cols[6], i))
+		if keepVendor {
+			s.vendor.add(ids.Value(i), &vendor, i)
+		}
 		at := noTime
 		if solved.IsValid(i) {
 			at = solved.Value(i)
@@ -413,11 +451,18 @@ type ticketFacts struct {
 	firstReply []arrow.Timestamp // noTime if never replied
 	replies    []int32
 	followUp   []bool
+	messaged   []bool // the ticket has a message
+	early      []bool // an agent reply is dated before the ticket's creation
+	agentFirst []bool // the ticket's first message is an agent's
 }
 
 func (f *ticketFacts) reset(n int) {
 	f.firstReply, f.replies, f.followUp = grow(f.firstReply, n), zeros(f.replies, n), grow(f.followUp, n)
+	f.messaged, f.early, f.agentFirst = grow(f.messaged, n), grow(f.early, n), grow(f.agentFirst, n)
 	clear(f.followUp)
+	clear(f.messaged)
+	clear(f.early)
+	clear(f.agentFirst)
 	for i := range f.firstReply {
 		f.firstReply[i] = noTime
 	}
@@ -448,6 +493,7 @@ func (ts *ticketsTable) pairReplies(lo int32, m *messages, order []int32, fc *fa
 		i := t - lo
 		if t != prev {
 			prev, open = t, fc.created[i]
+			f.messaged[i], f.agentFirst[i] = true, m.author[k] == authorAgent
 		}
 		at := m.at[k]
 		switch m.author[k] {
@@ -461,6 +507,7 @@ func (ts *ticketsTable) pairReplies(lo int32, m *messages, order []int32, fc *fa
 		case authorAgent:
 			if at < fc.created[i] {
 				e.note(ingest.Messages, "agent replies are dated before their ticket was created; ignored")
+				f.early[i] = true
 				continue
 			}
 			f.replies[i]++
@@ -496,6 +543,7 @@ func (ts *ticketsTable) observeTickets(lo, hi int32, fc *factCols, f *ticketFact
 	s := &e.tickets
 	var v ticketView
 	var solvedAt []arrow.Timestamp
+	var ownFRT, ownFRTBH []float64 // cxkpi's first reply times, for reconciliation
 	for a := lo; a < hi; a += chunk {
 		b := min(a+chunk, hi)
 		v.created, v.solved = fc.created[a-lo:b-lo], fc.solved[a-lo:b-lo]
@@ -505,9 +553,18 @@ func (ts *ticketsTable) observeTickets(lo, hi int32, fc *factCols, f *ticketFact
 		v.codes[dimTeam], v.codes[dimPriority] = s.team[a:b], s.priority[a:b]
 		v.frt, v.frtBH = durations(e.bh, v.created, v.firstReply, v.frt, v.frtBH)
 		v.res, v.resBH = durations(e.bh, v.created, v.solved, v.res, v.resBH)
+		if s.vendor.on {
+			ownFRT, ownFRTBH = append(ownFRT[:0], v.frt...), append(ownFRTBH[:0], v.frtBH...)
+		}
+		ts.blendFirstReply(&v, a, f, lo)
+		ts.reconcile(&v, a, f, lo, ownFRT, ownFRTBH)
 		v.at = v.created
 		observe(e, ts.opened, &v, &v.rows)
 		observe(e, ts.firstReply, &v, &v.rows)
+		if s.vendor.on {
+			observe(e, ts.vendorOnly, &v, &v.rows)
+			observe(e, ts.vendorCounts, &v, &v.rows)
+		}
 		// Solved tickets are observed at their solution; unsolved ones get
 		// any instant (their observations have w = 0).
 		solvedAt = grow(solvedAt, int(b-a))

@@ -39,7 +39,7 @@ type export struct {
 // many fields as the header.
 func readExport(t testing.TB, dir string, table ingest.Table) export {
 	t.Helper()
-	spec, err := ingest.SpecOf(table)
+	spec, err := Spec(table)
 	if err != nil {
 		t.Fatal(err)
 	}

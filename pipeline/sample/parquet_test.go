@@ -23,7 +23,7 @@ import (
 // contract and returns its rows as CSV text (floats normalised).
 func readParquet(t *testing.T, mem memory.Allocator, dir string, table ingest.Table) [][]string {
 	t.Helper()
-	spec, err := ingest.SpecOf(table)
+	spec, err := Spec(table)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestParquetBadRows(t *testing.T) {
 	data := map[string][][]string{}
 	for _, d := range declared {
 		tb := ingest.Table(d.File[:len(d.File)-len(".parquet")])
-		spec, err := ingest.SpecOf(tb)
+		spec, err := Spec(tb)
 		if err != nil {
 			t.Fatalf("%s: %v", d.File, err)
 		}

@@ -87,7 +87,7 @@ func TestPilotSplit(t *testing.T) {
 	}
 	var specs [numTables]ingest.Spec
 	for i, name := range tables() {
-		if specs[i], err = ingest.SpecOf(name); err != nil {
+		if specs[i], err = Spec(name); err != nil {
 			t.Fatal(err)
 		}
 	}
