@@ -163,19 +163,20 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 	log := cfg.Logger
 	sw := newStopwatch()
 
-	// A run to a bucket is assembled in a local temporary directory.
-	work := cfg.OutDir
+	// A run to a bucket is assembled in the system's temporary directory
+	// (TMPDIR), under names that say whose it is.
+	work, tmp := cfg.OutDir, ""
 	var out *bucketOut
 	if bucket.IsURL(cfg.OutDir) {
 		if out, err = openOut(ctx, cfg); err != nil {
 			return nil, err
 		}
 		defer out.close()
-		work = ""
+		work, tmp = "", "cxkpi"
 	} else if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create output directory: %w", err)
 	}
-	stage, err := os.MkdirTemp(work, ".run-")
+	stage, err := os.MkdirTemp(work, tmp+stagingPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("create staging directory: %w", err)
 	}
@@ -184,7 +185,7 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 	// Large inputs spill the messages of their tickets, the orders of the
 	// models and the keys of large tables next to the staging directory,
 	// never into it: nothing there is published.
-	spill, err := os.MkdirTemp(work, ".spill-")
+	spill, err := os.MkdirTemp(work, tmp+spillPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("create spill directory: %w", err)
 	}
