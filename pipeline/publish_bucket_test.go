@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"os"
 	"path"
 	"slices"
 	"strings"
@@ -259,5 +260,51 @@ func TestBucketGatedRunPublishesNothing(t *testing.T) {
 	}
 	if after := objects(t, out); !maps.EqualFunc(before, after, bytes.Equal) {
 		t.Errorf("the bucket changed after gated runs: %q before, %q after", slices.Sorted(maps.Keys(before)), slices.Sorted(maps.Keys(after)))
+	}
+}
+
+// bucketFiles are configuration files naming buckets: a bad URL is an
+// error naming its key, a good one is kept as it is (not read as a path
+// relative to the file).
+var bucketFiles = []struct {
+	name, yaml string
+	key        string // of the error, "" for none
+	out        string // Config().OutDir when there is no error
+}{
+	{"output bucket", "output: s3://reports/cx?region=eu-west-1\n", "", "s3://reports/cx?region=eu-west-1"},
+	{"output unknown parameter", "output: s3://reports/cx?regoin=eu-west-1\n", "output", ""},
+	{"input unsupported", "input: gs://exports/zendesk\n", "input", ""},
+	{"input credentials", "input: s3://AKIA:secret@exports/zendesk\n", "input", ""},
+}
+
+func TestFileBucketURLs(t *testing.T) {
+	for _, tc := range bucketFiles {
+		t.Run(tc.name, func(t *testing.T) {
+			path := t.TempDir() + "/cxkpi.yaml"
+			if err := os.WriteFile(path, []byte(tc.yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			f, err := LoadFile(path)
+			var fe *FieldError
+			if tc.key != "" {
+				if !errors.As(err, &fe) || fe.Key != tc.key {
+					t.Fatalf("got %v, want an error of key %s", err, tc.key)
+				}
+				if strings.Contains(err.Error(), "secret") {
+					t.Errorf("the error repeats the URL's password: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := f.Config()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.OutDir != tc.out {
+				t.Errorf("output %q, want %q", cfg.OutDir, tc.out)
+			}
+		})
 	}
 }
