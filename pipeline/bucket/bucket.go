@@ -55,8 +55,12 @@ func IsURL(s string) bool {
 //     (gocloud.dev/blob/fileblob).
 //
 // gs:// and azblob:// are not built in: they return an error wrapping
-// [ErrScheme]. Open only reads the configuration; the first request to
-// the store is made by the first read or write.
+// [ErrScheme]. Their drivers would bring the Google Cloud and Azure
+// client libraries (gRPC, OpenTelemetry exporters and more) into every
+// binary, more than all of cxkpi without them; Google Cloud Storage is
+// reachable through its S3-compatible endpoint. Open only reads the
+// configuration; the first request to the store is made by the first
+// read or write.
 func Open(ctx context.Context, rawURL string) (*blob.Bucket, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
