@@ -7,7 +7,9 @@
 #   CXKPI_TEST_S3_ENDPOINT  http://127.0.0.1:PORT
 #   CXKPI_TEST_S3_BUCKET    the bucket made at start
 #
-# The server stops when the shell that sourced this file exits. s3rver
+# s3rver is installed once into CXKPI_S3RVER_HOME (default
+# ~/.cache/cxkpi-s3rver-VERSION). The server stops when the shell that
+# sourced this file exits. s3rver
 # accepts the access key S3RVER with the secret S3RVER; the tests set
 # them in their own environment.
 
