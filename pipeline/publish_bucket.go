@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path"
@@ -38,6 +39,12 @@ type bucketOut struct {
 	url  string // as the user gave it, for object URLs (bucket.Join)
 	log  *slog.Logger
 	fail func(key string) error // tests: called before each write; an error fails it
+}
+
+// contextFS is an input that makes requests with a context, such as a
+// bucket ([bucket.FS]): a run reads it with its own.
+type contextFS interface {
+	WithContext(ctx context.Context) fs.FS
 }
 
 // openOut opens the bucket the output URL names.

@@ -158,6 +158,9 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 		return nil, err
 	}
 	cfg.Mapping = mapping // the preset's, if any, with cfg.Mapping's keys laid over it
+	if in, ok := cfg.Input.(contextFS); ok {
+		cfg.Input = in.WithContext(ctx) // a bucket's requests end with the run
+	}
 	sum := &Manifest{RunID: newRunID(), Input: cfg.InputName, Preset: cfg.Preset, Grain: cfg.KPI.Grain, TimeZone: cfg.KPI.Location.String(),
 		Started: cfg.Now().UTC(), Versions: BuildVersions()}
 	log := cfg.Logger

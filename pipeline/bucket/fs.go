@@ -23,8 +23,10 @@ import (
 // Every request to the store is made with ctx, so cancelling it stops a
 // read under way.
 //
-// The result implements [fs.StatFS] and [fs.ReadDirFS]; its files are
-// streams (no Seek), and its directories list in name order. Unlike
+// The result implements [fs.StatFS] and [fs.ReadDirFS], and
+// WithContext(ctx) fs.FS, which returns the same file system making its
+// requests with another context (a run's); its files are streams (no
+// Seek), and its directories list in name order. Unlike
 // [blob.Bucket]'s own Open, it reports objects as regular files, and a
 // store that cannot be reached as an error, not as a missing file.
 func FS(ctx context.Context, b *blob.Bucket) fs.FS {
@@ -34,6 +36,12 @@ func FS(ctx context.Context, b *blob.Bucket) fs.FS {
 type bucketFS struct {
 	ctx context.Context
 	b   *blob.Bucket
+}
+
+// WithContext returns the file system of the same bucket making its
+// requests with ctx.
+func (f *bucketFS) WithContext(ctx context.Context) fs.FS {
+	return &bucketFS{ctx: ctx, b: f.b}
 }
 
 // Open opens the object or the directory name.

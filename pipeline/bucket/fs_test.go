@@ -131,3 +131,20 @@ func TestFSDenied(t *testing.T) {
 		t.Errorf("open: got %v, want an error other than fs.ErrNotExist", err)
 	}
 }
+
+// TestFSWithContext checks that the requests of a file system given
+// another context end with it.
+func TestFSWithContext(t *testing.T) {
+	fsys := fill(t, buckettest.S3(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	cfs := fsys.(interface {
+		WithContext(context.Context) fs.FS
+	}).WithContext(ctx)
+	if _, err := fs.ReadFile(cfs, "tickets.csv"); !errors.Is(err, context.Canceled) {
+		t.Errorf("read with a cancelled context: got %v, want context.Canceled", err)
+	}
+	if _, err := fs.ReadFile(fsys, "tickets.csv"); err != nil {
+		t.Errorf("read with the original context: %v", err)
+	}
+}
