@@ -22,6 +22,8 @@ import (
 	"github.com/cxkpi/cxkpi"
 	"github.com/cxkpi/cxkpi/pipeline/bucket"
 	"github.com/cxkpi/cxkpi/pipeline/bucket/buckettest"
+	"github.com/cxkpi/cxkpi/reports/mail"
+	"github.com/cxkpi/cxkpi/reports/mail/mailtest"
 )
 
 // openBucket opens rawURL for the test's own reads and writes.
@@ -306,5 +308,40 @@ func TestFileBucketURLs(t *testing.T) {
 				t.Errorf("output %q, want %q", cfg.OutDir, tc.out)
 			}
 		})
+	}
+}
+
+// TestBucketRunEmailsTheReport checks that a run to a bucket emails the
+// published report.pdf and records the delivery in both copies of the
+// manifest.
+func TestBucketRunEmailsTheReport(t *testing.T) {
+	srv := mailtest.Start(t, mailtest.Options{})
+	cfg, out := bucketConfig(t)
+	cfg.Mail = &mail.Config{
+		Host: "127.0.0.1", Port: srv.Port, Security: mail.SecurityNone,
+		From: "cxkpi <kpi@example.com>", To: []string{"ops@example.com"}, Retries: -1,
+	}
+	sum, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := srv.Deliveries()
+	if len(msgs) != 1 {
+		t.Fatalf("server received %d messages, want 1", len(msgs))
+	}
+	objs := objects(t, out)
+	run := path.Join("month=2026-10", RunsPrefix, sum.RunID)
+	p := mailtest.Parse(t, msgs[0].Data)
+	if a := p.Attachment(ReportFile); a == nil || !bytes.Equal(a.Data, objs[path.Join(run, ReportFile)]) {
+		t.Error("the attachment is not the published report.pdf")
+	}
+	for _, key := range []string{path.Join(run, ManifestFile), "month=2026-10/" + ManifestFile} {
+		var m Manifest
+		if err := json.Unmarshal(objs[key], &m); err != nil {
+			t.Fatal(err)
+		}
+		if m.Delivery == nil || !m.Delivery.Sent {
+			t.Errorf("%s: delivery %+v, want sent", key, m.Delivery)
+		}
 	}
 }
