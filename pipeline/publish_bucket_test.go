@@ -22,6 +22,7 @@ import (
 	"github.com/cxkpi/cxkpi"
 	"github.com/cxkpi/cxkpi/pipeline/bucket"
 	"github.com/cxkpi/cxkpi/pipeline/bucket/buckettest"
+	"github.com/cxkpi/cxkpi/pipeline/sample"
 	"github.com/cxkpi/cxkpi/reports/mail"
 	"github.com/cxkpi/cxkpi/reports/mail/mailtest"
 )
@@ -342,6 +343,41 @@ func TestBucketRunEmailsTheReport(t *testing.T) {
 		}
 		if m.Delivery == nil || !m.Delivery.Sent {
 			t.Errorf("%s: delivery %+v, want sent", key, m.Delivery)
+		}
+	}
+}
+
+// TestBucketParquetInput reads generated Parquet exports from a bucket,
+// whose objects cannot seek: the run gives the KPI and model bytes of
+// the same exports read from a directory.
+func TestBucketParquetInput(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	if _, err := sample.Generate(ctx, dir, sample.Config{Seed: 1, Customers: 60, Months: 3, Format: sample.Parquet}, nil); err != nil {
+		t.Fatal(err)
+	}
+	in := buckettest.S3(t)
+	uploadFS(t, openBucket(t, in), os.DirFS(dir))
+	local := testConfig(t, nil)
+	local.Input, local.InputName = os.DirFS(dir), dir
+	want, err := Run(ctx, local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := local
+	cfg.OutDir = t.TempDir()
+	cfg.Input, cfg.InputName = bucket.FS(ctx, openBucket(t, in)), bucket.Name(in)
+	got, err := Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Read() != want.Read() || got.Read() == 0 {
+		t.Errorf("read %d rows from the bucket, %d from the directory", got.Read(), want.Read())
+	}
+	wantFiles, gotFiles := readDir(t, want.Dir), readDir(t, got.Dir)
+	for _, name := range []string{KPIFile, CohortFile, CustomerFile, ModelFitFile, QuarantineParquet} {
+		if !bytes.Equal(gotFiles[name], wantFiles[name]) {
+			t.Errorf("%s differs between the bucket and the directory input", name)
 		}
 	}
 }
