@@ -42,7 +42,11 @@ type Config struct {
 	// nightly run reports. Periods after it are left out of the outputs.
 	AsOf time.Time
 
-	OutDir  string // parent of the run directories, default "out"
+	// OutDir is the parent of the run directories, default "out"; or
+	// the URL of a bucket (s3://bucket/prefix?region=…, file:///dir) that
+	// receives the outputs: see [RunsPrefix] and docs/operations.md,
+	// "Object storage".
+	OutDir  string
 	Title   string // report title, default the locale's ("Customer experience report")
 	Company string // shown on the report
 	Locale  string // report language, a locale of package templates; default "en"
@@ -84,6 +88,9 @@ type Config struct {
 	// table: 0, the default threshold; tests set -1 to check every
 	// table's keys through files.
 	externalKeysAbove int64
+	// failWrite, set by tests, is called before each write to an output
+	// bucket; an error it returns fails that write.
+	failWrite func(key string) error
 }
 
 // Defaults of the plausible time window ([Config.TimeFrom],

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/cxkpi/cxkpi/pipeline/bucket"
 	"github.com/cxkpi/cxkpi/pipeline/clv"
 	"github.com/cxkpi/cxkpi/pipeline/ingest"
 	"github.com/cxkpi/cxkpi/pipeline/kpi"
@@ -29,10 +31,10 @@ import (
 // one place (docs/configuration.md). Relative paths are read from the
 // file's directory.
 type File struct {
-	Input     string `yaml:"input"`   // directory of exports; empty means the embedded sample
+	Input     string `yaml:"input"`   // directory or bucket URL of exports; empty means the embedded sample
 	Mapping   string `yaml:"mapping"` // mapping file; laid over Preset's when both are set
 	Preset    string `yaml:"preset"`  // embedded mapping to start from (ingest.Presets)
-	Output    string `yaml:"output"`  // default "out"
+	Output    string `yaml:"output"`  // directory or bucket URL; default "out"
 	Grain     string `yaml:"grain"`
 	TimeZone  string `yaml:"time_zone"`
 	Strict    bool   `yaml:"strict"`
@@ -245,7 +247,19 @@ func (f *File) Check(name string) error {
 			bad("schedule.cron", "%v", err)
 		}
 	}
-	if f.Input != "" {
+	for _, l := range []struct{ key, url string }{{"input", f.Input}, {"output", f.Output}} {
+		if !bucket.IsURL(l.url) {
+			continue
+		}
+		// Opening a bucket reads its settings only: no request is made.
+		b, err := bucket.Open(context.Background(), l.url)
+		if err != nil {
+			bad(l.key, "%v", err)
+			continue
+		}
+		b.Close()
+	}
+	if f.Input != "" && !bucket.IsURL(f.Input) {
 		if st, err := os.Stat(f.path(f.Input)); err != nil || !st.IsDir() {
 			bad("input", "%s is not a readable directory", f.path(f.Input))
 		}
@@ -345,7 +359,7 @@ func (f *File) ScheduleConfig(logger *slog.Logger) schedule.Config {
 }
 
 func (f *File) path(p string) string {
-	if filepath.IsAbs(p) {
+	if filepath.IsAbs(p) || bucket.IsURL(p) {
 		return p
 	}
 	return filepath.Join(f.dir, p)
@@ -496,7 +510,13 @@ func (f *File) Config() (Config, error) {
 	if f.Grain != "" {
 		cfg.KPI.Grain = kpi.Grain(f.Grain)
 	}
-	if f.Input != "" {
+	if bucket.IsURL(f.Input) {
+		b, err := bucket.Open(context.Background(), f.Input)
+		if err != nil {
+			return cfg, fmt.Errorf("input: %w", err)
+		}
+		cfg.Input, cfg.InputName = bucket.FS(context.Background(), b), bucket.Name(f.Input)
+	} else if f.Input != "" {
 		cfg.Input, cfg.InputName = ingest.DirFS(f.path(f.Input), f.AllowSymlinksOutside), f.path(f.Input)
 	}
 	var err error

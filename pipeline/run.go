@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cxkpi/cxkpi/pipeline/alert"
+	"github.com/cxkpi/cxkpi/pipeline/bucket"
 	"github.com/cxkpi/cxkpi/pipeline/ingest"
 	"github.com/cxkpi/cxkpi/pipeline/kpi"
 	"github.com/cxkpi/cxkpi/reports"
@@ -148,7 +149,9 @@ func (s *Manifest) Skipped() int64 {
 // OutDir/<grain>=<period>. The directory is assembled under a temporary
 // name and renamed into place, so a reader sees the previous run's complete
 // outputs or this run's, never a mix; a failed or cancelled run leaves the
-// previous outputs untouched.
+// previous outputs untouched. When OutDir is a bucket URL the run is
+// assembled in a local temporary directory and published to the bucket
+// with its period manifest written last ([RunsPrefix]).
 //
 // Once every table is read, and before anything is written, the data must
 // pass cfg.Gates: a run that fails one publishes nothing and returns its
@@ -171,15 +174,28 @@ func Run(ctx context.Context, cfg Config) (_ *Manifest, err error) {
 		return nil, err
 	}
 	cfg.Mapping = mapping // the preset's, if any, with cfg.Mapping's keys laid over it
+	if in, ok := cfg.Input.(contextFS); ok {
+		cfg.Input = in.WithContext(ctx) // a bucket's requests end with the run
+	}
 	sum = &Manifest{RunID: newRunID(), Alerts: []alert.Alert{}, Input: cfg.InputName, Preset: cfg.Preset, Grain: cfg.KPI.Grain, TimeZone: cfg.KPI.Location.String(),
 		Started: cfg.Now().UTC(), Versions: BuildVersions()}
 	log := cfg.Logger
 	sw := newStopwatch()
 
-	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
+	// A run to a bucket is assembled in the system's temporary directory
+	// (TMPDIR), under names that say whose it is.
+	work, tmp := cfg.OutDir, ""
+	var out *bucketOut
+	if bucket.IsURL(cfg.OutDir) {
+		if out, err = openOut(ctx, cfg); err != nil {
+			return nil, err
+		}
+		defer out.close()
+		work, tmp = "", "cxkpi"
+	} else if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create output directory: %w", err)
 	}
-	stage, err := os.MkdirTemp(cfg.OutDir, ".run-")
+	stage, err := os.MkdirTemp(work, tmp+stagingPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("create staging directory: %w", err)
 	}
@@ -188,7 +204,7 @@ func Run(ctx context.Context, cfg Config) (_ *Manifest, err error) {
 	// Large inputs spill the messages of their tickets, the orders of the
 	// models and the keys of large tables next to the staging directory,
 	// never into it: nothing there is published.
-	spill, err := os.MkdirTemp(cfg.OutDir, ".spill-")
+	spill, err := os.MkdirTemp(work, tmp+spillPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("create spill directory: %w", err)
 	}
@@ -315,7 +331,11 @@ func Run(ctx context.Context, cfg Config) (_ *Manifest, err error) {
 		return nil, fmt.Errorf("write report: %w", err)
 	}
 
-	dir := filepath.Join(cfg.OutDir, string(cfg.KPI.Grain)+"="+sum.Period)
+	period := string(cfg.KPI.Grain) + "=" + sum.Period
+	dir := filepath.Join(cfg.OutDir, period)
+	if out != nil {
+		dir = bucket.Join(cfg.OutDir, runKey(period, sum.RunID))
+	}
 	sum.Dir = dir
 	sw.since("render", at)
 	fault("render")
@@ -343,12 +363,26 @@ func Run(ctx context.Context, cfg Config) (_ *Manifest, err error) {
 		return nil, err
 	}
 	fault("manifest")
-	if err := replaceDir(stage, dir, exchanger()); err != nil {
+	// Where the published report is read from for delivery, and how the
+	// delivery is recorded in the published manifest.
+	pdf, record := filepath.Join(dir, ReportFile), func() error { return writeJSON(filepath.Join(dir, ManifestFile), sum) }
+	if out != nil {
+		if err := out.publish(ctx, stage, period, sum.RunID); err != nil {
+			return nil, err
+		}
+		manifest := filepath.Join(stage, ManifestFile)
+		pdf, record = filepath.Join(stage, ReportFile), func() error {
+			if err := writeJSON(manifest, sum); err != nil {
+				return err
+			}
+			return out.record(ctx, manifest, period, sum.RunID)
+		}
+	} else if err := replaceDir(stage, dir, exchanger()); err != nil {
 		return nil, err
 	}
 	log.Info("run finished", "dir", dir, "period", sum.Period, "kpi_rows", len(rows), "rejected", sum.Rejected())
 	if cfg.Mail != nil {
-		if err := deliver(ctx, cfg, report, sum); err != nil {
+		if err := deliver(ctx, cfg, report, sum, pdf, record); err != nil {
 			return sum, err
 		}
 	}
@@ -372,10 +406,10 @@ func observationEnd(asOf time.Time, loc *time.Location, periodEnd time.Time) (ti
 	return dayEnd, nil
 }
 
-// deliver emails the published report and records the outcome in the
-// published manifest.json.
-func deliver(ctx context.Context, cfg Config, report reports.Report, sum *Manifest) error {
-	pdf, err := os.ReadFile(filepath.Join(sum.Dir, ReportFile))
+// deliver emails the published report, read from the file pdfPath, and
+// records the outcome in the published manifest.json with record.
+func deliver(ctx context.Context, cfg Config, report reports.Report, sum *Manifest, pdfPath string, record func() error) error {
+	pdf, err := os.ReadFile(pdfPath)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrDelivery, err)
 	}
@@ -397,7 +431,7 @@ func deliver(ctx context.Context, cfg Config, report reports.Report, sum *Manife
 		sum.Delivery.Error = sendErr.Error()
 		cfg.Logger.Error("report not delivered; it stays in the output directory", "dir", sum.Dir, "err", sendErr)
 	}
-	if err := writeJSON(filepath.Join(sum.Dir, ManifestFile), sum); err != nil {
+	if err := record(); err != nil {
 		return fmt.Errorf("record delivery: %w", err)
 	}
 	if sendErr != nil {
@@ -405,14 +439,14 @@ func deliver(ctx context.Context, cfg Config, report reports.Report, sum *Manife
 	}
 	cfg.Logger.Info("report delivered", "to", cfg.Mail.To, "attempts", res.Attempts)
 	if cfg.Alerts.Email && len(sum.Alerts) > 0 {
-		return deliverAlerts(ctx, cfg, report, sum, mc)
+		return deliverAlerts(ctx, cfg, report, sum, mc, record)
 	}
 	return nil
 }
 
 // deliverAlerts mails the short alert message of the period, recorded in
 // the manifest as the alert delivery.
-func deliverAlerts(ctx context.Context, cfg Config, report reports.Report, sum *Manifest, mc mail.Config) error {
+func deliverAlerts(ctx context.Context, cfg Config, report reports.Report, sum *Manifest, mc mail.Config, record func() error) error {
 	text, err := reports.AlertSummary(report)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrDelivery, err)
@@ -423,7 +457,7 @@ func deliverAlerts(ctx context.Context, cfg Config, report reports.Report, sum *
 		sum.AlertDelivery.Error = sendErr.Error()
 		cfg.Logger.Error("alert not delivered", "alerts", len(sum.Alerts), "err", sendErr)
 	}
-	if err := writeJSON(filepath.Join(sum.Dir, ManifestFile), sum); err != nil {
+	if err := record(); err != nil {
 		return fmt.Errorf("record alert delivery: %w", err)
 	}
 	if sendErr != nil {

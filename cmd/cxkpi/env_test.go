@@ -54,7 +54,7 @@ func TestEnvironmentOverridesFile(t *testing.T) {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-	cfg, err := f.build(set)
+	cfg, err := f.build(t.Context(), set)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cxkpi/cxkpi"
 	"github.com/cxkpi/cxkpi/pipeline"
+	"github.com/cxkpi/cxkpi/pipeline/bucket"
 	"github.com/cxkpi/cxkpi/pipeline/ingest"
 	"github.com/cxkpi/cxkpi/pipeline/kpi"
 	"github.com/cxkpi/cxkpi/pipeline/schedule"
@@ -39,12 +40,12 @@ type runFlags struct {
 
 func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.config, "config", "", "YAML configuration file (docs/configuration.md); flags override it")
-	fs.StringVar(&f.input, "input", "", "directory of exports (default: the embedded sample data)")
+	fs.StringVar(&f.input, "input", "", "directory of exports, or a bucket URL: s3://BUCKET/PREFIX?region=R, file:///DIR (default: the embedded sample data)")
 	fs.StringVar(&f.mapping, "mapping", "", "YAML file mapping export columns and time layouts onto the contract; with -preset, keys laid over the preset's")
 	fs.StringVar(&f.preset, "preset", "", "embedded mapping of a helpdesk's or survey tool's export, such as zendesk-csv (docs/presets.md); \"list\" lists them")
 	fs.StringVar(&f.grain, "grain", "month", "period grain: day, week, month, quarter or year")
 	fs.StringVar(&f.tz, "tz", "UTC", "reporting time zone (IANA name, e.g. Europe/Lisbon)")
-	fs.StringVar(&f.out, "out", "out", "output directory; each run writes <out>/<grain>=<period>/")
+	fs.StringVar(&f.out, "out", "out", "output directory, or a bucket URL (s3://BUCKET/PREFIX?region=R); each run writes <out>/<grain>=<period>/")
 	fs.StringVar(&f.asOf, "as-of", "", "report the period containing this date (YYYY-MM-DD, in -tz); default: yesterday (for the embedded sample, its last day)")
 	fs.StringVar(&f.from, "from", "", "backfill: first date of a range of periods to report (with -to)")
 	fs.StringVar(&f.to, "to", "", "backfill: last date of the range (with -from)")
@@ -95,7 +96,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 		return err
 	}
 	defer func() { err = logFailure(logger, "run", err) }()
-	cfg, err := f.build(set)
+	cfg, err := f.build(ctx, set)
 	if err != nil {
 		return err
 	}
@@ -131,27 +132,35 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 	}
 	defer stopProfiles()
 
-	// One run at a time per output directory, scheduled or by hand.
-	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
-		return fmt.Errorf("create output directory: %w", err)
+	// One run at a time per output directory, scheduled or by hand. A
+	// bucket holds no lock: one writer per output prefix is assumed
+	// (docs/operations.md, "Object storage"), and a run there cleans up
+	// after killed runs itself.
+	toBucket := bucket.IsURL(cfg.OutDir)
+	if !toBucket {
+		if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
+			return fmt.Errorf("create output directory: %w", err)
+		}
+		// A stale lock taken over is logged with its old holder.
+		locker := schedule.Locker{Dir: cfg.OutDir, Now: time.Now, Logger: logger}
+		if f.file != nil {
+			locker.StaleAge = f.file.Schedule.LockStaleAge
+		}
+		lock, err := locker.Acquire()
+		if err != nil {
+			return err
+		}
+		defer lock.Release()
 	}
-	// A stale lock taken over is logged with its old holder.
-	locker := schedule.Locker{Dir: cfg.OutDir, Now: time.Now, Logger: logger}
-	if f.file != nil {
-		locker.StaleAge = f.file.Schedule.LockStaleAge
-	}
-	lock, err := locker.Acquire()
-	if err != nil {
-		return err
-	}
-	defer lock.Release()
 
 	once := func(ctx context.Context, asOf time.Time) error {
 		c := cfg
 		c.AsOf = asOf
 		// Holding the lock, clean up after runs that were killed.
-		if err := pipeline.Recover(c.OutDir, logger); err != nil {
-			return err
+		if !toBucket {
+			if err := pipeline.Recover(c.OutDir, logger); err != nil {
+				return err
+			}
 		}
 		sum, err := pipeline.Run(ctx, c)
 		if sum != nil && sum.Dir != "" { // a run stopped by a gate publishes nothing
@@ -192,7 +201,7 @@ func status(err error) string {
 
 // build builds the run configuration: the file's, if any, then the
 // flags that were set.
-func (f *runFlags) build(set map[string]bool) (pipeline.Config, error) {
+func (f *runFlags) build(ctx context.Context, set map[string]bool) (pipeline.Config, error) {
 	var cfg pipeline.Config
 	if f.config != "" {
 		file, err := pipeline.LoadFile(f.config)
@@ -251,7 +260,13 @@ func (f *runFlags) build(set map[string]bool) (pipeline.Config, error) {
 		}
 		cfg.Locale = f.locale
 	}
-	if f.input != "" {
+	if bucket.IsURL(f.input) {
+		b, err := bucket.Open(ctx, f.input)
+		if err != nil {
+			return cfg, fmt.Errorf("-input: %w", err)
+		}
+		cfg.Input, cfg.InputName = bucket.FS(ctx, b), bucket.Name(f.input)
+	} else if f.input != "" {
 		st, err := os.Stat(f.input)
 		if err != nil {
 			return cfg, fmt.Errorf("-input: %w", err)

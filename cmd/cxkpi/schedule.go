@@ -9,6 +9,7 @@ import (
 
 	"github.com/cxkpi/cxkpi"
 	"github.com/cxkpi/cxkpi/pipeline"
+	"github.com/cxkpi/cxkpi/pipeline/bucket"
 	"github.com/cxkpi/cxkpi/pipeline/schedule"
 )
 
@@ -39,6 +40,9 @@ func scheduleCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (
 	}
 	if file.Schedule.Cron == "" {
 		return fmt.Errorf("%s: schedule.cron: required for cxkpi schedule", *config)
+	}
+	if bucket.IsURL(file.Output) {
+		return fmt.Errorf("%s: output: cxkpi schedule keeps its run lock and state in the output directory, which a bucket cannot hold: run `cxkpi run -config` from cron or a systemd timer instead (docs/operations.md, \"Object storage\")", *config)
 	}
 	cfg, err := file.Config()
 	if err != nil {
