@@ -166,6 +166,20 @@ func TestBucketRunMatchesLocal(t *testing.T) {
 	if len(m.Inputs) != len(local.Inputs) || m.Input != bucket.Name(cfg.InputName) || strings.Contains(m.Input, "?") {
 		t.Errorf("manifest input %q with %d files, want the bucket's name and %d files", m.Input, len(m.Inputs), len(local.Inputs))
 	}
+	// The run log of a bucket: one object per run, never an append.
+	var logged []RunRecord
+	for key, data := range objs {
+		if strings.HasPrefix(key, RunLogPrefix+"/") {
+			var r RunRecord
+			if err := json.Unmarshal(data, &r); err != nil {
+				t.Fatalf("%s: %v", key, err)
+			}
+			logged = append(logged, r)
+		}
+	}
+	if len(logged) != 1 || logged[0].RunID != sum.RunID || logged[0].Status != RunOK {
+		t.Errorf("run log objects %+v, want one ok line of run %s", logged, sum.RunID)
+	}
 }
 
 // failedWrites are the writes of a publish that the tests make fail:
@@ -191,7 +205,7 @@ func TestBucketFailedRunKeepsPrevious(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := objects(t, out)
+	before := published(objects(t, out))
 	for _, tc := range failedWrites {
 		t.Run(tc.name, func(t *testing.T) {
 			c := cfg
@@ -204,7 +218,7 @@ func TestBucketFailedRunKeepsPrevious(t *testing.T) {
 			if _, err := Run(context.Background(), c); err == nil || !strings.Contains(err.Error(), "injected failure") {
 				t.Fatalf("err = %v, want the injected failure", err)
 			}
-			after := objects(t, out)
+			after := published(objects(t, out))
 			if !maps.EqualFunc(before, after, bytes.Equal) {
 				t.Errorf("the bucket changed: %q before, %q after", slices.Sorted(maps.Keys(before)), slices.Sorted(maps.Keys(after)))
 			}
@@ -247,7 +261,7 @@ func TestBucketGatedRunPublishesNothing(t *testing.T) {
 	if _, err := Run(context.Background(), cfg); err != nil {
 		t.Fatal(err)
 	}
-	before := objects(t, out)
+	before := published(objects(t, out))
 	c := cfg
 	c.Gates.MaxRejectedShare = 0.001 // the sample's tables reject more
 	if _, err := Run(context.Background(), c); !errors.Is(err, ErrGate) {
@@ -261,7 +275,7 @@ func TestBucketGatedRunPublishesNothing(t *testing.T) {
 	if !errors.As(err, &ge) || ge.Failures[0].Gate != "empty_input" {
 		t.Fatalf("err = %v, want the empty_input gate", err)
 	}
-	if after := objects(t, out); !maps.EqualFunc(before, after, bytes.Equal) {
+	if after := published(objects(t, out)); !maps.EqualFunc(before, after, bytes.Equal) {
 		t.Errorf("the bucket changed after gated runs: %q before, %q after", slices.Sorted(maps.Keys(before)), slices.Sorted(maps.Keys(after)))
 	}
 }
@@ -380,4 +394,16 @@ func TestBucketParquetInput(t *testing.T) {
 			t.Errorf("%s differs between the bucket and the directory input", name)
 		}
 	}
+}
+
+// published returns the objects of a run's outputs, leaving out the run
+// log, which every run adds to whatever its outcome.
+func published(objs map[string][]byte) map[string][]byte {
+	out := map[string][]byte{}
+	for k, v := range objs {
+		if !strings.HasPrefix(k, RunLogPrefix+"/") {
+			out[k] = v
+		}
+	}
+	return out
 }

@@ -164,7 +164,7 @@ func Run(ctx context.Context, cfg Config) (_ *Manifest, err error) {
 	// Whatever the outcome, the run is a line of the run log.
 	var sum *Manifest
 	defer func() {
-		if lerr := appendRunLog(cfg.OutDir, runRecord(sum, err, cfg.Now())); lerr != nil {
+		if lerr := logRun(ctx, cfg.OutDir, runRecord(sum, err, cfg.Now())); lerr != nil {
 			cfg.Logger.Error("run not recorded in the run log", "error", lerr)
 			err = errors.Join(err, lerr)
 		}

@@ -1,18 +1,27 @@
 package pipeline
 
 import (
+	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"time"
+
+	"github.com/cxkpi/cxkpi/pipeline/bucket"
 )
 
 // RunLogFile is the append-only log of runs, in the output directory: one
 // JSON line per run, whatever its outcome, never rewritten. Its name
 // matches no glob of the period directories.
 const RunLogFile = "runs.jsonl"
+
+// RunLogPrefix is the run log in a bucket, which cannot append: one
+// object per run under it, <finished>-<run_id>.json, each one JSON line.
+const RunLogPrefix = "run_log"
 
 // Run outcomes in the run log.
 const (
@@ -106,6 +115,31 @@ func appendRunLog(outDir string, rec RunRecord) error {
 	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("run log: close %s: %w", path, err)
+	}
+	return nil
+}
+
+// logRun records rec in the run log of out: appended to RunLogFile in a
+// directory, one object under RunLogPrefix in a bucket. The record is
+// written even when the run's context has ended, within a minute.
+func logRun(ctx context.Context, out string, rec RunRecord) error {
+	if !bucket.IsURL(out) {
+		return appendRunLog(out, rec)
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	line, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("run log: %w", err)
+	}
+	b, err := bucket.Open(ctx, out)
+	if err != nil {
+		return fmt.Errorf("run log: %w", err)
+	}
+	defer b.Close()
+	key := path.Join(RunLogPrefix, rec.Finished.Format("20060102T150405.000000000Z")+"-"+cmp.Or(rec.RunID, "norun")+".json")
+	if err := b.WriteAll(ctx, key, append(line, '\n'), nil); err != nil {
+		return fmt.Errorf("run log: write %s: %w", bucket.Join(out, key), err)
 	}
 	return nil
 }
