@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -482,9 +483,14 @@ func readTable(ctx context.Context, cfg Config, t ingest.Table, window ingest.Wi
 var quoted = regexp.MustCompile(`"[^"]*"`)
 
 // reasonClass groups rejections whose reasons differ only in the values
-// they quote, for the data-quality summary.
+// they quote, or in the element of a JSON document they name, for the
+// data-quality summary.
 func reasonClass(r ingest.Rejection) string {
-	s := quoted.ReplaceAllString(r.Reason, `"…"`)
+	s := r.Reason
+	if r.Record != "" {
+		s = strings.TrimPrefix(s, r.Record+": ")
+	}
+	s = quoted.ReplaceAllString(s, `"…"`)
 	if errors.Is(r.Err, ingest.ErrDuplicateKey) {
 		s = "duplicate key" // the reason names the key and where it was first seen
 	}
