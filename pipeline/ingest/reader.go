@@ -83,11 +83,11 @@ func Open(ctx context.Context, fsys fs.FS, t Table, mem memory.Allocator, opt Op
 		return nil, err
 	}
 	p.setWindow(opt.Window)
-	if err := p.json.bind(opt.Lookups, t); err != nil {
-		return nil, err
-	}
 	files, err := resolve(fsys, t, p)
 	if err != nil {
+		return nil, err
+	}
+	if err := p.json.bind(opt.Lookups, t); err != nil {
 		return nil, err
 	}
 	for _, f := range files {
