@@ -30,6 +30,7 @@ var ErrUnknownPreset = errors.New("ingest: unknown preset")
 func Presets() []PresetInfo {
 	return []PresetInfo{
 		{"zendesk-csv", "Zendesk Support ticket export, CSV (tickets and satisfaction ratings)"},
+		{"zendesk-api", "Zendesk Support API pages, JSON (incremental tickets with metric sets, ticket events with comments, satisfaction ratings)"},
 		{"freshdesk-csv", "Freshdesk ticket export and satisfaction ratings, CSV"},
 		{"surveymonkey", "SurveyMonkey \"all individual responses\" export, CSV with expanded columns (NPS)"},
 	}
