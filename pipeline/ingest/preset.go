@@ -32,7 +32,9 @@ func Presets() []PresetInfo {
 		{"zendesk-csv", "Zendesk Support ticket export, CSV (tickets and satisfaction ratings)"},
 		{"zendesk-api", "Zendesk Support API pages, JSON (incremental tickets with metric sets, ticket events with comments, satisfaction ratings)"},
 		{"freshdesk-csv", "Freshdesk ticket export and satisfaction ratings, CSV"},
+		{"freshdesk-api", "Freshdesk API v2 responses, JSON (tickets with stats, conversations, satisfaction ratings)"},
 		{"surveymonkey", "SurveyMonkey \"all individual responses\" export, CSV with expanded columns (NPS)"},
+		{"delighted", "Delighted API survey responses, JSON (NPS, CSAT and CES by survey type)"},
 	}
 }
 
