@@ -29,10 +29,11 @@ type derivePlan struct {
 }
 
 type deriveRule struct {
-	when  []condition
-	equal *equalCond
-	value rawValue // the value taken, unless from >= 0
-	from  int      // slot whose value is taken; -1 for value
+	when    []condition
+	present []int // slots that must hold a value
+	equal   *equalCond
+	value   rawValue // the value taken, unless from >= 0
+	from    int      // slot whose value is taken; -1 for value
 }
 
 // condition holds when the value at slot is one of set.
@@ -78,6 +79,16 @@ func (j *jsonPlan) compileDerive(spec Spec, c column, col int, rules []DeriveRul
 			}
 			dr.when = append(dr.when, condition{slot: slot, set: set})
 		}
+		if r.WhenPresent != nil && len(r.WhenPresent) == 0 {
+			return d, mappingErr(at+".when_present", "no paths listed")
+		}
+		for i, path := range r.WhenPresent {
+			slot, err := j.extraSlot(path, levels, fmt.Sprintf("%s.when_present[%d]", at, i))
+			if err != nil {
+				return d, err
+			}
+			dr.present = append(dr.present, slot)
+		}
 		if r.WhenEqual != nil {
 			eq, err := j.compileEqual(spec, r.WhenEqual, levels, at+".when_equal")
 			if err != nil {
@@ -106,7 +117,7 @@ func (j *jsonPlan) compileDerive(spec Spec, c column, col int, rules []DeriveRul
 		default:
 			return d, mappingErr(at, "a rule needs a value or a from path")
 		}
-		if len(dr.when) == 0 && dr.equal == nil && k < len(rules)-1 {
+		if len(dr.when) == 0 && len(dr.present) == 0 && dr.equal == nil && k < len(rules)-1 {
 			return d, mappingErr(at, "a rule without conditions always holds, so the rules after it never apply; put it last")
 		}
 		d.rules = append(d.rules, dr)
@@ -187,6 +198,12 @@ func (p *plan) holds(r *deriveRule, raws []rawValue) bool {
 	for _, c := range r.when {
 		v := &raws[c.slot]
 		if v.kind != rawText || !c.set[strings.ToLower(strings.TrimSpace(v.text))] {
+			return false
+		}
+	}
+	for _, slot := range r.present {
+		v := &raws[slot]
+		if !(v.kind == rawText && strings.TrimSpace(v.text) != "" || v.kind == rawNested) {
 			return false
 		}
 	}

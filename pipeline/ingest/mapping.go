@@ -182,6 +182,11 @@ type DeriveRule struct {
 	// the same run, found by that table's key (author_id equals the
 	// customer_id of the ticket whose ticket_id is the row's ticket_id).
 	WhenEqual []string `yaml:"when_equal,omitempty"`
+	// WhenPresent lists paths at each of which the row must have a value:
+	// a member that is there and is neither null nor empty text (an
+	// object or an array is a value). stats.reopened_at tells a ticket
+	// that was reopened from one that never was.
+	WhenPresent []string `yaml:"when_present,omitempty"`
 	// Value is the value the column takes; "" makes it missing.
 	Value *string `yaml:"value,omitempty"`
 	// From is a path whose export value the column takes instead.

@@ -267,6 +267,11 @@ func (l *mappingLoader) rules(n *yaml.Node, at string) ([]DeriveRule, error) {
 				if err == nil && r.WhenEqual == nil {
 					r.WhenEqual = []string{}
 				}
+			case "when_present":
+				r.WhenPresent, err = l.strings(v, p)
+				if err == nil && r.WhenPresent == nil {
+					r.WhenPresent = []string{}
+				}
 			case "value":
 				var s string
 				s, err = l.scalar(v, p)
@@ -274,7 +279,7 @@ func (l *mappingLoader) rules(n *yaml.Node, at string) ([]DeriveRule, error) {
 			case "from":
 				r.From, err = l.scalar(v, p)
 			default:
-				err = l.errf(k, p, "unknown key %q, want when, when_equal, value or from", key)
+				err = l.errf(k, p, "unknown key %q, want when, when_equal, when_present, value or from", key)
 			}
 			return err
 		})
