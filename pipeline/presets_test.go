@@ -104,6 +104,13 @@ var presetRuns = []struct {
 			"csat/channel/email": 200.0 / 3,
 			"csat/channel/web":   0,
 			"csat/channel/phone": 0,
+			// Created in October and resolved: 2101, 2102, 2107, 2109;
+			// stats.reopened_at says 2107 was reopened.
+			"reopen_rate": 25,
+			// Resolved in October: 2005 and 2109 had one reply and no
+			// answer after it; 2101, 2102 and 2107 had the customer's
+			// answer after the first reply.
+			"first_contact_resolution": 40,
 		},
 	},
 	{
