@@ -265,6 +265,11 @@ func FuzzLoadMapping(f *testing.F) {
 	f.Add("tables:\n  surveys:\n    columns: {ticket_id: Id}\n    same_as: {response_id: ticket_id}\n")
 	f.Add("tables:\n  surveys:\n    header_rows: 2\n    optional: true\n    files: [\"*.csv\"]\n")
 	f.Add("tables:\n  tickets:\n    unmapped: {status: open, channel: Other}\n  surveys:\n    skip_when: {score: [offered, x], kind: nps}\n")
+	f.Add("tables:\n  tickets:\n    format: json\n    derive: {reopens: [{when_present: [stats.reopened_at], value: \"1\"}, {value: \"0\"}]}\n")
+	for _, p := range Presets() {
+		b, _ := PresetSource(p.Name)
+		f.Add(string(b))
+	}
 	f.Fuzz(func(t *testing.T, doc string) {
 		m, err := LoadMapping(strings.NewReader(doc), "fuzz.yaml")
 		if err != nil {
