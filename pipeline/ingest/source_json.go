@@ -127,6 +127,9 @@ func loadDocument(ctx context.Context, fsys fs.FS, name string, p *plan) (*jsonD
 	}
 	max := p.json.maxDoc
 	var b strings.Builder
+	if st, err := f.Stat(); err == nil && zr == nil && p.enc == nil && st.Size() > 0 {
+		b.Grow(int(min(st.Size(), int64(max))) + 1) // one allocation, not a doubling series
+	}
 	if _, err := io.Copy(&b, io.LimitReader(br, int64(max)+1)); err != nil {
 		return nil, err
 	}
