@@ -441,3 +441,39 @@ func TestLookupsNotRead(t *testing.T) {
 		t.Errorf("error %v, want ErrNoInput", err)
 	}
 }
+
+// TestJSONDocumentDuplicates: the rows of a minified page share a line,
+// so the duplicate check tells them apart by their number in the
+// document, in memory and through temporary files alike.
+func TestJSONDocumentDuplicates(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"tickets":[`)
+	for i := range 50 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"ticket_id":"T%d","channel":"web","created_at":"2026-10-01","status":"new"}`, i%47)
+	}
+	b.WriteString(`]}`)
+	tm := TableMapping{Files: []string{"t.json"}, Records: "tickets"}
+	fsys := mapFS(map[string]string{"t.json": b.String()})
+	inMemory := readAll(t, fsys, Tickets, Options{Mapping: tm, BatchSize: 8})
+	external := readAll(t, fsys, Tickets, Options{Mapping: tm, BatchSize: 8, SpillDir: t.TempDir(), ExternalKeysAbove: -1})
+	for _, res := range []result{inMemory, external} {
+		if res.err != nil {
+			t.Fatal(res.err)
+		}
+		var reasons []string
+		for _, r := range res.rejs {
+			reasons = append(reasons, r.Reason)
+		}
+		want := []string{
+			"tickets[47]: duplicate key ticket_id=T0 (first at t.json, row 1)",
+			"tickets[48]: duplicate key ticket_id=T1 (first at t.json, row 2)",
+			"tickets[49]: duplicate key ticket_id=T2 (first at t.json, row 3)",
+		}
+		if !slices.Equal(reasons, want) || res.counts != (Counts{Read: 50, Accepted: 47, Rejected: 3}) {
+			t.Errorf("counts %+v, rejections %q; want 47 accepted and %q", res.counts, reasons, want)
+		}
+	}
+}
