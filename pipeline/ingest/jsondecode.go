@@ -14,6 +14,16 @@ type jsonDecoder struct {
 	p    *plan
 	fold map[foldKey]*pathNode // cache of names matched ignoring case
 	doc  *jsonDoc              // nil for JSON Lines
+
+	// The values read from the enclosing elements of the last row, per
+	// level: the rows of one element's inner array share them, and an
+	// element with many is parsed once, not once per row.
+	above []parentValues
+}
+
+type parentValues struct {
+	elem int32 // index in doc.parents; -1 for none yet
+	vals []rawValue
 }
 
 // maxFoldCache bounds the cache of keys matched ignoring case.
@@ -41,12 +51,30 @@ func (d *jsonDecoder) decode(c *chunk, i int, raws []rawValue) error {
 	if err := d.object(d.doc.s[e.start:e.end], j.tries[0], raws, check, false); err != nil {
 		return err
 	}
+	if d.above == nil {
+		d.above = make([]parentValues, len(j.tries))
+		for i := range d.above {
+			d.above[i].elem = -1
+		}
+	}
 	parent := e.parent
 	for level := 1; level < len(j.tries) && parent >= 0; level++ {
 		pe := d.doc.parents[parent]
-		if !j.tries[level].empty() {
-			if err := d.object(d.doc.s[pe.start:pe.end], j.tries[level], raws, check, false); err != nil {
-				return err
+		if slots := j.levelSlots[level]; len(slots) > 0 {
+			a := &d.above[level]
+			if a.elem != parent {
+				if err := d.object(d.doc.s[pe.start:pe.end], j.tries[level], raws, check, false); err != nil {
+					a.elem = -1
+					return err
+				}
+				a.elem, a.vals = parent, a.vals[:0]
+				for _, slot := range slots {
+					a.vals = append(a.vals, raws[slot])
+				}
+			} else {
+				for k, slot := range slots {
+					raws[slot] = a.vals[k]
+				}
 			}
 		}
 		parent = pe.parent

@@ -3,8 +3,11 @@ package ingest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
+
+	"github.com/apache/arrow/go/v17/arrow"
 	"strings"
 	"testing"
 )
@@ -144,6 +147,62 @@ var jsonDocTests = []struct {
 		counts: Counts{Read: 2, Accepted: 1, Rejected: 1},
 	},
 	{
+		name: "a row without its side-load element, or a document without the side-load, has those values missing",
+		files: map[string]string{
+			"tickets-1.json": `{"tickets":[{"id":1,"requester_id":1,"assignee_id":1,"group_id":1,"is_public":false,"via":{"channel":"web"},"created_at":"2026-10-01","status":"new"},` +
+				`{"id":2,"requester_id":2,"assignee_id":2,"group_id":2,"is_public":false,"via":{"channel":"web"},"created_at":"2026-10-01","status":"solved"}],` +
+				`"metric_sets":[{"ticket_id":"2","solved_at":"2026-10-02","reopens":1}]}`,
+			"tickets-2.json": `{"tickets":[]}`,
+		},
+		mapping: ticketsPageMapping, table: Tickets,
+		want: [][]string{
+			{"1", "1", "web", "2026-10-01T00:00:00Z", "<null>", "new", "<null>", "1", "1", "false", "<null>"},
+			{"2", "2", "web", "2026-10-01T00:00:00Z", "2026-10-02T00:00:00Z", "solved", "<null>", "2", "2", "false", "1"},
+		},
+		counts: Counts{Read: 2, Accepted: 2},
+	},
+	{
+		name: "rules on JSON Lines: from a path, a missing value, no rule holding",
+		files: map[string]string{"m.jsonl": `{"id":"m1","ticket":"101","who":9001,"kind":"comment","public":true,"at":"2026-10-01T09:00:00Z"}
+{"id":"m2","ticket":"101","who":77,"kind":"comment","public":true,"at":"2026-10-01T09:05:00Z"}
+{"id":"m3","ticket":"102","who":77,"kind":"status","at":"2026-10-01T09:06:00Z"}
+{"id":"m4","ticket":"999","who":9001,"kind":"Comment ","public":"weird","at":"2026-10-01T09:07:00Z"}
+{"id":"m5","ticket":"102","who":78,"kind":"comment","at":"2026-10-01T09:08:00Z"}
+`},
+		mapping: `
+tables:
+  messages:
+    files: [m.jsonl]
+    columns: {message_id: id, ticket_id: ticket, created_at: at}
+    keep_when: {kind: [comment]}
+    derive:
+      author:
+        - when: {public: ["false"]}
+          value: internal
+        - when_equal: [who, tickets.customer_id]
+          value: customer
+        - when: {public: ["true"]}
+          value: agent
+      agent_id:
+        - when_equal: [who, tickets.customer_id]
+          value: ""
+        - from: who
+`,
+		table: Messages,
+		want: [][]string{
+			{"m1", "101", "customer", "<null>", "2026-10-01T09:00:00Z"},
+			{"m2", "101", "agent", "77", "2026-10-01T09:05:00Z"},
+		},
+		// m4's ticket is not among the tickets: its author is no customer,
+		// and "weird" is neither true nor false; m5 has no public at all.
+		rejs: []string{
+			`m.jsonl:4:0 : missing required value`,
+			`m.jsonl:5:0 : missing required value`,
+		},
+		counts: Counts{Read: 5, Accepted: 2, Skipped: 1, Rejected: 2},
+		skips:  []SkipCount{{"kind: not comment", 1}},
+	},
+	{
 		name: "a flattened member name is read as the path",
 		files: map[string]string{"t.jsonl": `{"ticket_id":"1","via.channel":"web","created_at":"2026-10-01","status":"new"}
 {"ticket_id":"2","via":{"channel":"chat"},"created_at":"2026-10-01","status":"new"}
@@ -263,5 +322,158 @@ func TestJSONDocumentErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestJSONDocumentStrict: in strict mode the first bad element ends the
+// read, placed by its line, column and path.
+func TestJSONDocumentStrict(t *testing.T) {
+	m, err := LoadMapping(strings.NewReader(eventsMapping), "m.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := strings.Replace(eventsPage, `"author_id":77,"body":"Hello"`, `"author_id":77,"body":"Hello","created_at":"2026-13-01"`, 1)
+	doc = strings.Replace(doc, `"ticket_id":101,"created_at":"2026-10-01T09:30:00Z"`, `"ticket_id":101,"created_at":"x"`, 1)
+	r, err := Open(context.Background(), mapFS(map[string]string{"ticket_events.json": "\n" + doc}), Messages, checkedMem(t),
+		Options{Mapping: m.Tables[Messages], Strict: true, Lookups: ticketLookups(t, m, map[string]string{"101": "9001"})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var pe *ParseError
+	for err == nil {
+		var rec arrow.Record
+		rec, err = r.Read()
+		if rec != nil {
+			rec.Release()
+		}
+	}
+	if !errors.As(err, &pe) {
+		t.Fatalf("error %v, want a *ParseError", err)
+	}
+	const want = `ticket_events.json:2:319: ticket_events[1].child_events[0]: created_at: invalid time "x", want RFC 3339 or "2006-01-02[ 15:04[:05]]"`
+	if pe.Error() != want || pe.Record != "ticket_events[1].child_events[0]" {
+		t.Errorf("error\n got %s\nwant %s", pe, want)
+	}
+}
+
+// TestJSONDocumentWorkers: rows, rejections and counts of a document do
+// not depend on the batch size or the number of workers, gzip or not.
+func TestJSONDocumentWorkers(t *testing.T) {
+	m, err := LoadMapping(strings.NewReader(strings.Replace(eventsMapping, "ticket_events*.json", "ticket_events*", 1)), "m.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	b.WriteString(`{"ticket_events":[`)
+	for i := range 300 {
+		if i > 0 {
+			b.WriteString(",\n")
+		}
+		// Days 00, 010 and 011 are no dates: every twelfth event's
+		// comments are rejected.
+		fmt.Fprintf(&b, `{"ticket_id":%d,"created_at":"2026-10-0%dT09:00:00Z","child_events":[`+
+			`{"id":%d,"event_type":"Comment","public":%v,"author_id":%d},`+
+			`{"id":%d,"event_type":"Change"},{"id":%d,"event_type":"Comment","public":true,"author_id":5}]}`,
+			100+i%3, i%12, 3*i, i%4 != 0, 9000+i%2, 3*i+1, 3*i+2)
+	}
+	b.WriteString("]}")
+	doc := b.String()
+	first := map[string]result{}
+	for _, opt := range []Options{{Workers: 1, BatchSize: 1000}, {Workers: 4, BatchSize: 7}, {Workers: 3, BatchSize: 1}} {
+		for _, name := range []string{"ticket_events.json", "ticket_events.json.gz"} {
+			data := doc
+			if strings.HasSuffix(name, ".gz") {
+				data = gzipText(t, doc)
+			}
+			opt.Mapping = m.Tables[Messages]
+			opt.Lookups = ticketLookups(t, m, map[string]string{"100": "9000", "101": "9001", "102": "9000"})
+			res := readAll(t, mapFS(map[string]string{name: data}), Messages, opt)
+			if res.err != nil {
+				t.Fatal(res.err)
+			}
+			want, ok := first[name]
+			if !ok {
+				first[name] = res
+				if c := res.counts; c != (Counts{Read: 900, Accepted: 450, Skipped: 300, Rejected: 150}) {
+					t.Fatalf("%s: counts %+v, want 900 read, 450 accepted, 300 skipped, 150 rejected", name, c)
+				}
+				continue
+			}
+			if !slices.EqualFunc(res.rows, want.rows, slices.Equal) || res.counts != want.counts ||
+				!slices.EqualFunc(res.rejs, want.rejs, sameRejection) {
+				t.Errorf("%s with %d workers, batches of %d: %+v, want %+v as with one", name, opt.Workers, opt.BatchSize, res.counts, want.counts)
+			}
+		}
+	}
+	if !slices.EqualFunc(first["ticket_events.json"].rows, first["ticket_events.json.gz"].rows, slices.Equal) {
+		t.Error("the compressed document reads otherwise")
+	}
+}
+
+// TestLookupsNotRead: a table whose rules compare with a table that had
+// no input fails when opened, naming both.
+func TestLookupsNotRead(t *testing.T) {
+	m, err := LoadMapping(strings.NewReader(eventsMapping), "m.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys := mapFS(map[string]string{"ticket_events.json": eventsPage})
+	l, err := NewLookups(m)
+	if err != nil || !l.Needs(Tickets) || l.Needs(Surveys) {
+		t.Fatalf("NewLookups: %v, needs tickets %v", err, l.Needs(Tickets))
+	}
+	_, err = Open(context.Background(), fsys, Messages, checkedMem(t), Options{Mapping: m.Tables[Messages], Lookups: l, Strict: true})
+	if err == nil || !strings.Contains(err.Error(), "tickets.customer_id") || !strings.Contains(err.Error(), "has not been read") {
+		t.Errorf("error %v, want one naming tickets.customer_id, not read", err)
+	}
+	_, err = Open(context.Background(), fsys, Messages, checkedMem(t), Options{Mapping: m.Tables[Messages], Strict: true})
+	if err == nil || !strings.Contains(err.Error(), "Options.Lookups") {
+		t.Errorf("error %v, want one asking for the lookups", err)
+	}
+	// Without input of its own, the table is absent as ever.
+	_, err = Open(context.Background(), mapFS(nil), Messages, checkedMem(t), Options{Mapping: func() TableMapping {
+		tm := m.Tables[Messages]
+		tm.Optional = true
+		return tm
+	}(), Lookups: l, Strict: true})
+	if !errors.Is(err, ErrNoInput) {
+		t.Errorf("error %v, want ErrNoInput", err)
+	}
+}
+
+// TestJSONDocumentDuplicates: the rows of a minified page share a line,
+// so the duplicate check tells them apart by their number in the
+// document, in memory and through temporary files alike.
+func TestJSONDocumentDuplicates(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"tickets":[`)
+	for i := range 50 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"ticket_id":"T%d","channel":"web","created_at":"2026-10-01","status":"new"}`, i%47)
+	}
+	b.WriteString(`]}`)
+	tm := TableMapping{Files: []string{"t.json"}, Records: "tickets"}
+	fsys := mapFS(map[string]string{"t.json": b.String()})
+	inMemory := readAll(t, fsys, Tickets, Options{Mapping: tm, BatchSize: 8})
+	external := readAll(t, fsys, Tickets, Options{Mapping: tm, BatchSize: 8, SpillDir: t.TempDir(), ExternalKeysAbove: -1})
+	for _, res := range []result{inMemory, external} {
+		if res.err != nil {
+			t.Fatal(res.err)
+		}
+		var reasons []string
+		for _, r := range res.rejs {
+			reasons = append(reasons, r.Reason)
+		}
+		want := []string{
+			"tickets[47]: duplicate key ticket_id=T0 (first at t.json, row 1)",
+			"tickets[48]: duplicate key ticket_id=T1 (first at t.json, row 2)",
+			"tickets[49]: duplicate key ticket_id=T2 (first at t.json, row 3)",
+		}
+		if !slices.Equal(reasons, want) || res.counts != (Counts{Read: 50, Accepted: 47, Rejected: 3}) {
+			t.Errorf("counts %+v, rejections %q; want 47 accepted and %q", res.counts, reasons, want)
+		}
 	}
 }

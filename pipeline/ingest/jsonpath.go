@@ -197,6 +197,15 @@ func (n *pathNode) add(names []string, slot int) {
 	n.slots = append(n.slots, slot)
 }
 
+// allSlots appends the slots of n and of all nodes below it.
+func (n *pathNode) allSlots(out []int) []int {
+	out = append(out, n.slots...)
+	for _, name := range n.order {
+		out = n.children[name].allSlots(out)
+	}
+	return out
+}
+
 // empty reports whether nothing is read from the object.
 func (n *pathNode) empty() bool { return n == nil || (len(n.slots) == 0 && len(n.children) == 0) }
 

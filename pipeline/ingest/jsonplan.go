@@ -13,14 +13,16 @@ import (
 type jsonPlan struct {
 	records recordsPath // nil: each JSON line is a row, or the document is the array of rows
 	tries   []*pathNode // per level: 0 the row's element, 1 the element enclosing it, …
-	joins   []joinPlan
-	extra   []string       // paths of the slots after the contract columns, in slot order
-	slotOf  map[string]int // path -> slot of the extra paths
-	keep    []keepRule
-	derive  []derivePlan // in contract order
-	maxDoc  int          // bytes of a JSON document
-	needs   []lookupRef  // lookups the derive rules make
-	ncols   int
+	// levelSlots lists per level the slots its tree reads.
+	levelSlots [][]int
+	joins      []joinPlan
+	extra      []string       // paths of the slots after the contract columns, in slot order
+	slotOf     map[string]int // path -> slot of the extra paths
+	keep       []keepRule
+	derive     []derivePlan // in contract order
+	maxDoc     int          // bytes of a JSON document
+	needs      []lookupRef  // lookups the derive rules make
+	ncols      int
 }
 
 // joinPlan is one join of a JSON document's rows with a side-load.
@@ -152,6 +154,9 @@ func compileJSON(spec Spec, m TableMapping, cols []column) (*jsonPlan, error) {
 			return nil, err
 		}
 		j.derive = append(j.derive, d)
+	}
+	for _, t := range j.tries {
+		j.levelSlots = append(j.levelSlots, t.allSlots(nil))
 	}
 	return j, nil
 }

@@ -369,7 +369,7 @@ func (r *Reader) checkSeen(f inputFile, rows int64) error {
 // of a row that passes; the external one looks the row up among the
 // duplicates its first pass found.
 func (r *Reader) checkKey(c *chunk, i int, batch arrow.Record, j int) *rowError {
-	pos := newKeyPos(c.file, c.rows[i].line)
+	pos := rowPos(c, i)
 	var first keyPos
 	var dup bool
 	if r.dups != nil {
@@ -380,8 +380,13 @@ func (r *Reader) checkKey(c *chunk, i int, batch arrow.Record, j int) *rowError 
 	if !dup {
 		return nil
 	}
+	f := r.files[first.file()]
+	if f.format == FormatJSON {
+		return &rowError{col: -1, err: reasonf(ErrDuplicateKey, "duplicate key %s (first at %s, row %d)",
+			describeKey(r.plan, batch, j), f.name, first.line())}
+	}
 	return &rowError{col: -1, err: reasonf(ErrDuplicateKey, "duplicate key %s (first at %s:%d)",
-		describeKey(r.plan, batch, j), r.files[first.file()].name, first.line())}
+		describeKey(r.plan, batch, j), f.name, first.line())}
 }
 
 // reject quarantines one row, or in strict mode turns it into the

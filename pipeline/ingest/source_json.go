@@ -34,7 +34,9 @@ type jsonSource struct {
 	doc  *jsonDoc
 	next int // index of the next row in doc.rows
 
-	lineAt, line int // a byte offset of doc and the line it is on, for positions
+	// For positions: a byte offset of doc, the line it is on and the
+	// offset of the last line end before it (-1 for none).
+	lineAt, line, lineEnd int
 }
 
 // jsonDoc is a document cut into rows. It is read only once cut, and
@@ -68,7 +70,7 @@ func (s *jsonSource) read(c *chunk, max int) error {
 		if err != nil {
 			return err
 		}
-		s.doc, s.line = doc, 1
+		s.doc, s.line, s.lineEnd = doc, 1, -1
 	}
 	for len(c.rows) < max && s.next < len(s.doc.rows) {
 		e := &s.doc.rows[s.next]
@@ -87,14 +89,20 @@ func (s *jsonSource) read(c *chunk, max int) error {
 }
 
 // position returns the line and byte column of offset off, counting from
-// the last position asked for: rows come in document order.
+// the last position asked for: rows come in document order, so the
+// positions of a document's rows take one pass over it, even when it is
+// all one line.
 func (s *jsonSource) position(off int) (line, col int) {
 	if off < s.lineAt {
-		s.lineAt, s.line = 0, 1
+		s.lineAt, s.line, s.lineEnd = 0, 1, -1
 	}
-	s.line += strings.Count(s.doc.s[s.lineAt:off], "\n")
+	between := s.doc.s[s.lineAt:off]
+	if n := strings.Count(between, "\n"); n > 0 {
+		s.line += n
+		s.lineEnd = s.lineAt + strings.LastIndexByte(between, '\n')
+	}
 	s.lineAt = off
-	return s.line, off - strings.LastIndexByte(s.doc.s[:off], '\n')
+	return s.line, off - s.lineEnd
 }
 
 func (s *jsonSource) decoder() decoder {
@@ -119,6 +127,9 @@ func loadDocument(ctx context.Context, fsys fs.FS, name string, p *plan) (*jsonD
 	}
 	max := p.json.maxDoc
 	var b strings.Builder
+	if st, err := f.Stat(); err == nil && zr == nil && p.enc == nil && st.Size() > 0 {
+		b.Grow(int(min(st.Size(), int64(max))) + 1) // one allocation, not a doubling series
+	}
 	if _, err := io.Copy(&b, io.LimitReader(br, int64(max)+1)); err != nil {
 		return nil, err
 	}
