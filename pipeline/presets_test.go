@@ -104,6 +104,77 @@ var presetRuns = []struct {
 		recon: nil,
 	},
 	{
+		// The API's times are UTC instants; the zone only places the
+		// periods. 2005 was created at 22:00 UTC on 30 September, 18:00 in
+		// New York, and belongs to September with its reply.
+		preset: "freshdesk-api", zone: "America/New_York",
+		counts: map[ingest.Table]ingest.Counts{
+			ingest.Tickets:  {Read: 16, Accepted: 16}, // custom statuses 6 and 7, source 13: kept by their catch-alls
+			ingest.Messages: {Read: 26, Accepted: 26}, // private notes are internal messages
+			ingest.Surveys:  {Read: 8, Accepted: 8},
+		},
+		want: map[string]float64{
+			"tickets": 11, // 2101 to 2111
+			// First public reply that is not incoming, in minutes after
+			// creation: 2101 30, 2102 60 (after a private note at 10, no
+			// reply), 2103 15, 2105 120, 2107 45, 2108 1080 (the next
+			// morning), 2109 20, 2111 5. 2104 has no conversation, 2106 only
+			// the customer's message, 2110 only a private note. Sorted: 5 15
+			// 20 30 45 60 120 1080, median (30 + 45) / 2.
+			"first_reply_time_median": 37.5 * 60,
+			"first_reply_time":        (30 + 60 + 15 + 120 + 45 + 1080 + 20 + 5) * 60 / 8.0,
+			// 2111 came by source 13, which the reference does not list.
+			"first_reply_time/channel/other": 5 * 60,
+			"tickets/channel/other":          1,
+			// stats.resolved_at, observed when resolved: 2005 11 h (created
+			// in September, resolved on 1 October), 2101 4 h, 2102 6 h, 2107
+			// 24 h, 2109 2 h. Sorted: 2 4 6 11 24.
+			"resolution_time_median": 6 * 3600,
+			// default_question: 3101 103, 3102 -103, 3103 100, 3104 102,
+			// 3105 101, 3106 -101; on 1–7 satisfied from 5.5, so 102 and
+			// 103 only: 2 of 6.
+			"csat": 200.0 / 6,
+			// On 1–5: 103 → 5, -103 → 1, 100 → 3, and 102, 101, -101 (6, 5, 3
+			// on 1–7) → 1 + 4 × 5/6, 1 + 4 × 4/6, 1 + 4 × 2/6.
+			"csat_mean": (5 + 1 + 3 + (1 + 4*5/6.0) + (1 + 4*4/6.0) + (1 + 4*2/6.0)) / 6,
+			// By the rated ticket's source: Email 2101 103, 2107 100, 2109
+			// 102; Portal 2102 and Feedback Widget 2105, both web; Phone 2103.
+			"csat/channel/email": 200.0 / 3,
+			"csat/channel/web":   0,
+			"csat/channel/phone": 0,
+			// Created in October and resolved: 2101, 2102, 2107, 2109;
+			// stats.reopened_at says 2107 was reopened.
+			"reopen_rate": 25,
+			// Resolved in October: 2005 and 2109 had one reply and no
+			// answer after it; 2101, 2102 and 2107 had the customer's
+			// answer after the first reply.
+			"first_contact_resolution": 40,
+		},
+	},
+	{
+		preset: "delighted", zone: "America/New_York",
+		counts: map[ingest.Table]ingest.Counts{
+			// smileys, thumbs (2), 5star, enps and pmf are skipped.
+			ingest.Surveys: {Read: 29, Accepted: 23, Skipped: 6},
+		},
+		want: map[string]float64{
+			// nps in October: 10 9 9 8 7 6 3 10 0 9; promoters 10 9 9 10 9,
+			// detractors 6 3 0, of 10.
+			"nps":            20,
+			"nps_promoters":  50,
+			"nps_detractors": 30,
+			// csat 1–5: 5 4 3 2 5, satisfied from 4: 3 of 5.
+			"csat":      60,
+			"csat_mean": (5 + 4 + 3 + 2 + 5) / 5.0,
+			// cesv2 1–7: 7 5 2, as they are; ces 1–5: 4, where 5 is the
+			// least effort: 1 + 6 × 3/4 = 5.5.
+			"ces": (7 + 5 + 2 + 5.5) / 4,
+			// The two easiest boxes: 7 of the 1–7 answers, 4 of the 1–5 one.
+			"ces_low_effort": 50,
+		},
+		null: []string{"first_reply_time_median", "tickets"},
+	},
+	{
 		preset: "surveymonkey", zone: "America/New_York",
 		counts: map[ingest.Table]ingest.Counts{
 			ingest.Surveys: {Read: 8, Accepted: 8}, // the row of answer options is a header row

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -240,8 +241,15 @@ func Run(ctx context.Context, cfg Config) (_ *Manifest, err error) {
 		return nil, err
 	}
 	defer q.close()
+	// The derive rules of a table may compare with a column of a table
+	// read before it (the messages' authors with the tickets'
+	// customers): those columns are kept as the earlier table is read.
+	lookups, err := ingest.NewLookups(cfg.Mapping)
+	if err != nil {
+		return nil, err
+	}
 	for _, t := range ingest.Tables() {
-		ts, err := readTable(ctx, cfg, t, window, newEvents(t, sum.PeriodStart, sum.PeriodEnd), spill, engine, mdl, q, sw)
+		ts, err := readTable(ctx, cfg, t, window, newEvents(t, sum.PeriodStart, sum.PeriodEnd), spill, engine, mdl, q, sw, lookups)
 		if err != nil {
 			return nil, err
 		}
@@ -488,7 +496,7 @@ func inParallel(fs ...func() error) error {
 // readTable streams table t into the KPI engine and the models,
 // quarantining bad rows. A large table checks its keys for duplicates
 // through temporary files in spill.
-func readTable(ctx context.Context, cfg Config, t ingest.Table, window ingest.Window, ev *events, spill string, engine *kpi.Engine, mdl *models, q *quarantine, sw *stopwatch) (TableCounts, error) {
+func readTable(ctx context.Context, cfg Config, t ingest.Table, window ingest.Window, ev *events, spill string, engine *kpi.Engine, mdl *models, q *quarantine, sw *stopwatch, lookups *ingest.Lookups) (TableCounts, error) {
 	ts := TableCounts{Table: t}
 	reasons := map[string]int64{}
 	opt := ingest.Options{
@@ -499,6 +507,7 @@ func readTable(ctx context.Context, cfg Config, t ingest.Table, window ingest.Wi
 		SpillDir:  spill,
 		Logger:    cfg.Logger,
 		Window:    window,
+		Lookups:   lookups,
 
 		ExternalKeysAbove: cfg.externalKeysAbove,
 		Reject: func(r ingest.Rejection) error {
@@ -540,6 +549,9 @@ func readTable(ctx context.Context, cfg Config, t ingest.Table, window ingest.Wi
 		at = time.Now()
 		ev.add(rec)
 		err = inParallel(func() error { return engine.Add(t, rec) }, func() error { return mdl.add(t, rec) })
+		if lookups.Needs(t) {
+			lookups.Add(t, rec)
+		}
 		sw.since("aggregate", at)
 		sw.count("aggregate", rec.NumRows())
 		rec.Release()
@@ -547,6 +559,7 @@ func readTable(ctx context.Context, cfg Config, t ingest.Table, window ingest.Wi
 			return ts, err
 		}
 	}
+	lookups.Read(t)
 	c := r.Counts()
 	ts.Read, ts.Accepted, ts.Skipped, ts.Rejected = c.Read, c.Accepted, c.Skipped, c.Rejected
 	ev.record(&ts)
@@ -579,9 +592,14 @@ func readTable(ctx context.Context, cfg Config, t ingest.Table, window ingest.Wi
 var quoted = regexp.MustCompile(`"[^"]*"`)
 
 // reasonClass groups rejections whose reasons differ only in the values
-// they quote, for the data-quality summary.
+// they quote, or in the element of a JSON document they name, for the
+// data-quality summary.
 func reasonClass(r ingest.Rejection) string {
-	s := quoted.ReplaceAllString(r.Reason, `"…"`)
+	s := r.Reason
+	if r.Record != "" {
+		s = strings.TrimPrefix(s, r.Record+": ")
+	}
+	s = quoted.ReplaceAllString(s, `"…"`)
 	if errors.Is(r.Err, ingest.ErrDuplicateKey) {
 		s = "duplicate key" // the reason names the key and where it was first seen
 	}

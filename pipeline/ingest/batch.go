@@ -43,7 +43,7 @@ func newConverter(p *plan, schema *arrow.Schema, mem memory.Allocator, h KeyHash
 		plan: p, hasher: h,
 		bld:  array.NewRecordBuilder(mem, schema),
 		out:  make([]columnBuilder, n),
-		raws: make([]rawValue, n), cells: make([]cell, n),
+		raws: make([]rawValue, p.json.slots()), cells: make([]cell, n),
 	}
 	for i, c := range p.cols {
 		cb := columnBuilder{kind: c.Kind}

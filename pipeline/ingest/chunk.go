@@ -51,10 +51,21 @@ type decoder interface {
 func openSource(ctx context.Context, fsys fs.FS, in inputFile, p *plan, mem memory.Allocator) (source, error) {
 	switch in.format {
 	case FormatCSV:
+		if p.json.active() {
+			return nil, fmt.Errorf("ingest: %s: %s applies to JSON and JSON Lines files, not csv", in.name, firstJSONKey(p.mapping))
+		}
 		return newCSVSource(ctx, fsys, in.name, p)
 	case FormatJSONL:
+		if p.json.records != nil || len(p.json.joins) > 0 {
+			return nil, fmt.Errorf("ingest: %s: %s applies to JSON documents, not JSON Lines", in.name, firstJSONKey(p.mapping))
+		}
 		return newJSONLSource(ctx, fsys, in.name, p)
+	case FormatJSON:
+		return newJSONSource(ctx, fsys, in.name, p)
 	case FormatParquet:
+		if p.json.active() {
+			return nil, fmt.Errorf("ingest: %s: %s applies to JSON and JSON Lines files, not parquet", in.name, firstJSONKey(p.mapping))
+		}
 		return newParquetSource(ctx, fsys, in.name, p, mem)
 	}
 	return nil, fmt.Errorf("ingest: %s: unknown format %q", in.name, in.format)
@@ -96,7 +107,8 @@ type chunk struct {
 // chunkRow is one row of a chunk.
 type chunkRow struct {
 	line int       // line where the row starts (Parquet: row number)
-	end  int       // CSV, JSON Lines: end of the row's data in fields or text
+	col  int       // JSON documents: byte column where the row's element starts; else 0
+	end  int       // CSV, JSON Lines: end of the row's data in fields or text; JSON documents: index of the row in the document
 	err  *rowError // the row cannot be read
 }
 

@@ -88,7 +88,8 @@ var conformanceCases = []conformanceCase{
 	}},
 }
 
-// TestConformance writes the same data as CSV, JSON Lines and Parquet:
+// TestConformance writes the same data as CSV, JSON Lines, Parquet and a
+// JSON document:
 // every format must give the same record and the same rejections, and
 // the record must equal one built directly from the data.
 func TestConformance(t *testing.T) {
@@ -114,10 +115,17 @@ func TestConformance(t *testing.T) {
 				{"csv", csvText(t, spec, tc.rows), 2},
 				{"jsonl", jsonlText(t, spec, tc.rows), 1},
 				{"parquet", parquetBytes(t, mem, pq), 1},
+				// A JSON document: an array with an element per line.
+				{"json", "[\n" + strings.ReplaceAll(strings.TrimSuffix(jsonlText(t, spec, tc.rows), "\n"), "\n", ",\n") + "\n]\n", 2},
 			}
 			for _, f := range formats {
 				name := string(tc.table) + "." + f.name
-				got, rejs := readTable(t, mem, mapFS(map[string]string{name: f.data}), tc.table, Options{BatchSize: 2})
+				var opt Options
+				if f.name == "json" {
+					opt.Mapping.Files = []string{name} // not a default name
+				}
+				opt.BatchSize = 2
+				got, rejs := readTable(t, mem, mapFS(map[string]string{name: f.data}), tc.table, opt)
 				if !array.RecordEqual(got, want) {
 					t.Errorf("%s: record\n got %q\nwant %q", f.name, render(got), render(want))
 				}
@@ -127,6 +135,13 @@ func TestConformance(t *testing.T) {
 					if w, ok := tc.rejected[i]; ok {
 						w.line = i + f.lineOff
 						w.reason = strings.ReplaceAll(w.reason, "FILE:1", fmt.Sprintf("%s:%d", name, f.lineOff))
+						if f.name == "json" {
+							// Rows of a document are numbered, not lined.
+							w.reason = strings.ReplaceAll(w.reason, name+":2)", name+", row 1)")
+							// Placed by the element: its column, and its
+							// path leading the reason.
+							w.column, w.reason = 1, fmt.Sprintf("[%d]: %s", i, w.reason)
+						}
 						wantRejs = append(wantRejs, w)
 					}
 				}

@@ -53,6 +53,7 @@ type column struct {
 	def    cell   // used when the source lacks the column
 	hasDef bool
 
+	derived  bool              // computed by derive rules, not read from a source column
 	unmapped string            // Enum: the contract value other values become; "" rejects them
 	skip     map[string]string // lower-case trimmed export value -> reason the row is skipped
 }
@@ -197,8 +198,10 @@ type plan struct {
 	gzipRatio   int   // most decompressed bytes per compressed byte
 	key         []int // contract indices of the key columns
 	keyName     []string
-	mustSee     []int  // columns the mapping names without a default: a JSON Lines file must have their keys
-	skipCols    []int  // columns with skip values
+	mustSee     []int     // columns the mapping names without a default: a JSON Lines file must have their keys
+	skipCols    []int     // columns with skip values
+	json        *jsonPlan // paths, records, joins and rules of JSON and JSON Lines files
+	mapping     TableMapping
 	window      Window // plausible instants, see Options.Window
 	fromUS      int64  // window.From in µs, or math.MinInt64
 	toUS        int64  // window.To in µs, or math.MaxInt64
@@ -222,6 +225,12 @@ func (p *plan) setWindow(w Window) {
 // and the row rules do not apply. hits receives the columns whose value
 // fell back to the column's catch-all.
 func (p *plan) convert(raws []rawValue, cells []cell, hits []int) (skip string, _ []int, _ *rowError) {
+	if j := p.json; j.active() {
+		if reason := j.keepSkip(raws); reason != "" {
+			return reason, hits, nil
+		}
+		p.applyDerive(raws)
+	}
 	skipCol := -1
 	for _, i := range p.skipCols {
 		if r := &raws[i]; r.kind == rawText {

@@ -1,7 +1,13 @@
 // Package ingest reads customer-experience exports (CSV, JSON Lines,
-// Parquet) into Arrow record batches that follow the canonical contract of
-// docs/inputs.md. Malformed rows are never dropped silently: each one is
-// handed to a quarantine with its file, line, column and reason.
+// JSON documents such as API pages, Parquet) into Arrow record batches
+// that follow the canonical contract of docs/inputs.md. Malformed rows
+// are never dropped silently: each one is handed to a quarantine with its
+// file, line, column and reason.
+//
+// A mapping reads JSON by paths (via.channel, ../ticket_id), makes rows
+// of inner arrays, joins side-loads of a document by key, keeps rows of
+// one kind and derives columns by declarative rules, which may compare
+// with a column of a table read earlier in the run ([Lookups]).
 //
 // A [Reader] parses a table's files on all cores: one goroutine cuts the
 // files into chunks of rows, workers convert the chunks into batches, and

@@ -193,7 +193,7 @@ func (r *Reader) spillKeys(files *spillfiles.Files, parts int, d *duplicates) (k
 			j++
 			binary.LittleEndian.PutUint64(rec[0:], h[0])
 			binary.LittleEndian.PutUint64(rec[8:], h[1])
-			binary.LittleEndian.PutUint64(rec[16:], uint64(newKeyPos(c.file, c.rows[i].line)))
+			binary.LittleEndian.PutUint64(rec[16:], uint64(rowPos(c, i)))
 			if err := files.Write(int(h[1]%uint64(parts)), rec[:]); err != nil {
 				scan.recycle(c)
 				return keys, fmt.Errorf("ingest: duplicate check of %s: %w", r.table, err)

@@ -69,9 +69,10 @@ type Rejection struct {
 	Table  Table
 	File   string // path as given, relative to the input file system
 	Line   int    // 1-based line where the row starts (CSV, JSON Lines) or 1-based row number (Parquet)
-	Column int    // 1-based field index in the source file; 0 when the reason concerns the whole row
+	Column int    // 1-based field index in the source file (a JSON document: the byte column where the row's element starts); 0 when the reason concerns the whole row
+	Record string // a JSON document's rows: the path of the row's element, "tickets[17]"; "" otherwise
 	Field  string // contract column at fault; "" for whole-row reasons
-	Reason string // human-readable reason, such as `missing required value`
+	Reason string // human-readable reason, such as `missing required value`; for a row of a JSON document it starts with Record and ": "
 	Raw    string // the row as read: a re-encoded CSV record (the first line of one that cannot be read), the JSON line, or a rendering of the Parquet row; valid UTF-8, at most 4096 bytes
 	Err    error  // the error behind Reason; it wraps ErrMissingValue, ErrInvalidValue, ErrRowRule, ErrDuplicateKey or ErrMalformedRow
 }
@@ -80,10 +81,12 @@ type Rejection struct {
 // row that breaks the contract. It prints like
 //
 //	tickets.csv:12:3: created_at: invalid time "2024-13-01", want RFC 3339 …
+//	tickets.json:1:2345: tickets[17]: created_at: invalid time …
 type ParseError struct {
 	File   string
 	Line   int
-	Column int    // 0 when the error concerns the whole row
+	Column int    // 0 when the error concerns the whole row; a JSON document's: where the row's element starts
+	Record string // the path of the row's element in a JSON document; "" otherwise
 	Field  string // "" when the error concerns the whole row
 	Err    error
 }
@@ -100,6 +103,10 @@ func (e *ParseError) Error() string {
 		b = strconv.AppendInt(b, int64(e.Column), 10)
 	}
 	b = append(b, ": "...)
+	if e.Record != "" {
+		b = append(b, e.Record...)
+		b = append(b, ": "...)
+	}
 	if e.Field != "" {
 		b = append(b, e.Field...)
 		b = append(b, ": "...)

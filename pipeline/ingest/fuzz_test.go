@@ -266,6 +266,11 @@ func FuzzLoadMapping(f *testing.F) {
 	f.Add("tables:\n  surveys:\n    header_rows: 2\n    optional: true\n    files: [\"*.csv\"]\n")
 	f.Add("tables:\n  tickets:\n    columns: {vendor_first_reply_minutes: First response time (in hrs)}\n    duration_layouts: {vendor_first_reply_minutes: \"hh:mm:ss\", vendor_on_hold_minutes: hours}\n    defaults: {vendor_on_hold_minutes: \"0.5\"}\n")
 	f.Add("tables:\n  tickets:\n    unmapped: {status: open, channel: Other}\n  surveys:\n    skip_when: {score: [offered, x], kind: nps}\n")
+	f.Add("tables:\n  tickets:\n    format: json\n    derive: {reopens: [{when_present: [stats.reopened_at], value: \"1\"}, {value: \"0\"}]}\n")
+	for _, p := range Presets() {
+		b, _ := PresetSource(p.Name)
+		f.Add(string(b))
+	}
 	f.Fuzz(func(t *testing.T, doc string) {
 		m, err := LoadMapping(strings.NewReader(doc), "fuzz.yaml")
 		if err != nil {

@@ -16,6 +16,7 @@ const (
 	FormatCSV     = "csv"
 	FormatJSONL   = "jsonl"
 	FormatParquet = "parquet"
+	FormatJSON    = "json" // one JSON document per file: an object or an array
 )
 
 // Mapping tells how the exports of each table are named and laid out, for
@@ -35,10 +36,35 @@ type TableMapping struct {
 	// file system. Every file they match is read, in sorted order, and a
 	// pattern that matches nothing is an error.
 	Files []string `yaml:"files,omitempty"`
-	// Format is csv, jsonl or parquet; empty means "from each file's
-	// extension". CSV and JSON Lines may be gzip-compressed whatever
-	// their name.
+	// Format is csv, jsonl, json or parquet; empty means "from each
+	// file's extension" (.json is json). CSV, JSON Lines and JSON
+	// documents may be gzip-compressed whatever their name.
 	Format string `yaml:"format,omitempty"`
+	// Records is the path, in a JSON document, of the array whose
+	// elements are the rows ("tickets" for an API page
+	// {"tickets": [...]}); empty means the document is itself that array.
+	// "ticket_events[].child_events[]" makes one row of every element of
+	// the inner arrays, and a column path starting "../" reads the
+	// enclosing element. JSON documents only.
+	Records string `yaml:"records,omitempty"`
+	// MaxDocumentBytes bounds a JSON document, which is read whole; 0
+	// means [DefaultMaxDocumentBytes]. A larger one ends the read with an
+	// error wrapping [ErrDocumentTooLarge].
+	MaxDocumentBytes int `yaml:"max_document_bytes,omitempty"`
+	// Join adds to each row of a JSON document a member holding the
+	// element of another array of the same document whose key equals the
+	// row's value: metric_set: {records: metric_sets, key: ticket_id, on: id}
+	// lets columns read metric_set.solved_at. See [Join].
+	Join map[string]Join `yaml:"join,omitempty"`
+	// KeepWhen lists, per path of a JSON or JSON Lines row, the export
+	// values a row must have to be read: a row whose value is missing or
+	// not listed is skipped, counted like the rows of SkipWhen
+	// (event_type: [Comment] keeps the comments of a ticket's events).
+	KeepWhen map[string][]string `yaml:"keep_when,omitempty"`
+	// Derive computes a contract column of a JSON or JSON Lines row by
+	// the first of its rules whose conditions hold (see [DeriveRule]),
+	// instead of reading it from a member.
+	Derive map[string][]DeriveRule `yaml:"derive,omitempty"`
 	// Delimiter is the CSV field delimiter, one character; empty means ",".
 	Delimiter string `yaml:"delimiter,omitempty"`
 	// HeaderRows is the number of header rows at the top of a CSV file;
@@ -128,7 +154,48 @@ const (
 	DefaultMaxFieldBytes  = 1 << 20 // 1 MiB
 	DefaultMaxRecordBytes = 8 << 20 // 8 MiB
 	DefaultMaxGzipRatio   = 1000
+	// DefaultMaxDocumentBytes bounds a JSON document: 256 MiB, some
+	// 100,000 Zendesk tickets with their metric sets, far more than one
+	// API page holds.
+	DefaultMaxDocumentBytes = 256 << 20
 )
+
+// Join names the side-load of a JSON document that a [TableMapping.Join]
+// adds to each row.
+type Join struct {
+	// Records is the dotted path, from the document's root, of the array
+	// of elements to join (metric_sets).
+	Records string `yaml:"records"`
+	// Key is the path, in each of those elements, of the value to match
+	// (ticket_id).
+	Key string `yaml:"key"`
+	// On is the path, in the row, of the value it must equal (id).
+	On string `yaml:"on"`
+}
+
+// DeriveRule is one rule of a [TableMapping.Derive]: when all its
+// conditions hold (a rule without any always holds), the column takes
+// Value, or the export value at the path From.
+type DeriveRule struct {
+	// When lists, per path of the row, export values of which the row's
+	// must be one (compared ignoring case and surrounding space; a
+	// missing value is none of them): public: ["false"].
+	When map[string][]string `yaml:"when,omitempty"`
+	// WhenEqual is [path, "table.column"]: the row's export value at path
+	// equals the column of the row's entry in a table read earlier in
+	// the same run, found by that table's key (author_id equals the
+	// customer_id of the ticket whose ticket_id is the row's ticket_id).
+	WhenEqual []string `yaml:"when_equal,omitempty"`
+	// WhenPresent lists paths at each of which the row must have a value:
+	// a member that is there and is neither null nor empty text (an
+	// object or an array is a value). stats.reopened_at tells a ticket
+	// that was reopened from one that never was.
+	WhenPresent []string `yaml:"when_present,omitempty"`
+	// Value is the value the column takes; "" makes it missing.
+	Value *string `yaml:"value,omitempty"`
+	// From is a path whose export value the column takes instead.
+	From string `yaml:"from,omitempty"`
+}
 
 // defaultExts returns the file name endings tried for a table without
 // mapped files.
@@ -145,6 +212,8 @@ func formatOf(name string) string {
 		return FormatCSV
 	case ".jsonl", ".ndjson":
 		return FormatJSONL
+	case ".json":
+		return FormatJSON
 	case ".parquet":
 		if !gz {
 			return FormatParquet
@@ -165,12 +234,12 @@ func compile(spec Spec, m TableMapping, loc *time.Location) (*plan, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	p := &plan{spec: spec, files: m.Files, format: m.Format, delim: ','}
+	p := &plan{spec: spec, files: m.Files, format: m.Format, delim: ',', mapping: m}
 	p.setWindow(Window{})
 	switch m.Format {
-	case "", FormatCSV, FormatJSONL, FormatParquet:
+	case "", FormatCSV, FormatJSONL, FormatJSON, FormatParquet:
 	default:
-		return nil, mappingErr("format", "unknown format %q, want csv, jsonl or parquet", m.Format)
+		return nil, mappingErr("format", "unknown format %q, want csv, jsonl, json or parquet", m.Format)
 	}
 	if m.Delimiter != "" {
 		r, n := utf8.DecodeRuneInString(m.Delimiter)
@@ -278,6 +347,16 @@ func compile(spec Spec, m TableMapping, loc *time.Location) (*plan, error) {
 		}
 		c.source, c.mapped, c.sameAs = o.source, at, o.Name
 	}
+	for _, name := range sortedKeys(m.Derive) {
+		c, err := lookup("derive", name)
+		if err != nil {
+			return nil, err
+		}
+		if m.Columns[name] != "" || m.SameAs[name] != "" {
+			return nil, mappingErr("derive."+name, "%s is also under columns or same_as; give it one source", name)
+		}
+		c.derived = true
+	}
 	if err := distinctSources(cols); err != nil {
 		return nil, err
 	}
@@ -362,9 +441,12 @@ func compile(spec Spec, m TableMapping, loc *time.Location) (*plan, error) {
 		if c.skip != nil {
 			p.skipCols = append(p.skipCols, i)
 		}
-		if c.mapped != "" && !c.hasDef {
+		if c.mapped != "" && !c.hasDef && !c.derived {
 			p.mustSee = append(p.mustSee, i)
 		}
+	}
+	if p.json, err = compileJSON(spec, m, cols); err != nil {
+		return nil, err
 	}
 	rule, err := rowRule(spec)
 	if err != nil {
@@ -391,8 +473,8 @@ func distinctSources(cols []column) error {
 	seen := make(map[string]int, len(cols))
 	for i := range cols {
 		c := &cols[i]
-		if c.sameAs != "" {
-			continue // reads another column's source, as the mapping says
+		if c.sameAs != "" || c.derived {
+			continue // reads another column's source, as the mapping says, or none
 		}
 		key := strings.ToLower(strings.TrimSpace(c.source))
 		j, dup := seen[key]

@@ -145,6 +145,36 @@ func (l *mappingLoader) table(n *yaml.Node, at string) (TableMapping, error) {
 			tm.Defaults, err = l.stringMap(v, p)
 		case "unmapped":
 			tm.Unmapped, err = l.stringMap(v, p)
+		case "records":
+			tm.Records, err = l.scalar(v, p)
+		case "max_document_bytes":
+			tm.MaxDocumentBytes, err = l.int(v, p)
+		case "keep_when":
+			tm.KeepWhen, err = l.lists(v, p)
+		case "join":
+			err = l.each(v, p, func(name string, k, v *yaml.Node, p string) error {
+				j, err := l.join(v, p)
+				if err != nil {
+					return err
+				}
+				if tm.Join == nil {
+					tm.Join = map[string]Join{}
+				}
+				tm.Join[name] = j
+				return nil
+			})
+		case "derive":
+			err = l.each(v, p, func(col string, k, v *yaml.Node, p string) error {
+				rules, err := l.rules(v, p)
+				if err != nil {
+					return err
+				}
+				if tm.Derive == nil {
+					tm.Derive = map[string][]DeriveRule{}
+				}
+				tm.Derive[col] = rules
+				return nil
+			})
 		case "skip_when":
 			err = l.each(v, p, func(col string, k, v *yaml.Node, p string) error {
 				list, err := l.strings(v, p)
@@ -170,13 +200,97 @@ func (l *mappingLoader) table(n *yaml.Node, at string) (TableMapping, error) {
 				return nil
 			})
 		default:
-			err = l.errf(k, p, "unknown key %q, want files, optional, format, delimiter, header_rows, encoding, invalid_utf8, "+
-				"max_field_bytes, max_record_bytes, max_gzip_ratio, columns, same_as, time_layouts, duration_layouts, time_zone, values, defaults, "+
-				"unmapped or skip_when", key)
+			err = l.errf(k, p, "unknown key %q, want files, optional, format, records, delimiter, header_rows, encoding, invalid_utf8, "+
+				"max_field_bytes, max_record_bytes, max_gzip_ratio, max_document_bytes, columns, same_as, join, time_layouts, duration_layouts, time_zone, "+
+				"values, defaults, unmapped, skip_when, keep_when or derive", key)
 		}
 		return err
 	})
 	return tm, err
+}
+
+// lists reads a mapping of lists, such as keep_when.
+func (l *mappingLoader) lists(n *yaml.Node, at string) (map[string][]string, error) {
+	var out map[string][]string
+	err := l.each(n, at, func(key string, k, v *yaml.Node, p string) error {
+		list, err := l.strings(v, p)
+		if err != nil {
+			return err
+		}
+		if out == nil {
+			out = map[string][]string{}
+		}
+		out[key] = list
+		return nil
+	})
+	return out, err
+}
+
+// join reads {records: …, key: …, on: …}; all three are required.
+func (l *mappingLoader) join(n *yaml.Node, at string) (Join, error) {
+	var j Join
+	err := l.each(n, at, func(key string, k, v *yaml.Node, p string) error {
+		var err error
+		switch key {
+		case "records":
+			j.Records, err = l.scalar(v, p)
+		case "key":
+			j.Key, err = l.scalar(v, p)
+		case "on":
+			j.On, err = l.scalar(v, p)
+		default:
+			err = l.errf(k, p, "unknown key %q, want records, key or on", key)
+		}
+		return err
+	})
+	if err == nil && (j.Records == "" || j.Key == "" || j.On == "") {
+		err = l.errf(n, at, "a join needs records, key and on")
+	}
+	return j, err
+}
+
+// rules reads the list of derive rules of a column.
+func (l *mappingLoader) rules(n *yaml.Node, at string) ([]DeriveRule, error) {
+	if n.Kind != yaml.SequenceNode {
+		return nil, l.errf(n, at, "want a list of rules, got %s", describeNode(n))
+	}
+	var out []DeriveRule
+	for i, c := range n.Content {
+		p := fmt.Sprintf("%s[%d]", at, i)
+		l.lines[p] = c.Line
+		var r DeriveRule
+		err := l.each(c, p, func(key string, k, v *yaml.Node, p string) error {
+			var err error
+			switch key {
+			case "when":
+				r.When, err = l.lists(v, p)
+			case "when_equal":
+				r.WhenEqual, err = l.strings(v, p)
+				if err == nil && r.WhenEqual == nil {
+					r.WhenEqual = []string{}
+				}
+			case "when_present":
+				r.WhenPresent, err = l.strings(v, p)
+				if err == nil && r.WhenPresent == nil {
+					r.WhenPresent = []string{}
+				}
+			case "value":
+				var s string
+				s, err = l.scalar(v, p)
+				r.Value = &s
+			case "from":
+				r.From, err = l.scalar(v, p)
+			default:
+				err = l.errf(k, p, "unknown key %q, want when, when_equal, when_present, value or from", key)
+			}
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 // each calls fn for every entry of a YAML mapping, in document order.

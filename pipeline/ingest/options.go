@@ -82,6 +82,10 @@ type Options struct {
 	// above which the duplicate check is external, when SpillDir is set; 0
 	// means DefaultExternalKeysAbove, and a negative value means always.
 	ExternalKeysAbove int64
+	// Lookups holds the columns of tables read earlier that the
+	// mapping's derive rules compare with (when_equal); required when
+	// they do. See [NewLookups].
+	Lookups *Lookups
 	// Window bounds the instants of every Time column: a value outside
 	// it is quarantined as implausible, like a ticket dated year 1 or
 	// next year. The zero value accepts years 0000 to 9999.

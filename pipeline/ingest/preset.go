@@ -30,8 +30,11 @@ var ErrUnknownPreset = errors.New("ingest: unknown preset")
 func Presets() []PresetInfo {
 	return []PresetInfo{
 		{"zendesk-csv", "Zendesk Support ticket export, CSV (tickets and satisfaction ratings)"},
+		{"zendesk-api", "Zendesk Support API pages, JSON (incremental tickets with metric sets, ticket events with comments, satisfaction ratings)"},
 		{"freshdesk-csv", "Freshdesk ticket export and satisfaction ratings, CSV"},
+		{"freshdesk-api", "Freshdesk API v2 responses, JSON (tickets with stats, conversations, satisfaction ratings)"},
 		{"surveymonkey", "SurveyMonkey \"all individual responses\" export, CSV with expanded columns (NPS)"},
+		{"delighted", "Delighted API survey responses, JSON (NPS, CSAT and CES by survey type)"},
 	}
 }
 
@@ -64,14 +67,16 @@ func Preset(name string) (Mapping, error) {
 //
 //   - a table that only one of the two has is taken as it is;
 //   - a single-valued key (files, format, delimiter, header_rows,
-//     encoding, invalid_utf8, the size limits, time_zone) that over sets
+//     encoding, invalid_utf8, the size limits, time_zone, records) that over sets
 //     replaces m's; files are replaced as a whole list;
 //   - optional is over's when over sets files, else true if either is;
 //   - columns, same_as, time_layouts, defaults and unmapped are merged per contract
 //     column, over's entry replacing m's;
 //   - values are merged per contract column and export value, export
 //     values compared as they match (ignoring case and surrounding space);
-//   - skip_when lists are replaced per contract column.
+//   - skip_when lists are replaced per contract column, keep_when lists
+//     per path, joins per name and derive rules per contract column
+//     (the column's whole list of rules).
 //
 // A key cannot be removed this way; copy the preset ([PresetSource]) to
 // do that. The result must still be checked with [CheckMapping]. Neither
@@ -112,6 +117,8 @@ func (b TableMapping) override(o TableMapping) TableMapping {
 		b.Optional = b.Optional || o.Optional
 	}
 	set(&b.Format, o.Format)
+	set(&b.Records, o.Records)
+	setInt(&b.MaxDocumentBytes, o.MaxDocumentBytes)
 	set(&b.Delimiter, o.Delimiter)
 	set(&b.Encoding, o.Encoding)
 	set(&b.InvalidUTF8, o.InvalidUTF8)
@@ -127,6 +134,9 @@ func (b TableMapping) override(o TableMapping) TableMapping {
 	b.Defaults = mergeMap(b.Defaults, o.Defaults)
 	b.Unmapped = mergeMap(b.Unmapped, o.Unmapped)
 	b.SkipWhen = mergeMap(b.SkipWhen, o.SkipWhen)
+	b.KeepWhen = mergeMap(b.KeepWhen, o.KeepWhen)
+	b.Join = mergeMap(b.Join, o.Join)
+	b.Derive = mergeMap(b.Derive, o.Derive)
 	if o.Values != nil {
 		values := make(map[string]map[string]string, len(b.Values)+len(o.Values))
 		for col, vs := range b.Values {

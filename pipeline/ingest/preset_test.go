@@ -69,6 +69,13 @@ var overrideTests = []struct {
 		"tables:\n  surveys:\n    defaults: {kind: csat, scale_min: \"1\"}\n",
 		"tables:\n  surveys:\n    defaults: {scale_min: \"0\"}\n    unmapped: {kind: csat}\n",
 		TableMapping{Defaults: map[string]string{"kind": "csat", "scale_min": "0"}, Unmapped: map[string]string{"kind": "csat"}}},
+	{"JSON keys: records replaced, joins and keep_when merged, derive per column",
+		"tables:\n  surveys:\n    records: a\n    join: {j: {records: x, key: k, on: o}}\n    keep_when: {t: [x]}\n    derive: {kind: [{value: csat}], score: [{from: s}]}\n",
+		"tables:\n  surveys:\n    records: b\n    join: {i: {records: y, key: k, on: o}}\n    keep_when: {u: [y]}\n    derive: {kind: [{value: nps}]}\n    max_document_bytes: 10\n",
+		TableMapping{Records: "b", MaxDocumentBytes: 10,
+			Join:     map[string]Join{"j": {"x", "k", "o"}, "i": {"y", "k", "o"}},
+			KeepWhen: map[string][]string{"t": {"x"}, "u": {"y"}},
+			Derive:   map[string][]DeriveRule{"kind": {{Value: ptr("nps")}}, "score": {{From: "s"}}}}},
 	{"a table of the override alone",
 		"tables:\n  tickets:\n    files: [t.csv]\n",
 		"tables:\n  surveys:\n    files: [s.csv]\n",
@@ -222,3 +229,5 @@ func FuzzOverride(f *testing.F) {
 		}
 	})
 }
+
+func ptr[T any](v T) *T { return &v }

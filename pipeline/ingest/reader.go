@@ -87,6 +87,9 @@ func Open(ctx context.Context, fsys fs.FS, t Table, mem memory.Allocator, opt Op
 	if err != nil {
 		return nil, err
 	}
+	if err := p.json.bind(opt.Lookups, t); err != nil {
+		return nil, err
+	}
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -344,14 +347,18 @@ func (r *Reader) take(c *chunk) (rec arrow.Record, err error) {
 // key would otherwise make its column silently empty. CSV and Parquet
 // files have their header checked when they are opened.
 func (r *Reader) checkSeen(f inputFile, rows int64) error {
-	if f.format != FormatJSONL || rows == 0 {
+	if (f.format != FormatJSONL && f.format != FormatJSON) || rows == 0 {
 		return nil
 	}
 	for k, i := range r.plan.mustSee {
 		if k >= len(r.seen) || !r.seen[k] {
 			c := &r.plan.cols[i]
-			return fmt.Errorf("%w: %s: no line has key %q for %s (mapping key tables.%s.%s)",
-				ErrMissingColumn, f.name, c.source, c.Name, r.table, c.mapped)
+			what := "line has key"
+			if f.format == FormatJSON {
+				what = "record has member"
+			}
+			return fmt.Errorf("%w: %s: no %s %q for %s (mapping key tables.%s.%s)",
+				ErrMissingColumn, f.name, what, c.source, c.Name, r.table, c.mapped)
 		}
 	}
 	return nil
@@ -362,7 +369,7 @@ func (r *Reader) checkSeen(f inputFile, rows int64) error {
 // of a row that passes; the external one looks the row up among the
 // duplicates its first pass found.
 func (r *Reader) checkKey(c *chunk, i int, batch arrow.Record, j int) *rowError {
-	pos := newKeyPos(c.file, c.rows[i].line)
+	pos := rowPos(c, i)
 	var first keyPos
 	var dup bool
 	if r.dups != nil {
@@ -373,8 +380,13 @@ func (r *Reader) checkKey(c *chunk, i int, batch arrow.Record, j int) *rowError 
 	if !dup {
 		return nil
 	}
+	f := r.files[first.file()]
+	if f.format == FormatJSON {
+		return &rowError{col: -1, err: reasonf(ErrDuplicateKey, "duplicate key %s (first at %s, row %d)",
+			describeKey(r.plan, batch, j), f.name, first.line())}
+	}
 	return &rowError{col: -1, err: reasonf(ErrDuplicateKey, "duplicate key %s (first at %s:%d)",
-		describeKey(r.plan, batch, j), r.files[first.file()].name, first.line())}
+		describeKey(r.plan, batch, j), f.name, first.line())}
 }
 
 // reject quarantines one row, or in strict mode turns it into the
@@ -382,20 +394,32 @@ func (r *Reader) checkKey(c *chunk, i int, batch arrow.Record, j int) *rowError 
 func (r *Reader) reject(c *chunk, p pending) error {
 	r.counts.Rejected++
 	f := r.files[c.file].name
-	line := c.rows[p.row].line
+	row := c.rows[p.row]
+	line, col := row.line, p.col
+	if row.col > 0 {
+		col = row.col // a JSON document's rows are placed by their elements
+	}
 	var field string
 	if p.err.col >= 0 {
 		field = r.plan.cols[p.err.col].Name
 	}
-	if r.opt.Strict {
-		return &ParseError{File: f, Line: line, Column: p.col, Field: field, Err: p.err.err}
-	}
 	if c.src != r.src {
 		r.src, r.dec = c.src, c.src.decoder()
 	}
+	var record string
+	if d, ok := r.dec.(*jsonDecoder); ok {
+		record = d.record(c, p.row)
+	}
+	if r.opt.Strict {
+		return &ParseError{File: f, Line: line, Column: col, Record: record, Field: field, Err: p.err.err}
+	}
+	reason := p.err.err.Error()
+	if record != "" {
+		reason = record + ": " + reason
+	}
 	rej := Rejection{
-		Table: r.table, File: f, Line: line, Column: p.col, Field: field,
-		Reason: p.err.err.Error(), Raw: boundRaw(r.dec.raw(c, p.row)), Err: p.err.err,
+		Table: r.table, File: f, Line: line, Column: col, Record: record, Field: field,
+		Reason: reason, Raw: boundRaw(r.dec.raw(c, p.row)), Err: p.err.err,
 	}
 	if err := r.opt.Reject(rej); err != nil {
 		return fmt.Errorf("ingest: quarantine row %s:%d: %w", f, line, err)

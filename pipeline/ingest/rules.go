@@ -126,6 +126,16 @@ func newKeyPos(file, line int) keyPos {
 	return keyPos(uint64(file)<<keyPosLineBits | uint64(line)&(1<<keyPosLineBits-1))
 }
 
+// rowPos returns the position of row i of c that the duplicate check
+// keeps: the line where the row starts, or for a row of a JSON document,
+// whose rows may all be on one line, its 1-based number in the document.
+func rowPos(c *chunk, i int) keyPos {
+	if c.rows[i].col > 0 {
+		return newKeyPos(c.file, c.rows[i].end+1)
+	}
+	return newKeyPos(c.file, c.rows[i].line)
+}
+
 func (p keyPos) file() int { return int(p >> keyPosLineBits) }
 func (p keyPos) line() int { return int(p & (1<<keyPosLineBits - 1)) }
 
