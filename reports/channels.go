@@ -43,13 +43,36 @@ func (v *view) channelMixSection() section {
 		}
 		charts = append(charts, c)
 	}
+	var notes []block
 	for _, m := range []string{"csat", "nps", "ces"} {
-		if v.has(m) {
-			charts = append(charts, v.channelChart(v.tx.Fill("chart.by_channel", "metric", v.tx.Or("metric_short."+m, v.tx.Metric(m))), m, channels))
+		if !v.has(m) {
+			continue
 		}
+		short := v.tx.Or("metric_short."+m, v.tx.Metric(m))
+		if !v.anyChannel(m, channels) {
+			// Every answer lacks a channel (surveys not linked to
+			// tickets): a chart of empty bars would say nothing.
+			if all := v.current(m, "all", "all"); valid(all) {
+				notes = append(notes, note{v.tx.Fill("chart.no_channel", "metric", short, "value", v.nf.value(all, v.unit(m)))})
+			}
+			continue
+		}
+		charts = append(charts, v.channelChart(v.tx.Fill("chart.by_channel", "metric", short), m, channels))
 	}
 	s.blocks = append(s.blocks, rows(charts, 74)...)
+	s.blocks = append(s.blocks, notes...)
 	return s
+}
+
+// anyChannel reports whether the metric has a value in the report period
+// for a channel other than "unknown".
+func (v *view) anyChannel(metric string, channels []string) bool {
+	for _, ch := range channels {
+		if ch != "unknown" && valid(v.current(metric, "channel", ch)) {
+			return true
+		}
+	}
+	return false
 }
 
 // channelColor returns the colour of the i-th channel: a series colour,

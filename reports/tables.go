@@ -41,8 +41,12 @@ func kpiSection(rows []kpi.Row, prev map[series]kpi.Num, better map[string]kpi.B
 		cols:   []column{{5, false}, {2, true}, {2, true}, {2.5, true}},
 		header: []string{tx.Get("column.metric"), tx.Get("column.value"), tx.Get("column.n"), tx.Get("column.change")},
 	}
+	shares := map[string]bool{} // a share's total is 100% by definition: not a row
+	for _, m := range kpi.Catalog() {
+		shares[m.Name] = m.Stat == kpi.Share
+	}
 	for _, r := range rows {
-		if r.Dimension != "all" {
+		if r.Dimension != "all" || shares[r.Metric] {
 			continue
 		}
 		ch, tn := tx.Get("report.no_change"), neutral
