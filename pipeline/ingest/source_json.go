@@ -268,9 +268,7 @@ func (d *jsonDoc) descend(p *jsonParser, steps recordsPath, level int, parent in
 			p.space()
 		}
 		start := p.i
-		if _, _, err := p.value(0); err != nil {
-			return err // the document was checked
-		}
+		p.skip()
 		e := docElem{start: start, end: p.i, parent: parent, index: k, level: int8(level)}
 		if len(steps) == 1 {
 			d.rows = append(d.rows, e)
@@ -324,7 +322,7 @@ func (d *jsonDoc) member(p *jsonParser, name string) int {
 		case fold < 0 && strings.EqualFold(strings.TrimSpace(key), strings.TrimSpace(name)):
 			fold = p.i
 		}
-		p.value(0)
+		p.skip()
 	}
 	if exact >= 0 {
 		return exact
@@ -406,9 +404,7 @@ func (d *jsonDoc) joinIndex(jp joinPlan) ([]docElem, map[string]int32, error) {
 			p.space()
 		}
 		start := p.i
-		if _, _, err := p.value(0); err != nil {
-			return nil, nil, err
-		}
+		p.skip()
 		elems = append(elems, docElem{start: start, end: p.i, parent: -1, index: k})
 		if d.s[start] != '{' {
 			continue // no key: joined to no row
@@ -431,6 +427,36 @@ func (d *jsonDoc) joinIndex(jp joinPlan) ([]docElem, map[string]int32, error) {
 			index[key] = -2
 		default:
 			index[key] = n - 1
+		}
+	}
+}
+
+// skip moves past the value at p.i of a checked document without
+// decoding it: strings are not unquoted, numbers not parsed.
+func (p *jsonParser) skip() {
+	if c := p.peek(); c != '"' && c != '{' && c != '[' {
+		for p.i < len(p.s) && !strings.ContainsRune(",}] \t\r\n", rune(p.s[p.i])) {
+			p.i++
+		}
+		return
+	}
+	depth := 0
+	for p.i < len(p.s) {
+		switch p.s[p.i] {
+		case '"':
+			for p.i++; p.i < len(p.s) && p.s[p.i] != '"'; p.i++ {
+				if p.s[p.i] == '\\' {
+					p.i++
+				}
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		}
+		p.i++
+		if depth == 0 {
+			return
 		}
 	}
 }
