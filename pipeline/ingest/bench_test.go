@@ -87,6 +87,38 @@ func BenchmarkJSONL(b *testing.B) {
 	})
 }
 
+// BenchmarkJSONDocument reads the tickets of BenchmarkJSONL as one API
+// page, minified, with every ticket's metric set joined by key.
+func BenchmarkJSONDocument(b *testing.B) {
+	const n = 100000
+	_, jsonData := benchTickets(n)
+	var doc strings.Builder
+	doc.WriteString(`{"tickets":[`)
+	doc.WriteString(strings.ReplaceAll(strings.TrimSuffix(jsonData, "\n"), "}\n{", "},{"))
+	doc.WriteString(`],"metric_sets":[`)
+	for i := n - 1; i >= 0; i-- {
+		if i < n-1 {
+			doc.WriteByte(',')
+		}
+		fmt.Fprintf(&doc, `{"ticket_id":"T%d","reopens":%d,"replies":2}`, i, i%3)
+	}
+	doc.WriteString(`],"end_of_stream":true}`)
+	data := doc.String()
+	fsys := mapFS(map[string]string{"tickets.json": data})
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(b, 0)
+	opt := Options{Strict: true, Mapping: TableMapping{Files: []string{"tickets.json"}, Records: "tickets",
+		Join: map[string]Join{"metric_set": {Records: "metric_sets", Key: "ticket_id", On: "ticket_id"}}, Columns: map[string]string{"reopens": "metric_set.reopens"}}}
+	b.Run("rows=1e+05", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		for b.Loop() {
+			readRows(b, fsys, Tickets, mem, opt, n)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/row")
+	})
+}
+
 func BenchmarkParquet(b *testing.B) {
 	const n = 1e5
 	csvData, _ := benchTickets(n)

@@ -116,6 +116,14 @@ var jsonDocTests = []struct {
 		counts: Counts{Read: 3, Rejected: 3},
 	},
 	{
+		name:    "a byte order mark counts in the columns",
+		files:   map[string]string{"t.json": "\uFEFF[{\"ticket_id\": \"1\", \"channel\": \"fax\", \"created_at\": \"2026-10-01\", \"status\": \"new\"}]"},
+		mapping: "tables:\n  tickets:\n    files: [t.json]\n",
+		table:   Tickets,
+		rejs:    []string{`t.json:1:5 [0]: [0]: unexpected value "fax", want one of email, chat, phone, social, web, messaging, other`},
+		counts:  Counts{Read: 1, Rejected: 1},
+	},
+	{
 		name:    "inner arrays as rows, ../ to the parent, keep_when and derive",
 		files:   map[string]string{"ticket_events.json": eventsPage},
 		mapping: eventsMapping, table: Messages,
@@ -299,6 +307,8 @@ func TestJSONDocumentErrors(t *testing.T) {
 		{"too large", `[` + strings.Repeat(`{"ticket_id": "1"},`, 10) + `{}]`, "max_document_bytes: 100",
 			[]string{"t.json", "more than 100 bytes (max_document_bytes)"}, ErrDocumentTooLarge},
 		{"empty file", "  \n", "", []string{"t.json", "the file is empty"}, ErrMalformedDocument},
+		{"null", "null", "", []string{"t.json", "the document is null"}, ErrMalformedDocument},
+		{"null without its records", "null", "records: tickets", []string{`want an object with member "tickets", got null`}, ErrMalformedDocument},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -48,6 +48,7 @@ type jsonDoc struct {
 	joins   []map[string]int32 // per join: key -> element index in its array; -n when n elements have it
 	spans   [][]docElem        // per join: its array's elements
 	valid   bool               // s is valid UTF-8
+	begin   int                // where the JSON starts: after a byte order mark
 	levels  []string           // per level, the records path up to its array: "ticket_events", ".child_events"
 }
 
@@ -136,7 +137,10 @@ func loadDocument(ctx context.Context, fsys fs.FS, name string, p *plan) (*jsonD
 	if b.Len() > max {
 		return nil, fmt.Errorf("%w: more than %d bytes (max_document_bytes)", ErrDocumentTooLarge, max)
 	}
-	doc := &jsonDoc{s: strings.TrimPrefix(b.String(), "\uFEFF")}
+	doc := &jsonDoc{s: b.String()}
+	if strings.HasPrefix(doc.s, "\uFEFF") {
+		doc.begin = len("\uFEFF") // kept, so that columns count the file's bytes
+	}
 	doc.valid = utf8.ValidString(doc.s)
 	if err := doc.check(); err != nil {
 		return nil, err
@@ -157,7 +161,7 @@ func (d *jsonDoc) at(off int) string {
 
 // check makes sure the document is one JSON value.
 func (d *jsonDoc) check() error {
-	p := jsonParser{s: d.s}
+	p := jsonParser{s: d.s, i: d.begin}
 	p.space()
 	if p.i == len(d.s) {
 		return fmt.Errorf("%w: the file is empty, want a JSON object or array", ErrMalformedDocument)
@@ -196,8 +200,11 @@ func (d *jsonDoc) cut(j *jsonPlan) error {
 			prefix = ""
 		}
 	}
-	p := &jsonParser{s: d.s}
+	p := &jsonParser{s: d.s, i: d.begin}
 	p.space()
+	if d.s[p.i] == 'n' && parentless(recs) {
+		return fmt.Errorf("%w: the document is null, want an array of rows", ErrMalformedDocument)
+	}
 	if err := d.descend(p, recs, 0, -1); err != nil {
 		return err
 	}
@@ -211,6 +218,10 @@ func (d *jsonDoc) cut(j *jsonPlan) error {
 	}
 	return nil
 }
+
+// parentless reports whether the records are the elements of the
+// document itself.
+func parentless(r recordsPath) bool { return r[0].name == "" }
 
 // errInner is a problem with the records inside one element: that
 // element becomes a rejected row.
@@ -257,9 +268,7 @@ func (d *jsonDoc) descend(p *jsonParser, steps recordsPath, level int, parent in
 			p.space()
 		}
 		start := p.i
-		if _, _, err := p.value(0); err != nil {
-			return err // the document was checked
-		}
+		p.skip()
 		e := docElem{start: start, end: p.i, parent: parent, index: k, level: int8(level)}
 		if len(steps) == 1 {
 			d.rows = append(d.rows, e)
@@ -313,7 +322,7 @@ func (d *jsonDoc) member(p *jsonParser, name string) int {
 		case fold < 0 && strings.EqualFold(strings.TrimSpace(key), strings.TrimSpace(name)):
 			fold = p.i
 		}
-		p.value(0)
+		p.skip()
 	}
 	if exact >= 0 {
 		return exact
@@ -362,7 +371,7 @@ func (d *jsonDoc) record(i int) string {
 
 // joinIndex indexes the elements of a join's array by their keys.
 func (d *jsonDoc) joinIndex(jp joinPlan) ([]docElem, map[string]int32, error) {
-	p := &jsonParser{s: d.s}
+	p := &jsonParser{s: d.s, i: d.begin}
 	p.space()
 	where := "join " + jp.name + ": records " + jp.spec.Records
 	for _, name := range jp.records {
@@ -395,9 +404,7 @@ func (d *jsonDoc) joinIndex(jp joinPlan) ([]docElem, map[string]int32, error) {
 			p.space()
 		}
 		start := p.i
-		if _, _, err := p.value(0); err != nil {
-			return nil, nil, err
-		}
+		p.skip()
 		elems = append(elems, docElem{start: start, end: p.i, parent: -1, index: k})
 		if d.s[start] != '{' {
 			continue // no key: joined to no row
@@ -420,6 +427,36 @@ func (d *jsonDoc) joinIndex(jp joinPlan) ([]docElem, map[string]int32, error) {
 			index[key] = -2
 		default:
 			index[key] = n - 1
+		}
+	}
+}
+
+// skip moves past the value at p.i of a checked document without
+// decoding it: strings are not unquoted, numbers not parsed.
+func (p *jsonParser) skip() {
+	if c := p.peek(); c != '"' && c != '{' && c != '[' {
+		for p.i < len(p.s) && !strings.ContainsRune(",}] \t\r\n", rune(p.s[p.i])) {
+			p.i++
+		}
+		return
+	}
+	depth := 0
+	for p.i < len(p.s) {
+		switch p.s[p.i] {
+		case '"':
+			for p.i++; p.i < len(p.s) && p.s[p.i] != '"'; p.i++ {
+				if p.s[p.i] == '\\' {
+					p.i++
+				}
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		}
+		p.i++
+		if depth == 0 {
+			return
 		}
 	}
 }
