@@ -77,6 +77,9 @@ type Purchases interface {
 	// PAlive is the probability that a customer with x repeat
 	// purchases, the last at tx, is still active at their age T.
 	PAlive(x int, tx, T float64) float64
+	// Expected is E[X(t)], the expected number of repeat purchases in
+	// (0, t] of a customer just acquired.
+	Expected(t float64) float64
 	// ConditionalExpected is the expected number of their purchases in
 	// the time t after T.
 	ConditionalExpected(t float64, x int, tx, T float64) float64
