@@ -46,6 +46,7 @@ func TestRenderPDFLocales(t *testing.T) {
 			r.Locale = tc.locale
 			r.Title = "" // the locale's default title
 			r.Cohorts, r.CLV, r.AtRisk = fixtureCohorts(), fixtureCLV(), fixtureAtRisk()
+			r.CLVDiagnostics = fixtureDiagnostics()
 			tx, err := templates.Load(tc.locale)
 			if err != nil {
 				t.Fatal(err)
@@ -104,7 +105,8 @@ func TestRenderPDFGreek(t *testing.T) {
 		"Πολύτιμοι πελάτες σε κίνδυνο",
 		"Υποστηρικτές",
 		"Ποιότητα δεδομένων",
-		"Σελίδα 3 από 10",
+		"Σελίδα 3 από 11",
+		"Διαγνωστικά του μοντέλου αγορών",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("pdftotext output lacks %q", want)

@@ -48,6 +48,9 @@ type Report struct {
 	// CLVBasis is what the lifetime values rest on, shown under them;
 	// optional.
 	CLVBasis *CLVBasis
+	// CLVDiagnostics are the checks of the purchase model, on a page of
+	// their own; optional.
+	CLVDiagnostics *CLVDiagnostics
 }
 
 // CLVBasis is what the model lifetime values rest on: the horizon and
@@ -67,6 +70,9 @@ type CLVBasis struct {
 	// by BIC among Models ("bgnbd", "mbgnbd", "pareto_nbd").
 	PurchaseModel string       `json:"purchase_model"`
 	Models        []ModelScore `json:"models,omitempty"`
+	// Intervals are the uncertainty intervals of the predictions; nil
+	// when they could not be drawn.
+	Intervals *CLVIntervals `json:"intervals,omitempty"`
 }
 
 // ModelScore is a fitted purchase model and its Bayesian information
@@ -204,6 +210,7 @@ func buildContent(r Report, tx *templates.Text) (content, error) {
 		v.timesSection(),
 		v.cohortSection(r.Cohorts),
 		v.clvSection(r.CLV, r.AtRisk),
+		v.diagnosticsSection(r.CLVDiagnostics),
 		kpis,
 		channelSection(current, tx, nf),
 		qualitySection(r.Quality, tx, nf),
