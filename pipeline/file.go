@@ -73,6 +73,8 @@ type ModelsSection struct {
 	// PurchaseModels are the purchase models fitted and chosen from;
 	// unset means all of them.
 	PurchaseModels []string `yaml:"purchase_models"`
+	IntervalLevel  *float64 `yaml:"interval_level"`
+	IntervalDraws  *int     `yaml:"interval_draws"`
 }
 
 // settings overlays the section on the defaults.
@@ -88,6 +90,12 @@ func (m ModelsSection) settings() clv.Settings {
 		s.AnnualDiscountRate = *m.AnnualDiscountRate
 	}
 	s.PurchaseModels = m.PurchaseModels
+	if m.IntervalLevel != nil {
+		s.IntervalLevel = *m.IntervalLevel
+	}
+	if m.IntervalDraws != nil {
+		s.IntervalDraws = *m.IntervalDraws
+	}
 	return s
 }
 

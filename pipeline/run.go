@@ -281,6 +281,7 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 		PeriodStart: sum.PeriodStart, PeriodEnd: sum.PeriodEnd, Location: cfg.KPI.Location,
 		Generated: sum.Started, KPIs: rows, Quality: quality(sum.Tables),
 		Cohorts: results.cohorts, CLV: results.clv, AtRisk: results.atRisk, CLVBasis: results.basis,
+		CLVDiagnostics: results.diagnostics,
 	}
 	if err := reports.WritePDF(filepath.Join(stage, ReportFile), report); err != nil {
 		return nil, fmt.Errorf("write report: %w", err)
