@@ -188,6 +188,8 @@ func intervalRows(iv *clv.Intervals, n int64) []FitRow {
 	}
 	nan := math.NaN()
 	r := func(name string, v float64) FitRow { return FitRow{"clv", "all", name, v, nan, n, nan} }
+	// The method is in customer_clv's metadata and manifest.json; here
+	// the draws are 0 for the delta method.
 	return []FitRow{
 		r("interval_level", iv.Level),
 		r("interval_draws", float64(iv.Draws)),

@@ -167,13 +167,13 @@ func TestModelDiagnosticsWritten(t *testing.T) {
 			t.Errorf("%s %v outside [%v, %v]", total, got[total], got[total+"_low"], got[total+"_high"])
 		}
 	}
-	if got["interval_level"] != 0.9 || got["interval_draws"] != 200 {
-		t.Errorf("interval settings %v, want level 0.9 and 200 draws", got)
+	if got["interval_level"] != 0.9 || got["interval_draws"] != 0 {
+		t.Errorf("interval settings %v, want level 0.9 and no draws (the delta method)", got)
 	}
 	if sum.CLV == nil || sum.CLV.Intervals == nil {
 		t.Fatal("manifest: no clv intervals")
 	}
-	if iv := sum.CLV.Intervals; iv.TotalCLV.Estimate != got["total_clv"] {
+	if iv := sum.CLV.Intervals; iv.TotalCLV.Estimate != got["total_clv"] || iv.Method != clv.IntervalDelta {
 		t.Errorf("manifest clv intervals %+v, want model_fit's total %v", iv, got["total_clv"])
 	}
 }

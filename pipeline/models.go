@@ -362,7 +362,7 @@ func (m *models) customers(ctx context.Context, hasOrders bool) (*clv.Prediction
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("clv: predict: %w", err)
 	}
-	ic := clv.IntervalConfig{Level: m.settings.IntervalLevel, Draws: m.settings.IntervalDraws, Seed: intervalSeed}
+	ic := clv.IntervalConfig{Method: m.settings.IntervalMethod, Level: m.settings.IntervalLevel, Draws: m.settings.IntervalDraws, Seed: intervalSeed}
 	if err := p.AddIntervals(ctx, chosen.Model, chosen.Fit, gg, ggFit, ic); err != nil {
 		if ctx.Err() != nil {
 			return nil, nil, "", err

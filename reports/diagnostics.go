@@ -135,8 +135,12 @@ func (v *view) diagnosticsSection(d *CLVDiagnostics) section {
 func (v *view) intervalText(iv *CLVIntervals) string {
 	money := func(x float64) string { return v.nf.value(kpi.Some(x), "currency") }
 	num := func(x float64) string { return v.nf.fixed(x, 0, false) }
+	method := v.tx.Get("clv.method_delta")
+	if iv.Method == "parametric_bootstrap" {
+		method = v.tx.Fill("clv.method_bootstrap", "draws", v.nf.count(int64(iv.Draws)))
+	}
 	return v.tx.Fill("clv.intervals",
-		"level", fill(v.nf.percent, "v", v.nf.fixed(iv.Level*100, 0, false)), "draws", v.nf.count(int64(iv.Draws)),
+		"level", fill(v.nf.percent, "v", v.nf.fixed(iv.Level*100, 0, false)), "method", method,
 		"clv_low", money(iv.TotalCLV.Low), "clv_high", money(iv.TotalCLV.High),
 		"purchases", num(iv.TotalPurchases.Estimate), "purchases_low", num(iv.TotalPurchases.Low), "purchases_high", num(iv.TotalPurchases.High))
 }

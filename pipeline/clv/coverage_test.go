@@ -39,8 +39,8 @@ func head(s *Summary, n int) *Summary {
 
 // TestIntervalCoverage simulates customer bases from known BG/NBD and
 // Pareto/NBD parameters (with Gamma-Gamma spends), fits the models to
-// each, and counts how often the intervals of AddIntervals hold the true
-// values: each customer's P(alive), expected purchases and CLV under the
+// each, and counts how often the intervals of AddIntervals, by either
+// method, hold the true values: each customer's P(alive), expected purchases and CLV under the
 // true parameters, and the totals.
 //
 // The bound. In replication r let c_r be the share of the evaluated
@@ -90,79 +90,81 @@ func TestIntervalCoverage(t *testing.T) {
 		},
 	}
 	ctx := context.Background()
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			var hits [3]float64 // P(alive), purchases, CLV
-			var totals [2]int   // purchases, CLV
-			n := 0
-			for r := range replications {
-				s := tc.simulate(uint64(1000 + r)).summary()
-				m, fit, err := tc.fit(ctx, s)
-				if err != nil {
-					t.Fatalf("replication %d: %v", r, err)
-				}
-				ggHat, ggFit, err := FitGammaGamma(ctx, s)
-				if err != nil {
-					t.Fatalf("replication %d: %v", r, err)
-				}
-				sub := head(s, evaluated)
-				p, err := Predict(ctx, sub, m, ggHat, ValueConfig{Margin: 0.3})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := p.AddIntervals(ctx, m, fit, ggHat, ggFit, IntervalConfig{Level: level, Draws: 100, Seed: uint64(r)}); err != nil {
-					t.Fatal(err)
-				}
-				want, err := Predict(ctx, sub, tc.truth, gg, ValueConfig{Margin: 0.3})
-				if err != nil {
-					t.Fatal(err)
-				}
-				iv := p.Intervals
-				in := func(v, lo, hi float64) float64 {
-					if lo <= v && v <= hi {
-						return 1
+	for _, method := range []string{IntervalBootstrap, IntervalDelta} {
+		for _, tc := range cases {
+			t.Run(tc.name+"/"+method, func(t *testing.T) {
+				var hits [3]float64 // P(alive), purchases, CLV
+				var totals [2]int   // purchases, CLV
+				n := 0
+				for r := range replications {
+					s := tc.simulate(uint64(1000 + r)).summary()
+					m, fit, err := tc.fit(ctx, s)
+					if err != nil {
+						t.Fatalf("replication %d: %v", r, err)
 					}
-					return 0
-				}
-				var c [3]float64
-				for i := range evaluated {
-					if tc.name == "bgnbd" && sub.Frequency[i] == 0 {
-						c[0]++ // P(alive) = 1 exactly, under any parameters
-					} else {
-						c[0] += in(want.PAlive[i], iv.PAliveLow[i], iv.PAliveHigh[i])
+					ggHat, ggFit, err := FitGammaGamma(ctx, s)
+					if err != nil {
+						t.Fatalf("replication %d: %v", r, err)
 					}
-					c[1] += in(want.ExpectedPurchases[i], iv.PurchasesLow[i], iv.PurchasesHigh[i])
-					c[2] += in(want.CLV[i], iv.CLVLow[i], iv.CLVHigh[i])
+					sub := head(s, evaluated)
+					p, err := Predict(ctx, sub, m, ggHat, ValueConfig{Margin: 0.3})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := p.AddIntervals(ctx, m, fit, ggHat, ggFit, IntervalConfig{Method: method, Level: level, Draws: 100, Seed: uint64(r)}); err != nil {
+						t.Fatal(err)
+					}
+					want, err := Predict(ctx, sub, tc.truth, gg, ValueConfig{Margin: 0.3})
+					if err != nil {
+						t.Fatal(err)
+					}
+					iv := p.Intervals
+					in := func(v, lo, hi float64) float64 {
+						if lo <= v && v <= hi {
+							return 1
+						}
+						return 0
+					}
+					var c [3]float64
+					for i := range evaluated {
+						if tc.name == "bgnbd" && sub.Frequency[i] == 0 {
+							c[0]++ // P(alive) = 1 exactly, under any parameters
+						} else {
+							c[0] += in(want.PAlive[i], iv.PAliveLow[i], iv.PAliveHigh[i])
+						}
+						c[1] += in(want.ExpectedPurchases[i], iv.PurchasesLow[i], iv.PurchasesHigh[i])
+						c[2] += in(want.CLV[i], iv.CLVLow[i], iv.CLVHigh[i])
+					}
+					for k := range hits {
+						hits[k] += c[k] / evaluated
+					}
+					var ty, tclv float64
+					for i := range evaluated {
+						ty += want.ExpectedPurchases[i]
+						tclv += want.CLV[i]
+					}
+					totals[0] += int(in(ty, iv.TotalPurchases.Low, iv.TotalPurchases.High))
+					totals[1] += int(in(tclv, iv.TotalCLV.Low, iv.TotalCLV.High))
+					n++
 				}
-				for k := range hits {
-					hits[k] += c[k] / evaluated
+				for k, q := range []string{"p_alive", "expected_purchases", "clv"} {
+					got := hits[k] / float64(n)
+					t.Logf("%s, %s: %s covered in %.3f of customers", tc.name, method, q, got)
+					if tc.name == "bgnbd" && q == "p_alive" {
+						continue // one-time buyers are counted as covered: not a test of the level
+					}
+					if math.Abs(got-level) > tolerance {
+						t.Errorf("%s: %s: %.0f %% intervals cover the truth for %.3f of customers, want %.2f ± %.2f", tc.name, q, 100*level, got, level, tolerance)
+					}
 				}
-				var ty, tclv float64
-				for i := range evaluated {
-					ty += want.ExpectedPurchases[i]
-					tclv += want.CLV[i]
+				for k, q := range []string{"total expected purchases", "total CLV"} {
+					got := float64(totals[k]) / float64(n)
+					t.Logf("%s, %s: %s covered in %.3f of replications", tc.name, method, q, got)
+					if math.Abs(got-level) > tolerance {
+						t.Errorf("%s: %s: covered in %.3f of replications, want %.2f ± %.2f", tc.name, q, got, level, tolerance)
+					}
 				}
-				totals[0] += int(in(ty, iv.TotalPurchases.Low, iv.TotalPurchases.High))
-				totals[1] += int(in(tclv, iv.TotalCLV.Low, iv.TotalCLV.High))
-				n++
-			}
-			for k, q := range []string{"p_alive", "expected_purchases", "clv"} {
-				got := hits[k] / float64(n)
-				t.Logf("%s: %s covered in %.3f of customers", tc.name, q, got)
-				if tc.name == "bgnbd" && q == "p_alive" {
-					continue // one-time buyers are counted as covered: not a test of the level
-				}
-				if math.Abs(got-level) > tolerance {
-					t.Errorf("%s: %s: %.0f %% intervals cover the truth for %.3f of customers, want %.2f ± %.2f", tc.name, q, 100*level, got, level, tolerance)
-				}
-			}
-			for k, q := range []string{"total expected purchases", "total CLV"} {
-				got := float64(totals[k]) / float64(n)
-				t.Logf("%s: %s covered in %.3f of replications", tc.name, q, got)
-				if math.Abs(got-level) > tolerance {
-					t.Errorf("%s: %s: covered in %.3f of replications, want %.2f ± %.2f", tc.name, q, got, level, tolerance)
-				}
-			}
-		})
+			})
+		}
 	}
 }

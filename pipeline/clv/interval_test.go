@@ -37,7 +37,7 @@ func TestIntervalsCDNOW(t *testing.T) {
 				t.Fatal(err)
 			}
 			iv := p.Intervals
-			if iv.Level != 0.9 || iv.Draws != 200 || iv.Method != IntervalMethod {
+			if iv.Level != 0.9 || iv.Draws != 200 || iv.Method != IntervalBootstrap {
 				t.Fatalf("defaults: got level %v, %d draws, %q", iv.Level, iv.Draws, iv.Method)
 			}
 			// Every interval is ordered and holds the point estimate (the
@@ -105,6 +105,29 @@ func TestIntervalsCDNOW(t *testing.T) {
 			t.Logf("%s: total purchases %.1f [%.1f, %.1f], delta ±%.1f; total CLV %.0f [%.0f, %.0f]", name,
 				iv.TotalPurchases.Estimate, iv.TotalPurchases.Low, iv.TotalPurchases.High, delta,
 				iv.TotalCLV.Estimate, iv.TotalCLV.Low, iv.TotalCLV.High)
+			// The delta method of AddIntervals: its intervals hold the
+			// estimates, and its total's interval is as wide as the
+			// bootstrap's, within the same 25 %.
+			boot := *iv
+			if err := p.AddIntervals(context.Background(), c.Model, c.Fit, gg, ggFit, IntervalConfig{Method: IntervalDelta}); err != nil {
+				t.Fatal(err)
+			}
+			dv := p.Intervals
+			for i := range p.Summary.Len() {
+				if !(dv.CLVLow[i] <= p.CLV[i]*(1+1e-9) && p.CLV[i] <= dv.CLVHigh[i]*(1+1e-9)) ||
+					!(dv.PurchasesLow[i] <= p.ExpectedPurchases[i]*(1+1e-9) && p.ExpectedPurchases[i] <= dv.PurchasesHigh[i]*(1+1e-9)) ||
+					!(dv.PAliveLow[i] <= p.PAlive[i]+1e-12 && p.PAlive[i] <= dv.PAliveHigh[i]+1e-12) {
+					t.Fatalf("delta method, customer %s: an estimate outside its interval", p.Summary.Customers[i])
+				}
+			}
+			for _, q := range []struct {
+				name       string
+				boot, dlta Bounds
+			}{{"purchases", boot.TotalPurchases, dv.TotalPurchases}, {"clv", boot.TotalCLV, dv.TotalCLV}} {
+				if r := (q.dlta.High - q.dlta.Low) / (q.boot.High - q.boot.Low); r < 0.75 || r > 1.25 {
+					t.Errorf("total %s: delta method [%.1f, %.1f], bootstrap [%.1f, %.1f]", q.name, q.dlta.Low, q.dlta.High, q.boot.Low, q.boot.High)
+				}
+			}
 		})
 	}
 }
@@ -149,7 +172,7 @@ func TestIntervalsDeterministic(t *testing.T) {
 }
 
 func TestIntervalConfig(t *testing.T) {
-	for _, c := range []IntervalConfig{{Level: 1}, {Level: -0.1}, {Level: math.NaN()}, {Draws: 5}} {
+	for _, c := range []IntervalConfig{{Level: 1}, {Level: -0.1}, {Level: math.NaN()}, {Draws: 5}, {Method: "jackknife"}} {
 		if _, err := c.withDefaults(); err == nil {
 			t.Errorf("%+v: no error", c)
 		}
@@ -178,13 +201,15 @@ func BenchmarkIntervalsCDNOW(b *testing.B) {
 				}
 			}
 		})
-		b.Run("model="+name+"/intervals", func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := p.AddIntervals(context.Background(), c.Model, c.Fit, gg, ggFit, IntervalConfig{}); err != nil {
-					b.Fatal(err)
+		for _, method := range []string{IntervalBootstrap, IntervalDelta} {
+			b.Run("model="+name+"/"+method, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := p.AddIntervals(context.Background(), c.Model, c.Fit, gg, ggFit, IntervalConfig{Method: method}); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }

@@ -183,7 +183,7 @@ func TestPredictionsRecord(t *testing.T) {
 		}
 		return out
 	}
-	p.Intervals = &Intervals{Method: IntervalMethod, Level: 0.8, Draws: 50, Seed: 3,
+	p.Intervals = &Intervals{Method: IntervalBootstrap, Level: 0.8, Draws: 50, Seed: 3,
 		PAliveLow: col(1), PAliveHigh: col(2), PurchasesLow: col(3), PurchasesHigh: col(4), CLVLow: col(5), CLVHigh: col(6)}
 	withIv := p.Record(mem)
 	defer withIv.Release()
@@ -194,7 +194,7 @@ func TestPredictionsRecord(t *testing.T) {
 			t.Errorf("column %d: got %s with row 7 = %v, want %s = %v", 12+c, f.Name, got[7], name, float64(c+1)+7)
 		}
 	}
-	for k, want := range map[string]string{"interval_method": IntervalMethod, "interval_level": "0.8", "interval_draws": "50", "interval_seed": "3"} {
+	for k, want := range map[string]string{"interval_method": IntervalBootstrap, "interval_level": "0.8", "interval_draws": "50", "interval_seed": "3"} {
 		if v, _ := withIv.Schema().Metadata().GetValue(k); v != want {
 			t.Errorf("%s metadata: got %q, want %q", k, v, want)
 		}
