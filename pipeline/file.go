@@ -81,6 +81,9 @@ type ModelsSection struct {
 	// PurchaseModels are the purchase models fitted and chosen from;
 	// unset means all of them.
 	PurchaseModels []string `yaml:"purchase_models"`
+	IntervalMethod string   `yaml:"interval_method"`
+	IntervalLevel  *float64 `yaml:"interval_level"`
+	IntervalDraws  *int     `yaml:"interval_draws"`
 }
 
 // settings overlays the section on the defaults.
@@ -96,6 +99,15 @@ func (m ModelsSection) settings() clv.Settings {
 		s.AnnualDiscountRate = *m.AnnualDiscountRate
 	}
 	s.PurchaseModels = m.PurchaseModels
+	if m.IntervalMethod != "" {
+		s.IntervalMethod = m.IntervalMethod
+	}
+	if m.IntervalLevel != nil {
+		s.IntervalLevel = *m.IntervalLevel
+	}
+	if m.IntervalDraws != nil {
+		s.IntervalDraws = *m.IntervalDraws
+	}
 	return s
 }
 

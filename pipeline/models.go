@@ -66,7 +66,14 @@ type models struct {
 	signups  *cohort.Builder // acquisition by signup, for the sBG projection
 	clv      *clv.Summarizer // nil when the observation end is unknown
 	settings clv.Settings
+	// diagnostics are the chosen purchase model's, once fitted; nil when
+	// it could not be checked.
+	diagnostics *clv.Diagnostics
 }
+
+// intervalSeed seeds the draws of the CLV intervals: fixed, so that a
+// rerun on the same orders writes the same intervals.
+const intervalSeed = 0
 
 // newModels prepares the models for a run whose observation ends with
 // the day before end (a local midnight: the end of the as-of day or of
@@ -128,7 +135,10 @@ type modelResults struct {
 	clv     []reports.CLVSegment
 	atRisk  []reports.AtRiskCustomer
 	basis   *reports.CLVBasis // nil when the CLV models were not fitted
-	notes   []string
+	// diagnostics are the purchase model's checks for the report; nil
+	// when there are none.
+	diagnostics *reports.CLVDiagnostics
+	notes       []string
 }
 
 // atRiskShown bounds the at-risk customers listed in the report.
@@ -210,6 +220,12 @@ func (m *models) write(ctx context.Context, dir string, mem memory.Allocator, ha
 			UncostedMargin: ms.Uncosted, MarginDerived: ms.Derived, Orders: ms.Orders, UncostedOrders: ms.UncostedOrders,
 			PurchaseModel: p.Model,
 		}
+		if iv := p.Intervals; iv != nil {
+			res.basis.Intervals = &reports.CLVIntervals{
+				Method: iv.Method, Level: iv.Level, Draws: iv.Draws, Seed: iv.Seed,
+				TotalPurchases: reports.Interval(iv.TotalPurchases), TotalCLV: reports.Interval(iv.TotalCLV),
+			}
+		}
 		for _, f := range modelFits {
 			if f.Parameter == "bic" {
 				res.basis.Models = append(res.basis.Models, reports.ModelScore{Name: f.Model, BIC: f.Value})
@@ -226,6 +242,10 @@ func (m *models) write(ctx context.Context, dir string, mem memory.Allocator, ha
 	if err := writeRecord(filepath.Join(dir, ModelFitFile), fitRecord(mem, fits)); err != nil {
 		return res, err
 	}
+	if err := writeRecord(filepath.Join(dir, DiagnosticsFile), diagnosticsRecord(mem, m.diagnostics)); err != nil {
+		return res, err
+	}
+	res.diagnostics = reportDiagnostics(m.diagnostics)
 	return res, nil
 }
 
@@ -274,9 +294,6 @@ func (m *models) customers(ctx context.Context, hasOrders bool) (*clv.Prediction
 		return nil, nil, "", nil
 	}
 	s, err := m.clv.Summary()
-	if cerr := m.clv.Close(); cerr != nil && err == nil {
-		err = cerr
-	}
 	if errors.Is(err, clv.ErrNoData) {
 		return nil, nil, "clv: no orders in the observation window", nil
 	}
@@ -298,6 +315,19 @@ func (m *models) customers(ctx context.Context, hasOrders bool) (*clv.Prediction
 		return nil, nil, "", fmt.Errorf("clv: %w", err)
 	}
 	var notes []string
+	// The diagnostics refit the chosen model on a calibration period of
+	// the same orders; then the orders can go.
+	diag, note, err := m.diagnose(ctx, s, chosen)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if note != "" {
+		notes = append(notes, note)
+	}
+	m.diagnostics = diag
+	if err := m.clv.Close(); err != nil {
+		return nil, nil, "", err
+	}
 	var fits []FitRow
 	for _, c := range cands {
 		if c.Err != nil {
@@ -332,6 +362,14 @@ func (m *models) customers(ctx context.Context, hasOrders bool) (*clv.Prediction
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("clv: predict: %w", err)
 	}
+	ic := clv.IntervalConfig{Method: m.settings.IntervalMethod, Level: m.settings.IntervalLevel, Draws: m.settings.IntervalDraws, Seed: intervalSeed}
+	if err := p.AddIntervals(ctx, chosen.Model, chosen.Fit, gg, ggFit, ic); err != nil {
+		if ctx.Err() != nil {
+			return nil, nil, "", err
+		}
+		// The estimates stand without their intervals.
+		notes = append(notes, fmt.Sprintf("clv: no intervals: %v", err))
+	}
 	fits = append(fits, []FitRow{
 		{"gamma_gamma", "all", "p", gg.P, ggFit.LogLikelihood, int64(ggFit.N), stdErr(ggFit, 0)},
 		{"gamma_gamma", "all", "q", gg.Q, ggFit.LogLikelihood, int64(ggFit.N), stdErr(ggFit, 1)},
@@ -341,6 +379,7 @@ func (m *models) customers(ctx context.Context, hasOrders bool) (*clv.Prediction
 		{"clv", "all", "horizon_months", float64(m.settings.HorizonMonths), math.NaN(), int64(s.Len()), math.NaN()},
 		{"clv", "all", "annual_discount_rate", m.settings.AnnualDiscountRate, math.NaN(), int64(s.Len()), math.NaN()},
 	}...)
+	fits = append(fits, intervalRows(p.Intervals, int64(s.Len()))...)
 	return p, fits, strings.Join(notes, "; "), nil
 }
 

@@ -334,6 +334,7 @@ func Run(ctx context.Context, cfg Config) (_ *Manifest, err error) {
 		Generated: sum.Started, KPIs: rows, Quality: quality(sum.Tables), Reconciliation: reconcileCounts(recon),
 		Cohorts: results.cohorts, CLV: results.clv, AtRisk: results.atRisk, CLVBasis: results.basis,
 		Alerts: sum.Alerts, Targets: cfg.Targets,
+		CLVDiagnostics: results.diagnostics,
 	}
 	if err := reports.WritePDF(filepath.Join(stage, ReportFile), report); err != nil {
 		return nil, fmt.Errorf("write report: %w", err)

@@ -300,9 +300,11 @@ func TestSampleRunEndToEnd(t *testing.T) {
 	checkFiles(t, sum)
 	checkReportText(t, filepath.Join(sum.Dir, ReportFile))
 	// The CLV models are fitted on the sample; some signup cohorts are too
-	// young or lost nobody, and the notes say how many.
+	// young or lost nobody, and the notes say how many. Its six months
+	// are too few orders to fit the purchase model on a calibration
+	// period, so the diagnostics are in-sample, and a note says why.
 	for _, n := range sum.ModelNotes {
-		if !strings.HasPrefix(n, "sbg: ") {
+		if !strings.HasPrefix(n, "sbg: ") && !strings.HasPrefix(n, "clv: diagnostics in-sample: ") {
 			t.Errorf("model not fitted on the sample: %s", n)
 		}
 	}

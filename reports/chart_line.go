@@ -15,6 +15,10 @@ type lineChart struct {
 	ticks  []tick
 	series []lineSeries
 	noData string
+	// markLabel, when set, labels a dashed vertical line after the
+	// period mark (the end of a calibration period).
+	mark      int
+	markLabel string
 }
 
 // lineSeries is one line of a chart: raw values, one per period.
@@ -96,6 +100,17 @@ func (c *lineChart) draw(d *doc, box rect) {
 	slot := p.w / float64(max(len(c.ticks), 1))
 	px := func(i int) float64 { return p.x + (float64(i)+0.5)*slot }
 	py := func(v float64) float64 { return p.y + p.h - a.at(v/c.sc.div, p.h) }
+	if c.markLabel != "" {
+		x := px(c.mark) + slot/2
+		d.setDraw(d.pal.muted)
+		d.pdf.SetLineWidth(0.25)
+		d.pdf.SetDashPattern([]float64{1, 1}, 0)
+		d.pdf.Line(x, p.y, x, p.y+p.h)
+		d.pdf.SetDashPattern([]float64{}, 0)
+		d.setFont("", chartSmallSize)
+		d.setText(d.pal.muted)
+		d.cell(x-41, p.y, 40, 3, c.markLabel, "R")
+	}
 	for _, s := range c.series {
 		d.setDraw(s.color)
 		d.setFill(s.color)

@@ -20,7 +20,7 @@ func (v *view) clvSection(segs []CLVSegment, risk []AtRiskCustomer) section {
 		return s
 	}
 	if len(segs) > 0 {
-		s.blocks = append(s.blocks, chartRow{[]chart{v.clvChart(segs)}, 92})
+		s.blocks = append(s.blocks, chartRow{[]chart{v.clvChart(segs)}, 70})
 		var customers int64
 		var total float64
 		for _, sg := range segs {
@@ -32,6 +32,9 @@ func (v *view) clvSection(segs []CLVSegment, risk []AtRiskCustomer) section {
 	}
 	if b := v.r.CLVBasis; b != nil {
 		s.blocks = append(s.blocks, note{v.basisText(b)})
+		if b.Intervals != nil {
+			s.blocks = append(s.blocks, note{v.intervalText(b.Intervals)})
+		}
 	}
 	s.blocks = append(s.blocks, subheading{v.tx.Get("clv.at_risk_heading")})
 	if len(risk) == 0 {
@@ -49,11 +52,10 @@ func (v *view) clvSection(segs []CLVSegment, risk []AtRiskCustomer) section {
 	for _, c := range list[:min(len(list), maxAtRisk)] {
 		t.rows = append(t.rows, []string{c.ID, v.nf.value(kpi.Some(c.CLV), "currency"), v.nf.value(kpi.Some(c.PAlive*100), "%")})
 	}
-	s.blocks = append(s.blocks, t)
 	if more := len(list) - maxAtRisk; more > 0 {
-		s.blocks = append(s.blocks, note{v.tx.Fill("clv.more", "n", v.nf.count(int64(more)))})
+		t.footer = v.tx.Fill("clv.more", "n", v.nf.count(int64(more)))
 	}
-	return s
+	return withBlock(s, t)
 }
 
 // basisText says what the lifetime values rest on: horizon, discount

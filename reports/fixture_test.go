@@ -152,6 +152,28 @@ func fixtureAtRisk() []AtRiskCustomer {
 	return out
 }
 
+// fixtureDiagnostics are the checks of a purchase model calibrated on 26
+// weeks and checked on 13 more, shaped like CDNOW's.
+func fixtureDiagnostics() *CLVDiagnostics {
+	start := time.Date(2023, 3, 6, 0, 0, 0, 0, time.UTC)
+	d := &CLVDiagnostics{Model: "bgnbd", Start: start, CalibrationEnd: start.AddDate(0, 0, 26*7-1), End: start.AddDate(0, 0, 39*7-1)}
+	customers := []int64{1411, 439, 214, 100, 62, 38, 29, 64}
+	for x, n := range customers {
+		label := fmt.Sprint(x)
+		if x == 7 {
+			label = "7+"
+		}
+		d.Holdout = append(d.Holdout, DiagnosticBar{Label: label, Customers: n, Actual: 0.2 + 0.8*float64(x), Predicted: 0.15 + 0.75*float64(x)})
+		d.Histogram = append(d.Histogram, DiagnosticBar{Label: label, Customers: n, Actual: float64(n), Predicted: float64(n) * (1 + 0.05*float64(x%3-1))})
+	}
+	for w := range 39 {
+		f := float64(w)
+		d.Tracking = append(d.Tracking, TrackingPoint{Start: start.AddDate(0, 0, 7*w), Actual: 60 + 3*f - 0.05*f*f, Predicted: 58 + 3.1*f - 0.06*f*f})
+	}
+	d.HoldoutActual, d.HoldoutPredicted = 1882, 1653
+	return d
+}
+
 // sampleChannels are the channels of sampleRows, "unknown" included.
 var sampleChannels = []string{"email", "chat", "phone", "web", "unknown"}
 
@@ -248,5 +270,6 @@ func sampleReport() Report {
 		q.Skipped, q.SkipReasons, q.Unmapped = 0, nil, nil
 	}
 	r.Cohorts, r.CLV, r.AtRisk = fixtureCohorts(), fixtureCLV(), fixtureAtRisk()
+	r.CLVDiagnostics = fixtureDiagnostics()
 	return r
 }

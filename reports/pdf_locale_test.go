@@ -46,6 +46,7 @@ func TestRenderPDFLocales(t *testing.T) {
 			r.Locale = tc.locale
 			r.Title = "" // the locale's default title
 			r.Cohorts, r.CLV, r.AtRisk = fixtureCohorts(), fixtureCLV(), fixtureAtRisk()
+			r.CLVDiagnostics = fixtureDiagnostics()
 			tx, err := templates.Load(tc.locale)
 			if err != nil {
 				t.Fatal(err)
@@ -105,6 +106,7 @@ func TestRenderPDFGreek(t *testing.T) {
 		"Υποστηρικτές",
 		"Ποιότητα δεδομένων",
 		"Σελίδα 3 από ", // the footer, in Greek; the page count follows
+		"Διαγνωστικά του μοντέλου αγορών",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("pdftotext output lacks %q", want)

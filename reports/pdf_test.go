@@ -179,8 +179,8 @@ func TestRenderPDFDeterministic(t *testing.T) {
 // their links), and the footer of every page.
 func TestRenderPDFSample(t *testing.T) {
 	pages := pdfPages(t, render(t, sampleReport(), PDFOptions{}))
-	if len(pages) != 9 {
-		t.Fatalf("got %d pages, want 9 (cover, summary, trends, channel mix, NPS, times, cohorts, CLV, tables)", len(pages))
+	if len(pages) != 10 {
+		t.Fatalf("got %d pages, want 10 (cover, summary, trends, channel mix, NPS, times, cohorts, CLV, model diagnostics, tables)", len(pages))
 	}
 	sections := []struct {
 		heading string
@@ -193,9 +193,10 @@ func TestRenderPDFSample(t *testing.T) {
 		{"Reply and resolution times", 6},
 		{"Cohort retention", 7},
 		{"Customer lifetime value", 8},
-		{"Key metrics, all channels", 9},
-		{"By channel", 9},
-		{"Data quality", 9},
+		{"Purchase model diagnostics", 9},
+		{"Key metrics, all channels", 10},
+		{"By channel", 10},
+		{"Data quality", 10},
 	}
 	cover := pages[0]
 	for i, s := range sections {
@@ -413,7 +414,8 @@ func TestWritePDF(t *testing.T) {
 	}
 	out := pdftotext(t, path)
 	for _, want := range []string{"Monthly CX report", "Ærø Café GmbH", "Customer satisfaction (CSAT)", "80.0%",
-		"no data", "17h 10m", "Page 2 of 9", "Executive summary", "Cohort retention", "Valuable customers at risk"} {
+		"no data", "17h 10m", "Page 2 of 10", "Executive summary", "Cohort retention", "Valuable customers at risk",
+		"Purchase model diagnostics", "Cumulative repeat purchases by week", "end of calibration"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("pdftotext output lacks %q", want)
 		}

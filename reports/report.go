@@ -59,6 +59,9 @@ type Report struct {
 	// them. Both optional.
 	Alerts  []alert.Alert
 	Targets []alert.Target
+	// CLVDiagnostics are the checks of the purchase model, on a page of
+	// their own; optional.
+	CLVDiagnostics *CLVDiagnostics
 }
 
 // CLVBasis is what the model lifetime values rest on: the horizon and
@@ -78,6 +81,9 @@ type CLVBasis struct {
 	// by BIC among Models ("bgnbd", "mbgnbd", "pareto_nbd").
 	PurchaseModel string       `json:"purchase_model"`
 	Models        []ModelScore `json:"models,omitempty"`
+	// Intervals are the uncertainty intervals of the predictions; nil
+	// when they could not be drawn.
+	Intervals *CLVIntervals `json:"intervals,omitempty"`
 }
 
 // ModelScore is a fitted purchase model and its Bayesian information
@@ -222,6 +228,7 @@ func buildContent(r Report, tx *templates.Text) (content, error) {
 		v.timesSection(),
 		v.cohortSection(r.Cohorts),
 		v.clvSection(r.CLV, r.AtRisk),
+		v.diagnosticsSection(r.CLVDiagnostics),
 		kpis,
 		channelSection(current, tx, nf),
 		qualitySection(r.Quality, r.Reconciliation, tx, nf),

@@ -22,6 +22,8 @@ type table struct {
 	header []string
 	rows   [][]string
 	tones  [][]tone // optional, per cell: the colour of a change
+	// footer, when set, is a note drawn under the last row, on its page.
+	footer string
 }
 
 // tableSection returns a section of one table, or of its empty line when
@@ -245,12 +247,24 @@ func (t *table) minHeight(d *doc) float64 {
 }
 
 // draw writes the rows under the header, repeating the header on every
-// page the table spans.
+// page the table spans. The last row and the footer never go to a page
+// alone: when they would, the row before goes with them.
 func (t *table) draw(d *doc) {
 	w := t.widths()
 	t.row(d, w, t.header, nil, true)
+	foot := 0.0
+	if t.footer != "" {
+		foot = 3 + note{t.footer}.minHeight(d)
+	}
 	for i, cells := range t.rows {
-		if !d.room(t.rowHeight(d, w, cells, false)) {
+		need := t.rowHeight(d, w, cells, false)
+		switch {
+		case i == len(t.rows)-1:
+			need += foot
+		case i > 0 && i == len(t.rows)-2:
+			need += t.rowHeight(d, w, t.rows[i+1], false) + foot
+		}
+		if !d.room(need) {
 			d.pdf.AddPage()
 			t.row(d, w, t.header, nil, true)
 		}
@@ -261,6 +275,9 @@ func (t *table) draw(d *doc) {
 		t.row(d, w, cells, tones, false)
 	}
 	d.pdf.Ln(3)
+	if t.footer != "" {
+		note{t.footer}.draw(d)
+	}
 }
 
 // lines splits the cells of a row into the lines that fit their widths,

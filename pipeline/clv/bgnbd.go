@@ -91,3 +91,7 @@ func (m BGNBD) params() []Param {
 }
 
 func (m BGNBD) name() string { return ModelBGNBD }
+
+func (m BGNBD) withParams(p []float64) Purchases {
+	return BGNBD{R: p[0], Alpha: p[1], A: p[2], B: p[3], Unit: m.Unit}
+}

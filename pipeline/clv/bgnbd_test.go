@@ -19,7 +19,6 @@ func relErr(got, want float64) float64 {
 }
 
 // lbeta is ln B(a, b).
-func lbeta(a, b float64) float64 { return lgamma(a) + lgamma(b) - lgamma(a+b) }
 
 // directLL is the BG/NBD likelihood written as in the paper, A1 + A2, with
 // no logarithmic rearrangement; usable for small x only.

@@ -91,12 +91,22 @@ type Settings struct {
 	// PurchaseModels are the purchase models fitted and chosen from
 	// ([FitCustomers]); empty means all of [CustomerModels].
 	PurchaseModels []string
+	// IntervalMethod is [IntervalConfig.Method]: IntervalDelta (the
+	// default of a run, [DefaultSettings]) or IntervalBootstrap.
+	IntervalMethod string
+	// IntervalLevel is [IntervalConfig.Level], in (0, 1); 0 means 0.90.
+	IntervalLevel float64
+	// IntervalDraws is [IntervalConfig.Draws], from 20 to 10,000; 0
+	// means 200.
+	IntervalDraws int
 }
 
 // DefaultSettings are a 12-month horizon discounted at 10 % a year, with
-// orders without cost valued at the margin ratio of the orders with one.
+// orders without cost valued at the margin ratio of the orders with one,
+// and 90 % intervals by the delta method (200 draws should the bootstrap
+// be chosen).
 func DefaultSettings() Settings {
-	return Settings{HorizonMonths: 12, AnnualDiscountRate: 0.10}
+	return Settings{HorizonMonths: 12, AnnualDiscountRate: 0.10, IntervalMethod: IntervalDelta, IntervalLevel: 0.90, IntervalDraws: 200}
 }
 
 // Validate reports the first setting out of its range.
@@ -108,6 +118,12 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("clv: horizon of %d months outside 1 to 120", s.HorizonMonths)
 	case !(s.AnnualDiscountRate >= 0 && s.AnnualDiscountRate < 1):
 		return fmt.Errorf("clv: annual discount rate %v outside [0, 1)", s.AnnualDiscountRate)
+	case s.IntervalMethod != "" && s.IntervalMethod != IntervalDelta && s.IntervalMethod != IntervalBootstrap:
+		return fmt.Errorf("clv: interval method %q, want %s or %s", s.IntervalMethod, IntervalDelta, IntervalBootstrap)
+	case !(s.IntervalLevel >= 0 && s.IntervalLevel < 1):
+		return fmt.Errorf("clv: interval level %v outside (0, 1)", s.IntervalLevel)
+	case s.IntervalDraws != 0 && (s.IntervalDraws < 20 || s.IntervalDraws > 10_000):
+		return fmt.Errorf("clv: %d interval draws outside 20 to 10000", s.IntervalDraws)
 	}
 	for _, m := range s.PurchaseModels {
 		if customerFit(m) == nil {

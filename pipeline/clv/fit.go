@@ -29,6 +29,11 @@ type FitReport struct {
 	// log-parameters by the delta method). It is nil when the Hessian is
 	// not positive definite.
 	StdErr []float64
+	// LogCov is the asymptotic covariance matrix of the log-parameters
+	// (ln r, ln α, …, in the model's parameter order), the inverse of
+	// the observed information on the scale the fit works in; nil with
+	// StdErr. [Predictions.Intervals] draws parameters from it.
+	LogCov [][]float64
 }
 
 // Bounds of a credible estimate: a log-parameter beyond ±logBound means
@@ -142,15 +147,16 @@ func maximize(ctx context.Context, f objective, theta0 []float64, names []string
 		return theta, rep, fmt.Errorf("%w: gradient %.3g at the estimate", ErrNoConvergence, rep.GradientNorm)
 	}
 	rep.LogLikelihood = -fx * n
-	if rep.StdErr = stdErr(f, theta, n); rep.StdErr == nil {
+	if rep.StdErr, rep.LogCov = stdErr(f, theta, n); rep.StdErr == nil {
 		return theta, rep, fmt.Errorf("%w: the information matrix is singular at the estimate, the parameters are not identified", ErrNoConvergence)
 	}
 	return theta, rep, nil
 }
 
 // stdErr returns the standard errors of exp(theta) for a mean negative
-// log-likelihood f over n observations, or nil.
-func stdErr(f objective, theta []float64, n float64) []float64 {
+// log-likelihood f over n observations and the covariance matrix of
+// theta, or nils.
+func stdErr(f objective, theta []float64, n float64) ([]float64, [][]float64) {
 	const h = 1e-5
 	dim := len(theta)
 	hess := mat.NewSymDense(dim, nil)
@@ -175,21 +181,26 @@ func stdErr(f objective, theta []float64, n float64) []float64 {
 	}
 	var chol mat.Cholesky
 	if !chol.Factorize(hess) {
-		return nil
+		return nil, nil
 	}
 	var inv mat.SymDense
 	if err := chol.InverseTo(&inv); err != nil {
-		return nil
+		return nil, nil
 	}
 	se := make([]float64, dim)
+	cov := make([][]float64, dim)
 	for i := range dim {
 		v := inv.At(i, i) / n
 		if !(v > 0) {
-			return nil
+			return nil, nil
 		}
 		se[i] = math.Exp(theta[i]) * math.Sqrt(v)
+		cov[i] = make([]float64, dim)
+		for j := range dim {
+			cov[i][j] = inv.At(i, j) / n
+		}
 	}
-	return se
+	return se, cov
 }
 
 func infNorm(v []float64) float64 {

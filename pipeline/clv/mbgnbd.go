@@ -126,3 +126,7 @@ func fitMBGNBD(ctx context.Context, x []int, tx, T []float64, unit Unit) (MBGNBD
 }
 
 func (m MBGNBD) name() string { return ModelMBGNBD }
+
+func (m MBGNBD) withParams(p []float64) Purchases {
+	return MBGNBD{R: p[0], Alpha: p[1], A: p[2], B: p[3], Unit: m.Unit}
+}

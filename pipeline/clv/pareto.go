@@ -230,3 +230,7 @@ func lifeFactor(s, u float64) float64 {
 }
 
 func (m ParetoNBD) name() string { return ModelParetoNBD }
+
+func (m ParetoNBD) withParams(p []float64) Purchases {
+	return ParetoNBD{R: p[0], Alpha: p[1], S: p[2], Beta: p[3], Unit: m.Unit}
+}

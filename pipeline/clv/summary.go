@@ -59,6 +59,15 @@ type Summary struct {
 	Holdout        []int
 	HoldoutRevenue []float64
 
+	// Start is local midnight starting the earliest first purchase day
+	// of the customers; RepeatsPerDay counts their repeat purchase
+	// occasions on each day from Start to End, holdout included:
+	// RepeatsPerDay[i] is the day i days after Start. Together with the
+	// first purchase days (End − Age) they give the tracking plot of
+	// [Diagnose].
+	Start         time.Time
+	RepeatsPerDay []int64
+
 	// Late counts orders after the end day, which were ignored.
 	Late int64
 	// HoldoutOnly counts customers whose first purchase falls in the
@@ -110,6 +119,11 @@ type Summarizer struct {
 	// without one, and how many have none.
 	costedRevenue, costedMargin float64
 	observed, uncosted          int64
+
+	// Repeat purchase occasions per day, by days before the end day, and
+	// the earliest first purchase day, while Summary runs.
+	repeatsBack []int64
+	firstDay    int32
 
 	// scratch, reused across batches
 	cust, day []int32
@@ -318,13 +332,37 @@ func (s *Summarizer) fold(c orderColumns, n int) error {
 // called more than once; it returns an error wrapping [ErrNoData] when no
 // customer made a purchase in the calibration period.
 func (s *Summarizer) Summary() (*Summary, error) {
+	return s.summary(s.calEnd)
+}
+
+// SummaryUntil returns the summary of the orders added so far with the
+// calibration period ending on calibrationEnd's date (read like
+// Config.CalibrationEnd) instead of the configured one: the days after
+// it, up to End, are its holdout period. It lets one pass over the
+// orders give both the summary a run values customers on and the
+// calibration/holdout split its diagnostics need.
+func (s *Summarizer) SummaryUntil(calibrationEnd time.Time) (*Summary, error) {
+	if s.closed {
+		return nil, ErrClosed
+	}
+	calEnd := dateDay(calibrationEnd)
+	if calEnd > s.end {
+		return nil, fmt.Errorf("clv: calibration end %s after the end %s", calibrationEnd.Format(time.DateOnly), dayTime(s.end, time.UTC).Format(time.DateOnly))
+	}
+	return s.summary(calEnd)
+}
+
+// summary summarizes the orders with the calibration period ending on
+// the day calEnd.
+func (s *Summarizer) summary(calEnd int32) (*Summary, error) {
 	if s.closed {
 		return nil, ErrClosed
 	}
 	loc := s.cfg.Location
+	s.repeatsBack, s.firstDay = s.repeatsBack[:0], s.end
 	out := &Summary{
 		Unit:           s.cfg.Unit,
-		CalibrationEnd: dayTime(s.calEnd, loc),
+		CalibrationEnd: dayTime(calEnd, loc),
 		End:            dayTime(s.end, loc),
 		Late:           s.late,
 		Margin:         MarginSource{Uncosted: s.cfg.AverageMargin, Orders: s.observed, UncostedOrders: s.uncosted},
@@ -337,7 +375,7 @@ func (s *Summarizer) Summary() (*Summary, error) {
 	}
 	var codes []int32 // the customer of each row of out
 	err := s.orders.ranges(len(s.names), func(lo, hi int32, l *orderLog) {
-		codes = s.summarize(lo, hi, l, out, codes)
+		codes = s.summarize(lo, hi, calEnd, l, out, codes)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("summarize orders: %w", err)
@@ -364,13 +402,20 @@ func (s *Summarizer) Summary() (*Summary, error) {
 	if out.Len() == 0 {
 		return nil, fmt.Errorf("summarize orders: %w", ErrNoData)
 	}
+	out.Start = dayTime(s.firstDay, loc)
+	out.RepeatsPerDay = make([]int64, s.end-s.firstDay+1)
+	for back, n := range s.repeatsBack {
+		if n > 0 {
+			out.RepeatsPerDay[int(s.end-s.firstDay)-back] = n
+		}
+	}
 	return out, nil
 }
 
 // summarize appends to out the rows of the customers lo..hi, whose orders
-// l holds, in customer code order, and returns codes with their codes
-// appended.
-func (s *Summarizer) summarize(lo, hi int32, l *orderLog, out *Summary, codes []int32) []int32 {
+// l holds, in customer code order, with the calibration period ending on
+// the day calEnd, and returns codes with their codes appended.
+func (s *Summarizer) summarize(lo, hi, calEnd int32, l *orderLog, out *Summary, codes []int32) []int32 {
 	// Group orders by customer (counting sort), then order each group by
 	// day, then input order.
 	nc := int(hi - lo)
@@ -400,10 +445,11 @@ func (s *Summarizer) summarize(lo, hi int32, l *orderLog, out *Summary, codes []
 			return cmp.Compare(a, b)
 		})
 		first := l.day[cells[0]]
-		if first > s.calEnd {
+		if first > calEnd {
 			out.HoldoutOnly++
 			continue
 		}
+		s.firstDay = min(s.firstDay, first)
 		var x, orders, holdout int
 		var lastDay int32
 		var repeat, rev, gm, hrev float64
@@ -423,7 +469,14 @@ func (s *Summarizer) summarize(lo, hi int32, l *orderLog, out *Summary, codes []
 			isFirst := k == 0
 			dayN := j - k
 			k = j
-			if day > s.calEnd {
+			if !isFirst {
+				back := int(s.end - day)
+				if back >= len(s.repeatsBack) {
+					s.repeatsBack = append(s.repeatsBack, make([]int64, back+1-len(s.repeatsBack))...)
+				}
+				s.repeatsBack[back]++
+			}
+			if day > calEnd {
 				holdout++
 				hrev += dayRev
 				continue
@@ -444,7 +497,7 @@ func (s *Summarizer) summarize(lo, hi int32, l *orderLog, out *Summary, codes []
 		codes = append(codes, lo+c)
 		out.Frequency = append(out.Frequency, x)
 		out.Recency = append(out.Recency, float64(lastDay-first)/perUnit)
-		out.Age = append(out.Age, float64(s.calEnd-first)/perUnit)
+		out.Age = append(out.Age, float64(calEnd-first)/perUnit)
 		out.Monetary = append(out.Monetary, m)
 		out.Orders = append(out.Orders, orders)
 		out.Revenue = append(out.Revenue, rev)

@@ -77,6 +77,9 @@ type Purchases interface {
 	// PAlive is the probability that a customer with x repeat
 	// purchases, the last at tx, is still active at their age T.
 	PAlive(x int, tx, T float64) float64
+	// Expected is E[X(t)], the expected number of repeat purchases in
+	// (0, t] of a customer just acquired.
+	Expected(t float64) float64
 	// ConditionalExpected is the expected number of their purchases in
 	// the time t after T.
 	ConditionalExpected(t float64, x int, tx, T float64) float64
@@ -84,6 +87,12 @@ type Purchases interface {
 	timeUnit() Unit
 	valid() bool
 	params() []Param
+	// withParams returns the model of the same kind and unit with the
+	// parameters p, in the order of params.
+	withParams(p []float64) Purchases
+	// pmf returns P(X(t) = k) for k = 0..n−1, the distribution of the
+	// repeat purchases in (0, t] of a new customer.
+	pmf(t float64, n int) []float64
 	name() string // as the Model… constants spell it
 }
 
@@ -112,6 +121,9 @@ type Predictions struct {
 	// Historical is the historical CLV: the customer's gross margin so far
 	// (the Summary.GrossMargin slice itself, not a copy).
 	Historical []float64
+	// Intervals are the uncertainty intervals of PAlive,
+	// ExpectedPurchases and CLV; nil until [Predictions.AddIntervals].
+	Intervals *Intervals
 }
 
 // Predict forecasts every customer of s: probability alive, purchases and
@@ -183,10 +195,13 @@ func Predict(ctx context.Context, s *Summary, bg Purchases, gg GammaGamma, cfg V
 // Schema returns the schema of [Predictions.Record].
 func (p *Predictions) Schema() *arrow.Schema {
 	f64 := arrow.PrimitiveTypes.Float64
-	meta := arrow.NewMetadata(
-		[]string{"time_unit", "horizon_months", "margin", "purchase_model"},
-		[]string{p.Summary.Unit.String(), fmt.Sprint(p.Horizon.Periods), fmt.Sprint(p.Margin), p.Model},
-	)
+	keys := []string{"time_unit", "horizon_months", "margin", "purchase_model"}
+	vals := []string{p.Summary.Unit.String(), fmt.Sprint(p.Horizon.Periods), fmt.Sprint(p.Margin), p.Model}
+	if iv := p.Intervals; iv != nil {
+		keys = append(keys, "interval_method", "interval_level", "interval_draws", "interval_seed")
+		vals = append(vals, iv.Method, fmt.Sprint(iv.Level), fmt.Sprint(iv.Draws), fmt.Sprint(iv.Seed))
+	}
+	meta := arrow.NewMetadata(keys, vals)
 	return arrow.NewSchema([]arrow.Field{
 		{Name: "customer_id", Type: arrow.BinaryTypes.String},
 		{Name: "frequency", Type: arrow.PrimitiveTypes.Int64},
@@ -200,6 +215,12 @@ func (p *Predictions) Schema() *arrow.Schema {
 		{Name: "historical_clv", Type: f64},
 		{Name: "clv_decile", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "at_risk", Type: arrow.FixedWidthTypes.Boolean},
+		{Name: "p_alive_low", Type: f64, Nullable: true},
+		{Name: "p_alive_high", Type: f64, Nullable: true},
+		{Name: "expected_purchases_low", Type: f64, Nullable: true},
+		{Name: "expected_purchases_high", Type: f64, Nullable: true},
+		{Name: "clv_low", Type: f64, Nullable: true},
+		{Name: "clv_high", Type: f64, Nullable: true},
 	}, &meta)
 }
 
@@ -235,6 +256,15 @@ func (p *Predictions) record(mem memory.Allocator, lo, hi int, decile []int64, a
 	}
 	b.Field(10).(*array.Int64Builder).AppendValues(decile[lo:hi], nil)
 	b.Field(11).(*array.BooleanBuilder).AppendValues(atRisk[lo:hi], nil)
+	if iv := p.Intervals; iv != nil {
+		for i, col := range [][]float64{iv.PAliveLow, iv.PAliveHigh, iv.PurchasesLow, iv.PurchasesHigh, iv.CLVLow, iv.CLVHigh} {
+			b.Field(i+12).(*array.Float64Builder).AppendValues(col[lo:hi], nil)
+		}
+	} else {
+		for i := range 6 {
+			b.Field(i + 12).AppendNulls(hi - lo)
+		}
+	}
 	return b.NewRecord()
 }
 

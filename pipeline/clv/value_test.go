@@ -150,8 +150,14 @@ func TestPredictionsRecord(t *testing.T) {
 	}
 	rec := p.Record(mem)
 	defer rec.Release()
-	if rec.NumRows() != int64(s.Len()) || rec.NumCols() != 12 {
-		t.Fatalf("got %d rows × %d columns, want %d × 10", rec.NumRows(), rec.NumCols(), s.Len())
+	if rec.NumRows() != int64(s.Len()) || rec.NumCols() != 18 {
+		t.Fatalf("got %d rows × %d columns, want %d × 18", rec.NumRows(), rec.NumCols(), s.Len())
+	}
+	// Without intervals their six columns are null.
+	for c := 12; c < 18; c++ {
+		if n := rec.Column(c).NullN(); n != s.Len() {
+			t.Errorf("column %s: %d nulls without intervals, want %d", rec.Schema().Field(c).Name, n, s.Len())
+		}
 	}
 	ids := rec.Column(0).(*array.String)
 	freq := rec.Column(1).(*array.Int64).Int64Values()
@@ -166,6 +172,32 @@ func TestPredictionsRecord(t *testing.T) {
 	}
 	if v, ok := rec.Schema().Metadata().GetValue("purchase_model"); !ok || v != ModelBGNBD {
 		t.Errorf("purchase_model metadata: got %q, want %s", v, ModelBGNBD)
+	}
+	// With intervals, the columns hold them and the metadata says how
+	// they were drawn.
+	n := s.Len()
+	col := func(v float64) []float64 {
+		out := make([]float64, n)
+		for i := range out {
+			out[i] = v + float64(i)
+		}
+		return out
+	}
+	p.Intervals = &Intervals{Method: IntervalBootstrap, Level: 0.8, Draws: 50, Seed: 3,
+		PAliveLow: col(1), PAliveHigh: col(2), PurchasesLow: col(3), PurchasesHigh: col(4), CLVLow: col(5), CLVHigh: col(6)}
+	withIv := p.Record(mem)
+	defer withIv.Release()
+	for c, name := range []string{"p_alive_low", "p_alive_high", "expected_purchases_low", "expected_purchases_high", "clv_low", "clv_high"} {
+		f := withIv.Schema().Field(12 + c)
+		got := withIv.Column(12 + c).(*array.Float64).Float64Values()
+		if f.Name != name || got[7] != float64(c+1)+7 {
+			t.Errorf("column %d: got %s with row 7 = %v, want %s = %v", 12+c, f.Name, got[7], name, float64(c+1)+7)
+		}
+	}
+	for k, want := range map[string]string{"interval_method": IntervalBootstrap, "interval_level": "0.8", "interval_draws": "50", "interval_seed": "3"} {
+		if v, _ := withIv.Schema().Metadata().GetValue(k); v != want {
+			t.Errorf("%s metadata: got %q, want %q", k, v, want)
+		}
 	}
 }
 
