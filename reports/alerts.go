@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"cmp"
 	"fmt"
 	"html"
 	"strconv"
@@ -69,21 +68,10 @@ func (v *view) targetLines() []string {
 // AlertSummary returns the short email sent when alerts fire: a subject
 // naming their number and one line per alert, in r's locale.
 func AlertSummary(r Report) (Summary, error) {
-	tx, err := templates.Load(cmp.Or(r.Locale, "en"))
+	tx, nf, title, period, err := mailHead(r)
 	if err != nil {
 		return Summary{}, err
 	}
-	loc, err := r.validate()
-	if err != nil {
-		return Summary{}, err
-	}
-	nf := newNumbers(tx)
-	period, ok := periodLabel(r, loc, tx)
-	if !ok {
-		layout := tx.Get("format.date")
-		period = r.PeriodStart.In(loc).Format(layout) + " – " + r.PeriodEnd.Add(-1).In(loc).Format(layout)
-	}
-	title := cmp.Or(r.Title, tx.Get("report.default_title"))
 	n := strconv.Itoa(len(r.Alerts))
 	s := Summary{Subject: tx.Fill("alert.email_subject", "title", title, "period", period, "n", n)}
 	intro := tx.Fill("alert.email_intro", "period", period, "n", n)

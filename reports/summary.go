@@ -27,21 +27,10 @@ func summaryMetrics() []string {
 // previous period, in r's locale, the change coloured in the HTML by
 // whether it is an improvement. Metrics without data say so.
 func Summarize(r Report) (Summary, error) {
-	tx, err := templates.Load(cmp.Or(r.Locale, "en"))
+	tx, nf, title, period, err := mailHead(r)
 	if err != nil {
 		return Summary{}, err
 	}
-	loc, err := r.validate()
-	if err != nil {
-		return Summary{}, err
-	}
-	nf := newNumbers(tx)
-	period, ok := periodLabel(r, loc, tx)
-	if !ok {
-		layout := tx.Get("format.date")
-		period = r.PeriodStart.In(loc).Format(layout) + " – " + r.PeriodEnd.Add(-1).In(loc).Format(layout)
-	}
-	title := cmp.Or(r.Title, tx.Get("report.default_title"))
 	s := Summary{Subject: tx.Fill("report.email_subject", "title", title, "period", period)}
 
 	intro := tx.Fill("report.email_intro", "period", period)
@@ -101,4 +90,22 @@ func Summarize(r Report) (Summary, error) {
 		alerts.String(), html.EscapeString(intro), html.EscapeString(tx.Get("column.metric")), html.EscapeString(tx.Get("column.value")),
 		html.EscapeString(tx.Get("column.change")), rows.String(), html.EscapeString(note))
 	return s, nil
+}
+
+// mailHead returns what every email of a report starts from: its
+// locale's texts and numbers, its title and the name of its period.
+func mailHead(r Report) (tx *templates.Text, nf numbers, title, period string, err error) {
+	if tx, err = templates.Load(cmp.Or(r.Locale, "en")); err != nil {
+		return nil, numbers{}, "", "", err
+	}
+	loc, err := r.validate()
+	if err != nil {
+		return nil, numbers{}, "", "", err
+	}
+	period, ok := periodLabel(r, loc, tx)
+	if !ok {
+		layout := tx.Get("format.date")
+		period = r.PeriodStart.In(loc).Format(layout) + " – " + r.PeriodEnd.Add(-1).In(loc).Format(layout)
+	}
+	return tx, newNumbers(tx), cmp.Or(r.Title, tx.Get("report.default_title")), period, nil
 }
