@@ -60,6 +60,9 @@ func TestIntervals(t *testing.T) {
 		// p = 0.8, z² = 3.84146: centre (0.8 + 0.19207)/1.38415 = 0.71674,
 		// half-width 1.41600·√(0.016 + 0.0096037) = 0.22658.
 		{"wilson 8 of 10", share, cellOf(1, false, concat(ones(8), repeat(0, 2))...), true, 49.016, 94.332},
+		// The worked example of Newcombe (1998) and most textbooks:
+		// 30 of 50, Wilson 95% interval 0.4618 to 0.7239.
+		{"wilson 30 of 50", share, cellOf(1, false, concat(ones(30), repeat(0, 20))...), true, 46.1814, 72.3916}, // published to four places
 		// k = 0: the upper bound is z²/(n + z²) = 3.84146/8.84146.
 		{"wilson 0 of 5", share, cellOf(1, false, repeat(0, 5)...), true, 0, 43.448},
 		// mean 3, s = 1.58114, t(4) = 2.77645: 3 ± 1.96324.
