@@ -500,6 +500,7 @@ func inParallel(fs ...func() error) error {
 func readTable(ctx context.Context, cfg Config, t ingest.Table, window ingest.Window, ev *events, spill string, engine *kpi.Engine, mdl *models, q *quarantine, sw *stopwatch, lookups *ingest.Lookups) (TableCounts, error) {
 	ts := TableCounts{Table: t}
 	reasons := map[string]int64{}
+	examples := map[string]string{} // per reason, the first value it quoted
 	opt := ingest.Options{
 		BatchSize: cfg.BatchSize,
 		Location:  cfg.KPI.Location,
@@ -512,7 +513,11 @@ func readTable(ctx context.Context, cfg Config, t ingest.Table, window ingest.Wi
 
 		ExternalKeysAbove: cfg.externalKeysAbove,
 		Reject: func(r ingest.Rejection) error {
-			reasons[reasonClass(r)]++
+			class := reasonClass(r)
+			reasons[class]++
+			if _, ok := examples[class]; !ok {
+				examples[class] = offendingValue(r.Reason)
+			}
 			return q.write(r)
 		},
 	}
@@ -576,7 +581,7 @@ func readTable(ctx context.Context, cfg Config, t ingest.Table, window ingest.Wi
 		ts.Unmapped = append(ts.Unmapped, ru)
 	}
 	for reason, n := range reasons {
-		ts.Reasons = append(ts.Reasons, reports.ReasonCount{Reason: reason, N: n})
+		ts.Reasons = append(ts.Reasons, reports.ReasonCount{Reason: reason, N: n, Example: examples[reason]})
 	}
 	sort.Slice(ts.Reasons, func(i, j int) bool {
 		if ts.Reasons[i].N != ts.Reasons[j].N {
@@ -591,6 +596,16 @@ func readTable(ctx context.Context, cfg Config, t ingest.Table, window ingest.Wi
 
 // quoted matches the quoted values inside a rejection reason.
 var quoted = regexp.MustCompile(`"[^"]*"`)
+
+// offendingValue returns the first value a rejection reason quotes (the
+// value that broke the contract), without its quotes; "" if none.
+func offendingValue(reason string) string {
+	v := quoted.FindString(reason)
+	if len(v) < 2 {
+		return ""
+	}
+	return v[1 : len(v)-1]
+}
 
 // reasonClass groups rejections whose reasons differ only in the values
 // they quote, or in the element of a JSON document they name, for the

@@ -33,13 +33,13 @@ func fixtureReport() Report {
 		KPIs:      fixtureRows(),
 		Quality: []TableQuality{
 			{Table: "tickets", Read: 1300, Accepted: 1234, Rejected: 66, Reasons: []ReasonCount{
-				{`channel: not one of "…"`, 4},
-				{`created_at: invalid time "…"`, 60},
-				{"b: empty", 1},
-				{"a: empty", 1},
+				{`channel: not one of "…"`, 4, "fax"},
+				{`created_at: invalid time "…"`, 60, "2026-13-45T25:00:00Z and a long tail past the cut\x00"},
+				{"b: empty", 1, ""},
+				{"a: empty", 1, ""},
 			}, Unmapped: []Unmapped{{Column: "status", As: "open", Rows: 7, Others: 1,
 				Values: []ValueCount{{"Waiting on Engineering", 5}, {"Escalated", 1}}}}},
-			{Table: "surveys", Read: 120, Accepted: 100, Skipped: 20, SkipReasons: []ReasonCount{{"score: offered", 20}}},
+			{Table: "surveys", Read: 120, Accepted: 100, Skipped: 20, SkipReasons: []ReasonCount{{"score: offered", 20, ""}}},
 		},
 	}
 }

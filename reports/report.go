@@ -148,7 +148,15 @@ type ReconcileCount struct {
 type ReasonCount struct {
 	Reason string `json:"reason"`
 	N      int64  `json:"n"`
+	// Example is the value the first such row quoted, shown in place of
+	// the reason's "…" (cut to maxExample characters); "" when the reason
+	// quotes none.
+	Example string `json:"example,omitempty"`
 }
+
+// maxExample is the most characters of an offending value shown in the
+// report; a longer one is cut at a character boundary, ending in "…".
+const maxExample = 32
 
 // topReasons is the number of rejection reasons shown per table.
 const topReasons = 3

@@ -3,6 +3,8 @@ package reports
 import (
 	"cmp"
 	"slices"
+	"strings"
+	"unicode"
 
 	"github.com/cxkpi/cxkpi/pipeline/kpi"
 	"github.com/cxkpi/cxkpi/templates"
@@ -216,7 +218,7 @@ func reasonText(rs []ReasonCount, tx *templates.Text, nf numbers) string {
 		if i > 0 {
 			text += "\n"
 		}
-		text += tx.Fill("report.reason", "reason", rc.Reason, "n", nf.count(rc.N))
+		text += tx.Fill("report.reason", "reason", withExample(rc), "n", nf.count(rc.N))
 	}
 	if more := len(reasons) - topReasons; more > 0 {
 		text += "\n" + tx.Fill("report.more_reasons", "n", nf.count(int64(more)))
@@ -334,4 +336,23 @@ func (t *table) row(d *doc, widths []float64, cells []string, tones []tone, head
 	pdf.SetLineWidth(0.2)
 	pdf.Line(x0, y+h, x0+contentW, y+h)
 	pdf.SetXY(x0, y+h)
+}
+
+// withExample puts the reason's example value in place of its first "…",
+// cut to maxExample characters and made printable.
+func withExample(rc ReasonCount) string {
+	if rc.Example == "" || !strings.Contains(rc.Reason, `"…"`) {
+		return rc.Reason
+	}
+	v := []rune(strings.ToValidUTF8(rc.Example, "\uFFFD"))
+	for i, r := range v {
+		if !unicode.IsPrint(r) {
+			v[i] = '·'
+		}
+	}
+	shown := string(v)
+	if len(v) > maxExample {
+		shown = string(v[:maxExample-1]) + "…"
+	}
+	return strings.Replace(rc.Reason, `"…"`, `"`+shown+`"`, 1)
 }
