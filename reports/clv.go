@@ -30,6 +30,12 @@ func (v *view) clvSection(segs []CLVSegment, risk []AtRiskCustomer) section {
 		s.blocks = append(s.blocks, note{v.tx.Fill("clv.totals",
 			"customers", v.nf.count(customers), "total", v.nf.value(kpi.Some(total), "currency"))})
 	}
+	// The executive summary's basic CLV is another figure: say how the two
+	// differ, side by side, with the period's value of the basic one.
+	if basic := v.current("clv_basic", "all", "all"); valid(basic) {
+		s.blocks = append(s.blocks, note{v.tx.Fill("clv.vs_basic", "basic", v.nf.value(basic, "currency"),
+			"label", v.tx.Metric("clv_basic"))})
+	}
 	if b := v.r.CLVBasis; b != nil {
 		s.blocks = append(s.blocks, note{v.basisText(b)})
 		if b.Intervals != nil {
