@@ -50,6 +50,9 @@ type Config struct {
 	Title   string // report title, default the locale's ("Customer experience report")
 	Company string // shown on the report
 	Locale  string // report language, a locale of package templates; default "en"
+	// Currency is the ISO 4217 code of the amounts (EUR); "" for none: the
+	// report shows plain numbers and kpis.parquet's currency is null.
+	Currency string
 
 	// Gates are the health checks of the data, judged before anything is
 	// published; the zero value is every gate on with its defaults.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cxkpi/cxkpi/pipeline/alert"
+	"golang.org/x/text/currency"
 
 	"go.yaml.in/yaml/v3"
 
@@ -148,6 +149,9 @@ type ReportSection struct {
 	Title   string `yaml:"title"`
 	Company string `yaml:"company"`
 	Locale  string `yaml:"locale"`
+	// Currency is the ISO 4217 code of the exports' amounts (EUR): shown
+	// with its symbol in the report, and in kpis.parquet's currency column.
+	Currency string `yaml:"currency"`
 }
 
 // ScheduleSection holds the schedule of `cxkpi schedule`.
@@ -310,6 +314,11 @@ func (f *File) Check(name string) error {
 	if f.BusinessHours != nil {
 		if _, err := f.hours(bad); err != nil {
 			bad("business_hours", "%v", err)
+		}
+	}
+	if c := f.Report.Currency; c != "" {
+		if _, err := currency.ParseISO(c); err != nil {
+			bad("report.currency", "%q is not an ISO 4217 currency code (EUR, USD, …)", c)
 		}
 	}
 	if f.Report.Locale != "" {
@@ -500,7 +509,7 @@ func (f *File) Config() (Config, error) {
 		Preset: f.Preset,
 		Strict: f.Strict, BatchSize: f.BatchSize, OutDir: f.Output,
 		Gates: f.Gates.gates(), FutureTolerance: f.TimeWindow.FutureTolerance,
-		Title: f.Report.Title, Company: f.Report.Company, Locale: f.Report.Locale,
+		Title: f.Report.Title, Company: f.Report.Company, Locale: f.Report.Locale, Currency: f.Report.Currency,
 		KPI: kpi.Options{
 			Location: f.loc, CSATPositive: f.Metrics.CSATPositive, CESEasier: f.Metrics.CESEasier,
 			QAWeights: f.Metrics.QAWeights, MaxPeriods: f.MaxPeriods,

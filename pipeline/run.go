@@ -62,6 +62,7 @@ type Manifest struct {
 	Stages      []Stage           `json:"stages"`
 	PeakRSS     int64             `json:"peak_rss_bytes,omitempty"` // of the whole process, so far
 	Delivery    *Delivery         `json:"delivery,omitempty"`
+	Currency    string            `json:"currency,omitempty"` // ISO 4217 code of every amount, when configured
 	// Alerts are the alerts the period raised (docs/metrics.md, "Targets
 	// and alerts"); an empty list, never null, when none did.
 	Alerts        []alert.Alert `json:"alerts"`
@@ -178,7 +179,7 @@ func Run(ctx context.Context, cfg Config) (_ *Manifest, err error) {
 	if in, ok := cfg.Input.(contextFS); ok {
 		cfg.Input = in.WithContext(ctx) // a bucket's requests end with the run
 	}
-	sum = &Manifest{RunID: newRunID(), Alerts: []alert.Alert{}, Input: cfg.InputName, Preset: cfg.Preset, Grain: cfg.KPI.Grain, TimeZone: cfg.KPI.Location.String(),
+	sum = &Manifest{RunID: newRunID(), Alerts: []alert.Alert{}, Currency: cfg.Currency, Input: cfg.InputName, Preset: cfg.Preset, Grain: cfg.KPI.Grain, TimeZone: cfg.KPI.Location.String(),
 		Started: cfg.Now().UTC(), Versions: BuildVersions()}
 	log := cfg.Logger
 	sw := newStopwatch()
@@ -293,6 +294,13 @@ func Run(ctx context.Context, cfg Config) (_ *Manifest, err error) {
 		log.Warn("rows not usable for KPIs", "table", string(n.Table), "rows", n.Rows, "reason", n.Text)
 	}
 	sum.KPIRows = len(rows)
+	if cfg.Currency != "" {
+		for i := range rows {
+			if rows[i].Unit == kpi.UnitCurrency {
+				rows[i].Currency = cfg.Currency
+			}
+		}
+	}
 	alert.Apply(rows, cfg.Targets)
 	if a := alert.Evaluate(rows, sum.PeriodStart, cfg.Alerts.Rules, cfg.Targets); a != nil {
 		sum.Alerts = a
@@ -333,7 +341,7 @@ func Run(ctx context.Context, cfg Config) (_ *Manifest, err error) {
 		PeriodStart: sum.PeriodStart, PeriodEnd: sum.PeriodEnd, Location: cfg.KPI.Location,
 		Generated: sum.Started, KPIs: rows, Quality: quality(sum.Tables), Reconciliation: reconcileCounts(recon),
 		Cohorts: results.cohorts, CLV: results.clv, AtRisk: results.atRisk, CLVBasis: results.basis,
-		Alerts: sum.Alerts, Targets: cfg.Targets,
+		Alerts: sum.Alerts, Targets: cfg.Targets, Currency: cfg.Currency,
 		CLVDiagnostics: results.diagnostics,
 	}
 	if err := reports.WritePDF(filepath.Join(stage, ReportFile), report); err != nil {

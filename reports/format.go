@@ -1,12 +1,16 @@
 package reports
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
 
 	"github.com/cxkpi/cxkpi/pipeline/kpi"
 	"github.com/cxkpi/cxkpi/templates"
+	"golang.org/x/text/currency"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
 
 // numbers formats KPI values for display in one locale.
@@ -16,6 +20,11 @@ type numbers struct {
 	days, hours        string // duration parts with {n}
 	minutes, seconds   string
 	noData             string
+	// money places an amount and its currency's symbol ({v}, {symbol});
+	// symbol and moneyDec are the report currency's, "" when the report
+	// has none (amounts are then plain numbers with two decimals).
+	money, symbol string
+	moneyDec      int
 }
 
 func newNumbers(tx *templates.Text) numbers {
@@ -29,7 +38,43 @@ func newNumbers(tx *templates.Text) numbers {
 		minutes:   tx.Get("duration.minutes"),
 		seconds:   tx.Get("duration.seconds"),
 		noData:    tx.Get("report.no_data"),
+		money:     tx.Get("format.money"),
+		moneyDec:  2,
 	}
+}
+
+// withCurrency returns f showing amounts in the ISO 4217 currency code,
+// with its symbol in the language of locale and its standard number of
+// decimals (CLDR, through golang.org/x/text/currency): "€1,234.56" in
+// English, "1.234,56 €" in Portuguese. An empty code leaves f as it is.
+func (f numbers) withCurrency(code, locale string) (numbers, error) {
+	if code == "" {
+		return f, nil
+	}
+	unit, err := currency.ParseISO(code)
+	if err != nil {
+		return f, fmt.Errorf("%w: currency %q is not an ISO 4217 code", ErrReport, code)
+	}
+	tag, err := language.Parse(locale)
+	if err != nil {
+		tag = language.English
+	}
+	f.symbol = message.NewPrinter(tag).Sprint(currency.Symbol(unit))
+	f.moneyDec, _ = currency.Standard.Rounding(unit)
+	return f, nil
+}
+
+// amount formats an amount of the report currency, signed or not.
+func (f numbers) amount(v float64, signed bool) string {
+	if f.symbol == "" {
+		return f.fixed(v, 2, signed)
+	}
+	s := f.fixed(v, f.moneyDec, signed)
+	sign := ""
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		sign, s = s[:1], s[1:]
+	}
+	return sign + fill(fill(f.money, "v", s), "symbol", f.symbol)
 }
 
 // decimals returns the digits after the decimal point shown for unit.
@@ -58,7 +103,9 @@ func (f numbers) value(n kpi.Num, unit kpi.Unit) string {
 		return f.duration(n.V, false)
 	case kpi.UnitPercent:
 		return fill(f.percent, "v", f.fixed(n.V, 1, false))
-	case kpi.UnitPoints, kpi.UnitScore, kpi.UnitCount, kpi.UnitCurrency:
+	case kpi.UnitCurrency:
+		return f.amount(n.V, false)
+	case kpi.UnitPoints, kpi.UnitScore, kpi.UnitCount:
 		return f.fixed(n.V, decimals(unit), false)
 	default:
 		return f.fixed(n.V, decimals(unit), false) + " " + string(unit)
@@ -78,7 +125,9 @@ func (f numbers) change(d kpi.Num, unit kpi.Unit) string {
 		return f.duration(d.V, true)
 	case kpi.UnitPercent:
 		return fill(f.points, "v", f.fixed(d.V, 1, true))
-	case kpi.UnitPoints, kpi.UnitScore, kpi.UnitCount, kpi.UnitCurrency:
+	case kpi.UnitCurrency:
+		return f.amount(d.V, true)
+	case kpi.UnitPoints, kpi.UnitScore, kpi.UnitCount:
 		return f.fixed(d.V, decimals(unit), true)
 	default:
 		return f.fixed(d.V, decimals(unit), true) + " " + string(unit)

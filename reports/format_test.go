@@ -108,3 +108,46 @@ func TestFormatSeparators(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+// Amounts carry the report currency's symbol where the locale places it,
+// rounded to the currency's decimals.
+func TestCurrencyFormat(t *testing.T) {
+	for _, tc := range []struct {
+		locale, code string
+		v            float64
+		signed       bool
+		want         string
+	}{
+		{"en", "EUR", 1234.56, false, "€1,234.56"},
+		{"pt", "EUR", 1234.56, false, "1\u00a0234,56 €"}, // European Portuguese groups with a space (CLDR pt-PT)
+		{"es", "EUR", 1234.56, false, "1.234,56 €"},
+		{"gl", "EUR", 1234.56, false, "1.234,56 €"},
+		{"el", "EUR", 1234.56, false, "1.234,56 €"},
+		{"en", "USD", -12.5, true, "-$12.50"},
+		{"pt", "EUR", 135.66, true, "+135,66 €"},
+		{"en", "JPY", 1234.56, false, "¥1,235"}, // no minor unit
+		{"en", "", 1234.56, false, "1,234.56"},  // no currency: a plain number
+	} {
+		tx, err := templates.Load(tc.locale)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nf, err := newNumbers(tx).withCurrency(tc.code, tc.locale)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		if tc.signed {
+			got = nf.change(kpi.Some(tc.v), kpi.UnitCurrency)
+		} else {
+			got = nf.value(kpi.Some(tc.v), kpi.UnitCurrency)
+		}
+		if got != tc.want {
+			t.Errorf("%s %s %v: %q, want %q", tc.locale, tc.code, tc.v, got, tc.want)
+		}
+	}
+	tx, _ := templates.Load("en")
+	if _, err := newNumbers(tx).withCurrency("EURO", "en"); err == nil {
+		t.Error("EURO accepted as an ISO 4217 code")
+	}
+}

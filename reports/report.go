@@ -59,6 +59,10 @@ type Report struct {
 	// them. Both optional.
 	Alerts  []alert.Alert
 	Targets []alert.Target
+	// Currency is the ISO 4217 code of every amount (EUR); amounts are
+	// shown with its symbol, placed and rounded as the locale and the
+	// currency want. "" shows plain numbers.
+	Currency string
 	// CLVDiagnostics are the checks of the purchase model, on a page of
 	// their own; optional.
 	CLVDiagnostics *CLVDiagnostics
@@ -206,7 +210,10 @@ func buildContent(r Report, tx *templates.Text) (content, error) {
 	if err != nil {
 		return content{}, err
 	}
-	nf := newNumbers(tx)
+	nf, err := newNumbers(tx).withCurrency(r.Currency, cmp.Or(r.Locale, "en"))
+	if err != nil {
+		return content{}, err
+	}
 	label, ok := periodLabel(r, loc, tx)
 	if !ok {
 		layout := tx.Get("format.date")

@@ -107,5 +107,9 @@ func mailHead(r Report) (tx *templates.Text, nf numbers, title, period string, e
 		layout := tx.Get("format.date")
 		period = r.PeriodStart.In(loc).Format(layout) + " – " + r.PeriodEnd.Add(-1).In(loc).Format(layout)
 	}
-	return tx, newNumbers(tx), cmp.Or(r.Title, tx.Get("report.default_title")), period, nil
+	nf, err = newNumbers(tx).withCurrency(r.Currency, cmp.Or(r.Locale, "en"))
+	if err != nil {
+		return nil, numbers{}, "", "", err
+	}
+	return tx, nf, cmp.Or(r.Title, tx.Get("report.default_title")), period, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/cxkpi/cxkpi/pipeline/kpi"
 	"github.com/cxkpi/cxkpi/pipeline/schedule"
 	"github.com/cxkpi/cxkpi/templates"
+	"golang.org/x/text/currency"
 )
 
 // sampleName names the embedded sample as the run's input.
@@ -34,6 +35,7 @@ type runFlags struct {
 
 	progress  string
 	alertExit bool
+	currency  string
 
 	file *pipeline.File // the configuration file, when -config is set
 }
@@ -58,6 +60,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.allowSymlinksOutside, "allow-symlinks-outside", false, "follow symbolic links that lead out of the -input directory")
 	fs.StringVar(&f.title, "title", "", "report title")
 	fs.StringVar(&f.company, "company", "", "company name shown on the report")
+	fs.StringVar(&f.currency, "currency", "", "ISO 4217 code of the exports' amounts, such as EUR: shown with its symbol in the report, and in kpis.parquet")
 	fs.StringVar(&f.locale, "locale", "en", "language of the report: "+strings.Join(templates.Locales(), ", "))
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&f.alertExit, "alert-exit", false, "exit with code 4 when an alert fires (alerts.exit_code); the outputs are published all the same")
@@ -253,6 +256,12 @@ func (f *runFlags) build(ctx context.Context, set map[string]bool) (pipeline.Con
 	}
 	if set["company"] {
 		cfg.Company = f.company
+	}
+	if set["currency"] {
+		if _, err := currency.ParseISO(f.currency); f.currency != "" && err != nil {
+			return cfg, fmt.Errorf("%w: -currency %q is not an ISO 4217 code (EUR, USD, …)", errUsage, f.currency)
+		}
+		cfg.Currency = f.currency
 	}
 	if set["locale"] || cfg.Locale == "" {
 		if _, err := templates.Load(f.locale); err != nil {

@@ -50,6 +50,9 @@ type Row struct {
 	// (package alert sets them).
 	Target    Num
 	TargetMet Flag
+	// Currency is the ISO 4217 code of an amount (unit currency), when the
+	// run has one; "" (null) otherwise.
+	Currency string
 }
 
 // Flag is a boolean that may be missing (null).
@@ -80,6 +83,7 @@ func Schema() *arrow.Schema {
 		{Name: "change_significant", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
 		{Name: "target", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 		{Name: "target_met", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
+		{Name: "currency", Type: arrow.BinaryTypes.String, Nullable: true},
 	}, nil)
 }
 
@@ -112,6 +116,11 @@ func Record(mem memory.Allocator, rows []Row) arrow.Record {
 		appendFlag(b.Field(16).(*array.BooleanBuilder), r.Significant)
 		appendNum(b.Field(17).(*array.Float64Builder), r.Target)
 		appendFlag(b.Field(18).(*array.BooleanBuilder), r.TargetMet)
+		if cur := b.Field(19).(*array.StringBuilder); r.Currency != "" {
+			cur.Append(r.Currency)
+		} else {
+			cur.AppendNull()
+		}
 	}
 	return b.NewRecord()
 }

@@ -1,0 +1,63 @@
+package pipeline
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow/go/v17/arrow/array"
+
+	"github.com/cxkpi/cxkpi/reports/mail"
+	"github.com/cxkpi/cxkpi/reports/mail/mailtest"
+)
+
+// With a currency, amounts carry it: its code in kpis.parquet's currency
+// column (null on other units), its symbol in the report and the email,
+// placed as the locale places it.
+func TestCurrency(t *testing.T) {
+	srv := mailtest.Start(t, mailtest.Options{})
+	cfg := testConfig(t, nil)
+	cfg.Currency, cfg.Locale = "EUR", "es"
+	cfg.Mail = &mail.Config{Host: "127.0.0.1", Port: srv.Port, Security: mail.SecurityNone,
+		From: "cxkpi <kpi@example.com>", To: []string{"ops@example.com"}, Retries: -1}
+	sum, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl := readParquet(t, filepath.Join(sum.Dir, KPIFile))
+	col := func(name string) int { return tbl.Schema().FieldIndices(name)[0] }
+	tr := array.NewTableReader(tbl, 1<<16)
+	defer tr.Release()
+	var money, others int
+	for tr.Next() {
+		rec := tr.Record()
+		unit, cur := rec.Column(col("unit")).(*array.String), rec.Column(col("currency")).(*array.String)
+		for i := range int(rec.NumRows()) {
+			switch {
+			case unit.Value(i) == "currency" && cur.IsValid(i) && cur.Value(i) == "EUR":
+				money++
+			case unit.Value(i) != "currency" && cur.IsNull(i):
+				others++
+			default:
+				t.Fatalf("row %d: unit %q, currency %q (valid %v)", i, unit.Value(i), cur.Value(i), cur.IsValid(i))
+			}
+		}
+	}
+	if money == 0 || others == 0 {
+		t.Errorf("%d amounts and %d other rows", money, others)
+	}
+	if text := pdfText(t, filepath.Join(sum.Dir, ReportFile)); text != "" && !strings.Contains(text, "563,73 €") {
+		t.Errorf("the report does not show the basic CLV as 563,73 €")
+	}
+	msgs := srv.Deliveries()
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages, want 1", len(msgs))
+	}
+	if text := mailtest.Parse(t, msgs[0].Data).Text; !strings.Contains(text, "563,73 €") {
+		t.Errorf("the email does not show the basic CLV as 563,73 €:\n%s", text)
+	}
+	if sum.Currency != "EUR" {
+		t.Errorf("manifest currency %q", sum.Currency)
+	}
+}
