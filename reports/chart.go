@@ -79,6 +79,9 @@ func (v *view) scaleFor(unit kpi.Unit, maxAbs float64) scale {
 	case kpi.UnitPoints, kpi.UnitScore, kpi.UnitCount, kpi.UnitCurrency:
 		s.caption = v.tx.Get("chart.axis_" + string(unit))
 		s.whole = maxAbs >= 100
+		if unit == kpi.UnitCurrency && v.nf.symbol != "" {
+			s.caption += " (" + v.nf.symbol + ")" // the axis of amounts names their currency
+		}
 	default:
 		s.caption = string(unit)
 	}
