@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow/go/v17/arrow/array"
 
@@ -59,5 +60,43 @@ func TestCurrency(t *testing.T) {
 	}
 	if sum.Currency != "EUR" {
 		t.Errorf("manifest currency %q", sum.Currency)
+	}
+}
+
+// The period column names each period in the reporting zone, where its
+// start instant in UTC falls on the day before.
+func TestPeriodLabelIsLocal(t *testing.T) {
+	cfg := testConfig(t, nil)
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.KPI.Location = loc
+	cfg.AsOf = time.Date(2026, 10, 31, 12, 0, 0, 0, loc)
+	sum, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl := readParquet(t, filepath.Join(sum.Dir, KPIFile))
+	col := func(name string) int { return tbl.Schema().FieldIndices(name)[0] }
+	tr := array.NewTableReader(tbl, 1<<16)
+	defer tr.Release()
+	seen := map[string]bool{}
+	for tr.Next() {
+		rec := tr.Record()
+		start, period := rec.Column(col("period_start")).(*array.Timestamp), rec.Column(col("period")).(*array.String)
+		for i := range int(rec.NumRows()) {
+			utc := time.UnixMicro(int64(start.Value(i))).UTC()
+			if want := utc.In(loc).Format("2006-01"); period.Value(i) != want {
+				t.Fatalf("period %q for a start of %s, want %q", period.Value(i), utc, want)
+			}
+			seen[period.Value(i)] = true
+			if period.Value(i) == "2026-10" && (utc.Month() != time.September || utc.Day() != 30) {
+				t.Fatalf("October starts at %s, want 30 September 22:00 UTC", utc)
+			}
+		}
+	}
+	if !seen["2026-10"] {
+		t.Error("no October row")
 	}
 }

@@ -21,7 +21,7 @@ var (
 // row returns a KPI row of the month starting at start.
 func row(start time.Time, metric, unit, dim, val string, v kpi.Num, n int64) kpi.Row {
 	return kpi.Row{
-		PeriodStart: start, PeriodEnd: start.AddDate(0, 1, 0),
+		PeriodStart: start, PeriodEnd: start.AddDate(0, 1, 0), Period: start.Format("2006-01"),
 		Metric: metric, Unit: kpi.Unit(unit), Dimension: dim, DimensionValue: val,
 		Value: v, N: n,
 	}

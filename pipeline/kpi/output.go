@@ -139,7 +139,7 @@ func (e *Engine) Rows() ([]Row, error) {
 				var prevCell, prevTotal *cell
 				for p := lo; p <= hi; p++ {
 					r := Row{
-						PeriodStart: e.cal.Start(p).UTC(), PeriodEnd: e.cal.Start(p + 1).UTC(),
+						PeriodStart: e.cal.Start(p).UTC(), PeriodEnd: e.cal.Start(p + 1).UTC(), Period: e.cal.Label(p),
 						Metric: s.m.Name, Unit: s.m.Unit, Dimension: d.String(), DimensionValue: v.name,
 					}
 					c, total := s.grids[d].at(p, v.code), s.grids[dimAll].at(p, 0)

@@ -53,6 +53,11 @@ type Row struct {
 	// Currency is the ISO 4217 code of an amount (unit currency), when the
 	// run has one; "" (null) otherwise.
 	Currency string
+	// Period names the period in the reporting zone, as the run
+	// directories do: "2026-10", "2026-W44", "2026-Q4", "2026", or the day
+	// "2026-10-31"; BI tools showing instants in UTC would otherwise label
+	// a month by the day before it.
+	Period string
 }
 
 // Flag is a boolean that may be missing (null).
@@ -84,6 +89,7 @@ func Schema() *arrow.Schema {
 		{Name: "target", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 		{Name: "target_met", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
 		{Name: "currency", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "period", Type: arrow.BinaryTypes.String},
 	}, nil)
 }
 
@@ -121,6 +127,7 @@ func Record(mem memory.Allocator, rows []Row) arrow.Record {
 		} else {
 			cur.AppendNull()
 		}
+		b.Field(20).(*array.StringBuilder).Append(r.Period)
 	}
 	return b.NewRecord()
 }
