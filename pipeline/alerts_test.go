@@ -40,27 +40,20 @@ func TestAlertsEndToEnd(t *testing.T) {
 	}
 
 	// kpis.parquet: the October totals carry their targets.
-	tbl := readParquet(t, filepath.Join(sum.Dir, KPIFile))
-	schema := tbl.Schema()
-	col := func(name string) int { return schema.FieldIndices(name)[0] }
-	tr := array.NewTableReader(tbl, 1<<16)
-	defer tr.Release()
+	n, col := kpiColumns(t, filepath.Join(sum.Dir, KPIFile))
+	start := col("period_start").(*array.Timestamp)
+	metric, dim := col("metric").(*array.String), col("dimension").(*array.String)
+	target, ok := col("target").(*array.Float64), col("target_met").(*array.Boolean)
 	met := map[string]string{}
-	for tr.Next() {
-		rec := tr.Record()
-		start := rec.Column(col("period_start")).(*array.Timestamp)
-		metric, dim := rec.Column(col("metric")).(*array.String), rec.Column(col("dimension")).(*array.String)
-		target, ok := rec.Column(col("target")).(*array.Float64), rec.Column(col("target_met")).(*array.Boolean)
-		for i := range int(rec.NumRows()) {
-			if dim.Value(i) != "all" || int64(start.Value(i)) != startOf(sum) {
-				continue
-			}
-			switch {
-			case target.IsValid(i) && ok.IsValid(i):
-				met[metric.Value(i)] = map[bool]string{true: "met", false: "missed"}[ok.Value(i)]
-			case target.IsValid(i) != ok.IsValid(i):
-				t.Errorf("%s: target and target_met not both set", metric.Value(i))
-			}
+	for i := range n {
+		if dim.Value(i) != "all" || int64(start.Value(i)) != sum.PeriodStart.UnixMicro() {
+			continue
+		}
+		switch {
+		case target.IsValid(i) && ok.IsValid(i):
+			met[metric.Value(i)] = map[bool]string{true: "met", false: "missed"}[ok.Value(i)]
+		case target.IsValid(i) != ok.IsValid(i):
+			t.Errorf("%s: target and target_met not both set", metric.Value(i))
 		}
 	}
 	if met["csat"] != "missed" || met["first_reply_time_median"] != "met" || len(met) != 2 {
@@ -120,5 +113,3 @@ func TestDefaultAlertsNoAlertMail(t *testing.T) {
 		t.Errorf("alerts %v, want the significant CSAT deterioration", rules)
 	}
 }
-
-func startOf(sum *Manifest) int64 { return sum.PeriodStart.UnixMicro() }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 
 	"github.com/cxkpi/cxkpi/reports/mail"
@@ -26,23 +27,17 @@ func TestCurrency(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tbl := readParquet(t, filepath.Join(sum.Dir, KPIFile))
-	col := func(name string) int { return tbl.Schema().FieldIndices(name)[0] }
-	tr := array.NewTableReader(tbl, 1<<16)
-	defer tr.Release()
+	n, col := kpiColumns(t, filepath.Join(sum.Dir, KPIFile))
+	unit, cur := col("unit").(*array.String), col("currency").(*array.String)
 	var money, others int
-	for tr.Next() {
-		rec := tr.Record()
-		unit, cur := rec.Column(col("unit")).(*array.String), rec.Column(col("currency")).(*array.String)
-		for i := range int(rec.NumRows()) {
-			switch {
-			case unit.Value(i) == "currency" && cur.IsValid(i) && cur.Value(i) == "EUR":
-				money++
-			case unit.Value(i) != "currency" && cur.IsNull(i):
-				others++
-			default:
-				t.Fatalf("row %d: unit %q, currency %q (valid %v)", i, unit.Value(i), cur.Value(i), cur.IsValid(i))
-			}
+	for i := range n {
+		switch {
+		case unit.Value(i) == "currency" && cur.IsValid(i) && cur.Value(i) == "EUR":
+			money++
+		case unit.Value(i) != "currency" && cur.IsNull(i):
+			others++
+		default:
+			t.Fatalf("row %d: unit %q, currency %q (valid %v)", i, unit.Value(i), cur.Value(i), cur.IsValid(i))
 		}
 	}
 	if money == 0 || others == 0 {
@@ -77,26 +72,34 @@ func TestPeriodLabelIsLocal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tbl := readParquet(t, filepath.Join(sum.Dir, KPIFile))
-	col := func(name string) int { return tbl.Schema().FieldIndices(name)[0] }
-	tr := array.NewTableReader(tbl, 1<<16)
-	defer tr.Release()
+	n, col := kpiColumns(t, filepath.Join(sum.Dir, KPIFile))
+	start, period := col("period_start").(*array.Timestamp), col("period").(*array.String)
 	seen := map[string]bool{}
-	for tr.Next() {
-		rec := tr.Record()
-		start, period := rec.Column(col("period_start")).(*array.Timestamp), rec.Column(col("period")).(*array.String)
-		for i := range int(rec.NumRows()) {
-			utc := time.UnixMicro(int64(start.Value(i))).UTC()
-			if want := utc.In(loc).Format("2006-01"); period.Value(i) != want {
-				t.Fatalf("period %q for a start of %s, want %q", period.Value(i), utc, want)
-			}
-			seen[period.Value(i)] = true
-			if period.Value(i) == "2026-10" && (utc.Month() != time.September || utc.Day() != 30) {
-				t.Fatalf("October starts at %s, want 30 September 22:00 UTC", utc)
-			}
+	for i := range n {
+		utc := time.UnixMicro(int64(start.Value(i))).UTC()
+		if want := utc.In(loc).Format("2006-01"); period.Value(i) != want {
+			t.Fatalf("period %q for a start of %s, want %q", period.Value(i), utc, want)
+		}
+		seen[period.Value(i)] = true
+		if period.Value(i) == "2026-10" && (utc.Month() != time.September || utc.Day() != 30) {
+			t.Fatalf("October starts at %s, want 30 September 22:00 UTC", utc)
 		}
 	}
 	if !seen["2026-10"] {
 		t.Error("no October row")
 	}
+}
+
+// kpiColumns reads a kpis.parquet whole and returns its number of rows
+// and its columns by name.
+func kpiColumns(t *testing.T, path string) (int, func(name string) arrow.Array) {
+	t.Helper()
+	tbl := readParquet(t, path)
+	tr := array.NewTableReader(tbl, max(1, tbl.NumRows()))
+	t.Cleanup(tr.Release)
+	if !tr.Next() {
+		return 0, func(string) arrow.Array { return nil }
+	}
+	rec := tr.Record()
+	return int(rec.NumRows()), func(name string) arrow.Array { return rec.Column(rec.Schema().FieldIndices(name)[0]) }
 }
