@@ -53,6 +53,10 @@ func TestCurrency(t *testing.T) {
 	if text := mailtest.Parse(t, msgs[0].Data).Text; !strings.Contains(text, "563,73 €") {
 		t.Errorf("the email does not show the basic CLV as 563,73 €:\n%s", text)
 	}
+	cc := readColumns(t, filepath.Join(sum.Dir, CustomerFile))["currency"].(*array.String)
+	if cc.Len() == 0 || cc.NullN() != 0 || cc.Value(0) != "EUR" {
+		t.Errorf("customer_clv.parquet currency: %d rows, %d null, first %q; want EUR on every row", cc.Len(), cc.NullN(), cc.Value(0))
+	}
 	if sum.Currency != "EUR" {
 		t.Errorf("manifest currency %q", sum.Currency)
 	}

@@ -66,6 +66,7 @@ type models struct {
 	signups  *cohort.Builder // acquisition by signup, for the sBG projection
 	clv      *clv.Summarizer // nil when the observation end is unknown
 	settings clv.Settings
+	currency string // ISO 4217 code of the amounts, for customer_clv.parquet
 	// diagnostics are the chosen purchase model's, once fitted; nil when
 	// it could not be checked.
 	diagnostics *clv.Diagnostics
@@ -84,7 +85,7 @@ func newModels(cfg Config, end time.Time, spill string) (*models, error) {
 	if cfg.KPI.Grain == kpi.Day || cfg.KPI.Grain == kpi.Week {
 		grain = cohort.Week
 	}
-	m := &models{settings: *cfg.CLV}
+	m := &models{settings: *cfg.CLV, currency: cfg.Currency}
 	var err error
 	cc := cohort.Config{Basis: cohort.FirstOrder, Grain: grain, Location: cfg.KPI.Location, AsOf: end, SpillDir: spill}
 	if m.orders, err = cohort.NewBuilder(cc); err != nil {
@@ -232,6 +233,7 @@ func (m *models) write(ctx context.Context, dir string, mem memory.Allocator, ha
 			}
 		}
 		// One row per customer: written a batch at a time.
+		p.Currency = m.currency
 		rr := p.Records(mem, customerBatch)
 		err := reports.WriteParquetUnique(filepath.Join(dir, CustomerFile), rr)
 		rr.Release()

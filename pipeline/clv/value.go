@@ -124,6 +124,9 @@ type Predictions struct {
 	// Intervals are the uncertainty intervals of PAlive,
 	// ExpectedPurchases and CLV; nil until [Predictions.AddIntervals].
 	Intervals *Intervals
+	// Currency is the ISO 4217 code of the amounts (monetary, the values,
+	// the CLVs), written in the record's currency column; "" writes null.
+	Currency string
 }
 
 // Predict forecasts every customer of s: probability alive, purchases and
@@ -221,6 +224,7 @@ func (p *Predictions) Schema() *arrow.Schema {
 		{Name: "expected_purchases_high", Type: f64, Nullable: true},
 		{Name: "clv_low", Type: f64, Nullable: true},
 		{Name: "clv_high", Type: f64, Nullable: true},
+		{Name: "currency", Type: arrow.BinaryTypes.String, Nullable: true},
 	}, &meta)
 }
 
@@ -263,6 +267,14 @@ func (p *Predictions) record(mem memory.Allocator, lo, hi int, decile []int64, a
 	} else {
 		for i := range 6 {
 			b.Field(i + 12).AppendNulls(hi - lo)
+		}
+	}
+	cur := b.Field(18).(*array.StringBuilder)
+	if p.Currency == "" {
+		cur.AppendNulls(hi - lo)
+	} else {
+		for range hi - lo {
+			cur.Append(p.Currency)
 		}
 	}
 	return b.NewRecord()

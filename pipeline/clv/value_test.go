@@ -150,14 +150,21 @@ func TestPredictionsRecord(t *testing.T) {
 	}
 	rec := p.Record(mem)
 	defer rec.Release()
-	if rec.NumRows() != int64(s.Len()) || rec.NumCols() != 18 {
-		t.Fatalf("got %d rows × %d columns, want %d × 18", rec.NumRows(), rec.NumCols(), s.Len())
+	if rec.NumRows() != int64(s.Len()) || rec.NumCols() != 19 {
+		t.Fatalf("got %d rows × %d columns, want %d × 19", rec.NumRows(), rec.NumCols(), s.Len())
 	}
-	// Without intervals their six columns are null.
-	for c := 12; c < 18; c++ {
+	// Without intervals their six columns are null, and without a
+	// currency its column.
+	for c := 12; c < 19; c++ {
 		if n := rec.Column(c).NullN(); n != s.Len() {
 			t.Errorf("column %s: %d nulls without intervals, want %d", rec.Schema().Field(c).Name, n, s.Len())
 		}
+	}
+	p.Currency = "EUR"
+	eur := p.Record(mem)
+	defer eur.Release()
+	if cur := eur.Column(18).(*array.String); cur.NullN() != 0 || cur.Value(0) != "EUR" || cur.Value(cur.Len()-1) != "EUR" {
+		t.Errorf("currency column with EUR: %d nulls, first %q", cur.NullN(), cur.Value(0))
 	}
 	ids := rec.Column(0).(*array.String)
 	freq := rec.Column(1).(*array.Int64).Int64Values()
