@@ -158,20 +158,9 @@ func (p *Predictions) AddIntervals(ctx context.Context, m Purchases, fit FitRepo
 		gm[k] = GammaGamma{P: spends[k][0], Q: spends[k][1], Gamma: spends[k][2]}
 	}
 
-	iv := &Intervals{
-		Method: IntervalBootstrap, Level: cfg.Level, Draws: cfg.Draws, Seed: cfg.Seed,
-		PAliveLow: make([]float64, n), PAliveHigh: make([]float64, n),
-		PurchasesLow: make([]float64, n), PurchasesHigh: make([]float64, n),
-		CLVLow: make([]float64, n), CLVHigh: make([]float64, n),
-	}
-	// Customers in history order, so that equal histories are neighbours.
-	order := make([]int32, n)
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortStableFunc(order, func(a, b int32) int {
-		return cmp.Or(cmp.Compare(s.Frequency[a], s.Frequency[b]), cmp.Compare(s.Recency[a], s.Recency[b]), cmp.Compare(s.Age[a], s.Age[b]))
-	})
+	iv := newIntervals(IntervalBootstrap, cfg.Level, n)
+	iv.Draws, iv.Seed = cfg.Draws, cfg.Seed
+	order := historyOrder(s)
 	chunks := (n + intervalChunk - 1) / intervalChunk
 	// Per chunk, the sums over its customers of expected purchases and
 	// CLV under each draw.
@@ -352,4 +341,28 @@ func (h Horizon) expectedAndValue(m Purchases, x int, tx, T float64) (purchases,
 		prev = cur
 	}
 	return prev, value
+}
+
+// newIntervals returns the intervals of n customers by method at level,
+// their bounds to be filled.
+func newIntervals(method string, level float64, n int) *Intervals {
+	return &Intervals{
+		Method: method, Level: level,
+		PAliveLow: make([]float64, n), PAliveHigh: make([]float64, n),
+		PurchasesLow: make([]float64, n), PurchasesHigh: make([]float64, n),
+		CLVLow: make([]float64, n), CLVHigh: make([]float64, n),
+	}
+}
+
+// historyOrder returns the customers of s in history order (frequency,
+// recency, age), so that equal histories are neighbours and share work.
+func historyOrder(s *Summary) []int32 {
+	order := make([]int32, s.Len())
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortStableFunc(order, func(a, b int32) int {
+		return cmp.Or(cmp.Compare(s.Frequency[a], s.Frequency[b]), cmp.Compare(s.Recency[a], s.Recency[b]), cmp.Compare(s.Age[a], s.Age[b]))
+	})
+	return order
 }

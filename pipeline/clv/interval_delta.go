@@ -1,12 +1,10 @@
 package clv
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"math"
 	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -58,19 +56,8 @@ func (p *Predictions) addDeltaIntervals(ctx context.Context, m Purchases, fit Fi
 
 	s := p.Summary
 	n := s.Len()
-	iv := &Intervals{
-		Method: IntervalDelta, Level: level,
-		PAliveLow: make([]float64, n), PAliveHigh: make([]float64, n),
-		PurchasesLow: make([]float64, n), PurchasesHigh: make([]float64, n),
-		CLVLow: make([]float64, n), CLVHigh: make([]float64, n),
-	}
-	order := make([]int32, n)
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortStableFunc(order, func(a, b int32) int {
-		return cmp.Or(cmp.Compare(s.Frequency[a], s.Frequency[b]), cmp.Compare(s.Recency[a], s.Recency[b]), cmp.Compare(s.Age[a], s.Age[b]))
-	})
+	iv := newIntervals(IntervalDelta, level, n)
+	order := historyOrder(s)
 	// Per chunk: Σ purchases, Σ CLV, and their gradients (purchases: k;
 	// CLV: k purchase and 3 spend components).
 	width := 2 + k + k + 3
