@@ -236,20 +236,9 @@ func (p *puller) fdConversations(ctx context.Context, f *file, convs, tickets *r
 			if err := decodePage(resp.body, &recs, "freshdesk conversations of ticket "+t.id, depth); err != nil {
 				return err
 			}
-			changed := 0
-			for k, raw := range recs {
-				m, err := readMeta(raw, "id")
-				if err == nil {
-					var ch bool
-					ch, err = convs.put(raw, m)
-					if ch {
-						changed++
-						f.dirty = true
-					}
-				}
-				if err != nil {
-					return fmt.Errorf("pull: freshdesk conversations of ticket %s page %d: [%d]: %w", t.id, depth, k, err)
-				}
+			changed, err := convs.merge(f, recs, "id", fmt.Sprintf("pull: freshdesk conversations of ticket %s page %d: ", t.id, depth), nil)
+			if err != nil {
+				return err
 			}
 			p.page(e, len(recs), changed)
 			pages++
@@ -291,21 +280,10 @@ func (p *puller) fdRatings(ctx context.Context, f *file, ratings *records) error
 		if err := decodePage(resp.body, &recs, "freshdesk satisfaction_ratings", n); err != nil {
 			return err
 		}
-		changed := 0
-		for i, raw := range recs {
-			m, err := readMeta(raw, "id")
-			if err == nil {
-				var ch bool
-				ch, err = ratings.put(raw, m)
-				if ch {
-					changed++
-					f.dirty = true
-				}
-			}
-			if err != nil {
-				return fmt.Errorf("pull: freshdesk satisfaction_ratings page %d: [%d]: %w", n, i, err)
-			}
-			newest = later(newest, m.createdAt)
+		changed, err := ratings.merge(f, recs, "id", fmt.Sprintf("pull: freshdesk satisfaction_ratings page %d: ", n),
+			func(m meta) { newest = later(newest, m.createdAt) })
+		if err != nil {
+			return err
 		}
 		p.page(e, len(recs), changed)
 		next := nextLink(resp.header.Get("Link"))

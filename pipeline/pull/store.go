@@ -129,6 +129,33 @@ func (r *records) put(raw json.RawMessage, m meta) (changed bool, err error) {
 	return true, nil
 }
 
+// merge reads the key of each record of a page (member key) and merges
+// it into r, marking f dirty when anything changed, and returns how many
+// records changed. seen, when set, is given each record's meta (for a
+// high-water mark). An error names the record by its index after where:
+// "pull: zendesk ticket_events page 2: ticket_events" gives
+// "…ticket_events[3]: …".
+func (r *records) merge(f *file, raws []json.RawMessage, key, where string, seen func(meta)) (changed int, err error) {
+	for i, raw := range raws {
+		m, err := readMeta(raw, key)
+		if err != nil {
+			return changed, fmt.Errorf("%s[%d]: %w", where, i, err)
+		}
+		ch, err := r.put(raw, m)
+		if err != nil {
+			return changed, fmt.Errorf("%s[%d]: %w", where, i, err)
+		}
+		if ch {
+			changed++
+			f.dirty = true
+		}
+		if seen != nil {
+			seen(m)
+		}
+	}
+	return changed, nil
+}
+
 // remove drops the record of id; it says whether there was one.
 func (r *records) remove(id string) bool {
 	_, ok := r.byID[id]

@@ -169,20 +169,9 @@ func (p *puller) zdEvents(ctx context.Context, f *file, events *records) error {
 		if err := decodePage(resp.body, &pg, "zendesk ticket_events", n); err != nil {
 			return err
 		}
-		changed := 0
-		for i, raw := range pg.TicketEvents {
-			m, err := readMeta(raw, "id")
-			if err == nil {
-				var ch bool
-				ch, err = events.put(raw, m)
-				if ch {
-					changed++
-					f.dirty = true
-				}
-			}
-			if err != nil {
-				return fmt.Errorf("pull: zendesk ticket_events page %d: ticket_events[%d]: %w", n, i, err)
-			}
+		changed, err := events.merge(f, pg.TicketEvents, "id", fmt.Sprintf("pull: zendesk ticket_events page %d: ticket_events", n), nil)
+		if err != nil {
+			return err
 		}
 		p.page(e, len(pg.TicketEvents), changed)
 		next := start
@@ -234,21 +223,10 @@ func (p *puller) zdRatings(ctx context.Context, f *file, ratings *records) error
 		if err := decodePage(resp.body, &pg, "zendesk satisfaction_ratings", n); err != nil {
 			return err
 		}
-		changed := 0
-		for i, raw := range pg.SatisfactionRatings {
-			m, err := readMeta(raw, "id")
-			if err == nil {
-				var ch bool
-				ch, err = ratings.put(raw, m)
-				if ch {
-					changed++
-					f.dirty = true
-				}
-			}
-			if err != nil {
-				return fmt.Errorf("pull: zendesk satisfaction_ratings page %d: satisfaction_ratings[%d]: %w", n, i, err)
-			}
-			newest = later(newest, m.createdAt)
+		changed, err := ratings.merge(f, pg.SatisfactionRatings, "id", fmt.Sprintf("pull: zendesk satisfaction_ratings page %d: satisfaction_ratings", n),
+			func(m meta) { newest = later(newest, m.createdAt) })
+		if err != nil {
+			return err
 		}
 		p.page(e, len(pg.SatisfactionRatings), changed)
 		if !pg.Meta.HasMore {
