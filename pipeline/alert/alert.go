@@ -144,6 +144,7 @@ type Alert struct {
 // rule by metric, dimension and value.
 func Evaluate(rows []kpi.Row, period time.Time, rules Rules, targets []Target) []Alert {
 	var out []Alert
+	catalog := metrics() // once: a lookup per row of the table
 	watched := func(r *kpi.Row) bool {
 		if r.Dimension != "all" {
 			return false
@@ -151,7 +152,7 @@ func Evaluate(rows []kpi.Row, period time.Time, rules Rules, targets []Target) [
 		if len(rules.Metrics) > 0 {
 			return slices.Contains(rules.Metrics, r.Metric)
 		}
-		m, ok := metric(r.Metric)
+		m, ok := catalog[r.Metric]
 		return ok && m.Better != kpi.Neither
 	}
 	history := map[string][]float64{} // metric → values of dimension all before period, oldest first
@@ -181,7 +182,7 @@ func Evaluate(rows []kpi.Row, period time.Time, rules Rules, targets []Target) [
 		if !watched(r) {
 			continue
 		}
-		m, _ := metric(r.Metric)
+		m := catalog[r.Metric]
 		if rules.Deterioration && r.Significant.Valid && r.Significant.V && r.N >= kpi.LowN && r.Change.Valid &&
 			(m.Better == kpi.Higher && r.Change.V < 0 || m.Better == kpi.Lower && r.Change.V > 0) {
 			a := base
@@ -225,12 +226,17 @@ func Evaluate(rows []kpi.Row, period time.Time, rules Rules, targets []Target) [
 	return out
 }
 
+// metrics returns the catalogue's metrics by name.
+func metrics() map[string]kpi.Metric {
+	out := map[string]kpi.Metric{}
+	for _, m := range kpi.Catalog() {
+		out[m.Name] = m
+	}
+	return out
+}
+
 // metric returns the catalogue's metric of that name.
 func metric(name string) (kpi.Metric, bool) {
-	for _, m := range kpi.Catalog() {
-		if m.Name == name {
-			return m, true
-		}
-	}
-	return kpi.Metric{}, false
+	m, ok := metrics()[name]
+	return m, ok
 }
