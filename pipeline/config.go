@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cxkpi/cxkpi/pipeline/alert"
+	"golang.org/x/text/currency"
 
 	"github.com/apache/arrow/go/v17/arrow/memory"
 
@@ -227,4 +228,17 @@ type AlertSettings struct {
 // significant deterioration raise an alert; no email of its own, exit 0.
 func DefaultAlerts() AlertSettings {
 	return AlertSettings{Rules: alert.Rules{TargetMissed: true, Deterioration: true}}
+}
+
+// ParseCurrency returns the ISO 4217 code s names, in capitals ("eur"
+// is EUR), or an error when s is not one; "" stays "".
+func ParseCurrency(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	unit, err := currency.ParseISO(s)
+	if err != nil {
+		return "", fmt.Errorf("%q is not an ISO 4217 currency code (EUR, USD, …)", s)
+	}
+	return unit.String(), nil
 }

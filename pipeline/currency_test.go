@@ -107,3 +107,12 @@ func kpiColumns(t *testing.T, path string) (int, func(name string) arrow.Array) 
 	rec := tr.Record()
 	return int(rec.NumRows()), func(name string) arrow.Array { return rec.Column(rec.Schema().FieldIndices(name)[0]) }
 }
+
+func TestParseCurrency(t *testing.T) {
+	for in, want := range map[string]string{"": "", "EUR": "EUR", "eur": "EUR", " usd": ""} {
+		got, err := ParseCurrency(in)
+		if (err != nil) != (want == "" && in != "") || got != want {
+			t.Errorf("ParseCurrency(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}

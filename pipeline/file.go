@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/cxkpi/cxkpi/pipeline/alert"
-	"golang.org/x/text/currency"
 
 	"go.yaml.in/yaml/v3"
 
@@ -316,10 +315,8 @@ func (f *File) Check(name string) error {
 			bad("business_hours", "%v", err)
 		}
 	}
-	if c := f.Report.Currency; c != "" {
-		if _, err := currency.ParseISO(c); err != nil {
-			bad("report.currency", "%q is not an ISO 4217 currency code (EUR, USD, …)", c)
-		}
+	if _, err := ParseCurrency(f.Report.Currency); err != nil {
+		bad("report.currency", "%v", err)
 	}
 	if f.Report.Locale != "" {
 		if _, err := templates.Load(f.Report.Locale); err != nil {
@@ -509,7 +506,7 @@ func (f *File) Config() (Config, error) {
 		Preset: f.Preset,
 		Strict: f.Strict, BatchSize: f.BatchSize, OutDir: f.Output,
 		Gates: f.Gates.gates(), FutureTolerance: f.TimeWindow.FutureTolerance,
-		Title: f.Report.Title, Company: f.Report.Company, Locale: f.Report.Locale, Currency: f.Report.Currency,
+		Title: f.Report.Title, Company: f.Report.Company, Locale: f.Report.Locale,
 		KPI: kpi.Options{
 			Location: f.loc, CSATPositive: f.Metrics.CSATPositive, CESEasier: f.Metrics.CESEasier,
 			QAWeights: f.Metrics.QAWeights, MaxPeriods: f.MaxPeriods,
@@ -520,6 +517,11 @@ func (f *File) Config() (Config, error) {
 	}
 	settings := f.Models.settings()
 	cfg.CLV = &settings
+	cur, err := ParseCurrency(f.Report.Currency)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Currency = cur
 	for _, t := range f.Targets {
 		cfg.Targets = append(cfg.Targets, t.target())
 	}
@@ -540,7 +542,6 @@ func (f *File) Config() (Config, error) {
 	} else if f.Input != "" {
 		cfg.Input, cfg.InputName = ingest.DirFS(f.path(f.Input), f.AllowSymlinksOutside), f.path(f.Input)
 	}
-	var err error
 	if cfg.TimeFrom, err = f.timeFrom(); err != nil {
 		return cfg, err
 	}

@@ -17,7 +17,6 @@ import (
 	"github.com/cxkpi/cxkpi/pipeline/kpi"
 	"github.com/cxkpi/cxkpi/pipeline/schedule"
 	"github.com/cxkpi/cxkpi/templates"
-	"golang.org/x/text/currency"
 )
 
 // sampleName names the embedded sample as the run's input.
@@ -258,10 +257,11 @@ func (f *runFlags) build(ctx context.Context, set map[string]bool) (pipeline.Con
 		cfg.Company = f.company
 	}
 	if set["currency"] {
-		if _, err := currency.ParseISO(f.currency); f.currency != "" && err != nil {
-			return cfg, fmt.Errorf("%w: -currency %q is not an ISO 4217 code (EUR, USD, …)", errUsage, f.currency)
+		c, err := pipeline.ParseCurrency(f.currency)
+		if err != nil {
+			return cfg, fmt.Errorf("%w: -currency: %w", errUsage, err)
 		}
-		cfg.Currency = f.currency
+		cfg.Currency = c
 	}
 	if set["locale"] || cfg.Locale == "" {
 		if _, err := templates.Load(f.locale); err != nil {
