@@ -30,7 +30,9 @@ CXKPI_TEST_S3_BUCKET=cxkpi-test
 node "$s3rver_home/node_modules/s3rver/bin/s3rver.js" --directory "$s3rver_data" \
   --address 127.0.0.1 --port 0 --silent --configure-bucket "$CXKPI_TEST_S3_BUCKET" >"$s3rver_log" 2>&1 &
 s3rver_pid=$!
-trap 'kill "$s3rver_pid" 2>/dev/null; rm -rf "$s3rver_data" "$s3rver_log"' EXIT
+# Added to what an earlier script set to run at exit.
+cxkpi_exit="${cxkpi_exit:-}kill $s3rver_pid 2>/dev/null; rm -rf '$s3rver_data' '$s3rver_log'; "
+trap "$cxkpi_exit" EXIT
 
 # It prints "S3rver listening on 127.0.0.1:PORT" once it accepts requests.
 s3rver_port=

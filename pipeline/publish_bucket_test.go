@@ -88,11 +88,19 @@ func runIDs(objs map[string][]byte, period string) []string {
 	return slices.Sorted(maps.Keys(seen))
 }
 
+// eachStore runs test once on the test server of each kind of object
+// storage, as a subtest named after it.
+func eachStore(t *testing.T, test func(*testing.T, buckettest.Store)) {
+	for _, store := range buckettest.Stores {
+		t.Run(store.Name, func(t *testing.T) { test(t, store) })
+	}
+}
+
 // bucketConfig is testConfig reading the sample from one prefix of the
-// test server and writing to another.
-func bucketConfig(t *testing.T) (Config, *blob.Bucket) {
+// store's test server and writing to another.
+func bucketConfig(t *testing.T, store buckettest.Store) (Config, *blob.Bucket) {
 	t.Helper()
-	in, out := buckettest.S3(t), buckettest.S3(t)
+	in, out := store.URL(t), store.URL(t)
 	uploadFS(t, openBucket(t, in), cxkpi.Sample())
 	cfg := testConfig(t, nil)
 	cfg.Input, cfg.InputName = bucket.FS(context.Background(), openBucket(t, in)), bucket.Name(in)
@@ -118,12 +126,14 @@ func periodManifest(t *testing.T, objs map[string][]byte) Manifest {
 // bucket: the data files are the bytes of a local run's, every output
 // the manifest lists is under the run's prefix with its checksum, and
 // the period's manifest, written last, is the run's own.
-func TestBucketRunMatchesLocal(t *testing.T) {
+func TestBucketRunMatchesLocal(t *testing.T) { eachStore(t, testBucketRunMatchesLocal) }
+
+func testBucketRunMatchesLocal(t *testing.T, store buckettest.Store) {
 	local, err := Run(context.Background(), testConfig(t, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, out := bucketConfig(t)
+	cfg, out := bucketConfig(t, store)
 	sum, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -199,8 +209,10 @@ var failedWrites = []struct {
 // points at, stay the previous run's, and what the failed run wrote is
 // deleted. The next good run is published, keeps the run it replaces
 // and deletes the others, a killed run's leftovers included.
-func TestBucketFailedRunKeepsPrevious(t *testing.T) {
-	cfg, out := bucketConfig(t)
+func TestBucketFailedRunKeepsPrevious(t *testing.T) { eachStore(t, testBucketFailedRunKeepsPrevious) }
+
+func testBucketFailedRunKeepsPrevious(t *testing.T, store buckettest.Store) {
+	cfg, out := bucketConfig(t, store)
 	first, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -257,7 +269,11 @@ func TestBucketFailedRunKeepsPrevious(t *testing.T) {
 // gate writes no object, and that an empty input prefix trips the
 // empty-input gate as an empty directory does.
 func TestBucketGatedRunPublishesNothing(t *testing.T) {
-	cfg, out := bucketConfig(t)
+	eachStore(t, testBucketGatedRunPublishesNothing)
+}
+
+func testBucketGatedRunPublishesNothing(t *testing.T, store buckettest.Store) {
+	cfg, out := bucketConfig(t, store)
 	if _, err := Run(context.Background(), cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +283,7 @@ func TestBucketGatedRunPublishesNothing(t *testing.T) {
 	if _, err := Run(context.Background(), c); !errors.Is(err, ErrGate) {
 		t.Fatalf("err = %v, want ErrGate", err)
 	}
-	empty := buckettest.S3(t)
+	empty := store.URL(t)
 	c = cfg
 	c.Input, c.InputName = bucket.FS(context.Background(), openBucket(t, empty)), bucket.Name(empty)
 	_, err := Run(context.Background(), c)
@@ -290,7 +306,10 @@ var bucketFiles = []struct {
 }{
 	{"output bucket", "output: s3://reports/cx?region=eu-west-1\n", "", "s3://reports/cx?region=eu-west-1"},
 	{"output unknown parameter", "output: s3://reports/cx?regoin=eu-west-1\n", "output", ""},
-	{"input unsupported", "input: gs://exports/zendesk\n", "input", ""},
+	{"input unsupported", "input: ftp://exports/zendesk\n", "input", ""},
+	{"output gcs", "output: gs://reports/cx\n", "", "gs://reports/cx"},
+	{"output azure", "output: azblob://reports/cx?storage_account=cxkpi\n", "", "azblob://reports/cx?storage_account=cxkpi"},
+	{"output azure unknown parameter", "output: azblob://reports/cx?storage_acount=cxkpi\n", "output", ""},
 	{"input credentials", "input: s3://AKIA:secret@exports/zendesk\n", "input", ""},
 }
 
@@ -329,9 +348,11 @@ func TestFileBucketURLs(t *testing.T) {
 // TestBucketRunEmailsTheReport checks that a run to a bucket emails the
 // published report.pdf and records the delivery in both copies of the
 // manifest.
-func TestBucketRunEmailsTheReport(t *testing.T) {
+func TestBucketRunEmailsTheReport(t *testing.T) { eachStore(t, testBucketRunEmailsTheReport) }
+
+func testBucketRunEmailsTheReport(t *testing.T, store buckettest.Store) {
 	srv := mailtest.Start(t, mailtest.Options{})
-	cfg, out := bucketConfig(t)
+	cfg, out := bucketConfig(t, store)
 	cfg.Mail = &mail.Config{
 		Host: "127.0.0.1", Port: srv.Port, Security: mail.SecurityNone,
 		From: "cxkpi <kpi@example.com>", To: []string{"ops@example.com"}, Retries: -1,
@@ -364,13 +385,15 @@ func TestBucketRunEmailsTheReport(t *testing.T) {
 // TestBucketParquetInput reads generated Parquet exports from a bucket,
 // whose objects cannot seek: the run gives the KPI and model bytes of
 // the same exports read from a directory.
-func TestBucketParquetInput(t *testing.T) {
+func TestBucketParquetInput(t *testing.T) { eachStore(t, testBucketParquetInput) }
+
+func testBucketParquetInput(t *testing.T, store buckettest.Store) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	if _, err := sample.Generate(ctx, dir, sample.Config{Seed: 1, Customers: 60, Months: 3, Format: sample.Parquet}, nil); err != nil {
 		t.Fatal(err)
 	}
-	in := buckettest.S3(t)
+	in := store.URL(t)
 	uploadFS(t, openBucket(t, in), os.DirFS(dir))
 	local := testConfig(t, nil)
 	local.Input, local.InputName = os.DirFS(dir), dir

@@ -19,13 +19,19 @@ import (
 	"github.com/cxkpi/cxkpi/pipeline/bucket/buckettest"
 )
 
-// TestRunBucket runs cxkpi on the sample in a bucket of the test S3
-// server, with a lookalike export beside it, into another bucket, once
-// with flags and once from a configuration file: the lookalike is warned
-// about and listed, the period's manifest points at the run, and neither
+// TestRunBucket runs cxkpi on the sample in a bucket of each test
+// object storage server, with a lookalike export beside it, into another
+// bucket, once with flags and once from a configuration file: the
+// lookalike is warned about and listed, the period's manifest points at the run, and neither
 // the output nor the logs repeat the credentials or the URL's query.
 func TestRunBucket(t *testing.T) {
-	in, out := buckettest.S3(t), buckettest.S3(t)
+	for _, store := range buckettest.Stores {
+		t.Run(store.Name, func(t *testing.T) { testRunBucket(t, store) })
+	}
+}
+
+func testRunBucket(t *testing.T, store buckettest.Store) {
+	in, out := store.URL(t), store.URL(t)
 	ctx := context.Background()
 	inb, outb := openTest(t, in), openTest(t, out)
 	err := fs.WalkDir(cxkpi.Sample(), ".", func(p string, d fs.DirEntry, err error) error {
@@ -100,7 +106,7 @@ func TestRunBucket(t *testing.T) {
 				}
 			}
 			for name, text := range texts {
-				for _, secret := range []string{buckettest.AccessKey, buckettest.SecretKey, "endpoint=", "use_path_style"} {
+				for _, secret := range []string{buckettest.AccessKey, buckettest.SecretKey, buckettest.AzureKey, "endpoint=", "use_path_style", "localemu=", "storage_account="} {
 					if bytes.Contains(text, []byte(secret)) {
 						t.Errorf("%s holds %q", name, secret)
 					}

@@ -18,8 +18,9 @@ import (
 // FS returns the objects of b as a read-only file system: the key
 // tickets.csv is the file tickets.csv, exports/2026/tickets.csv the file
 // tickets.csv in the directory exports/2026. Objects are regular files
-// (mode 0444) with their size and modification time; a directory is a
-// key prefix ending in "/" and exists while an object lies under it.
+// (mode 0444) with their size and modification time (to the second); a
+// directory is a key prefix ending in "/" and exists while an object lies
+// under it.
 // Every request to the store is made with ctx, so cancelling it stops a
 // read under way.
 //
@@ -52,7 +53,7 @@ func (f *bucketFS) Open(name string) (fs.File, error) {
 	if name != "." {
 		r, err := f.b.NewReader(f.ctx, name, nil)
 		if err == nil {
-			return &file{r: r, info: fileInfo{name: path.Base(name), size: r.Size(), mod: r.ModTime()}}, nil
+			return &file{r: r, info: newFileInfo(path.Base(name), r.Size(), r.ModTime())}, nil
 		}
 		if gcerrors.Code(err) != gcerrors.NotFound {
 			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
@@ -75,7 +76,7 @@ func (f *bucketFS) Stat(name string) (fs.FileInfo, error) {
 	}
 	a, err := f.b.Attributes(f.ctx, name)
 	if err == nil {
-		return fileInfo{name: path.Base(name), size: a.Size, mod: a.ModTime}, nil
+		return newFileInfo(path.Base(name), a.Size, a.ModTime), nil
 	}
 	if gcerrors.Code(err) != gcerrors.NotFound {
 		return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
@@ -124,7 +125,7 @@ func (f *bucketFS) list(name string, limit int) ([]fs.DirEntry, error) {
 		if obj.IsDir {
 			out = append(out, dirInfo(base))
 		} else {
-			out = append(out, fileInfo{name: base, size: obj.Size, mod: obj.ModTime})
+			out = append(out, newFileInfo(base, obj.Size, obj.ModTime))
 		}
 	}
 	if len(out) == 0 && name != "." {
@@ -177,6 +178,14 @@ type fileInfo struct {
 	name string
 	size int64
 	mod  time.Time
+}
+
+// newFileInfo describes an object whose modification time is mod, kept
+// to the second: a store can list it to the millisecond or microsecond
+// (Google Cloud Storage's JSON API) and return it to the second on a
+// read (the HTTP Last-Modified header), and one object has one time.
+func newFileInfo(name string, size int64, mod time.Time) fileInfo {
+	return fileInfo{name: name, size: size, mod: mod.Truncate(time.Second)}
 }
 
 func (i fileInfo) Name() string               { return i.name }

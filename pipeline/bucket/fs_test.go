@@ -27,14 +27,10 @@ var files = map[string]string{
 }
 
 // buckets are the kinds of bucket the file system is checked on: the
-// test S3 server and a local directory through file://.
-var buckets = []struct {
-	name string
-	url  func(t *testing.T) string
-}{
-	{"s3", func(t *testing.T) string { return buckettest.S3(t) }},
-	{"file", func(t *testing.T) string { return "file://" + filepath.ToSlash(t.TempDir()) }},
-}
+// test servers of S3, Google Cloud Storage and Azure, and a local
+// directory through file://.
+var buckets = append(slices.Clone(buckettest.Stores),
+	buckettest.Store{Name: "file", URL: func(t testing.TB) string { return "file://" + filepath.ToSlash(t.TempDir()) }})
 
 func fill(t *testing.T, rawURL string) fs.FS {
 	t.Helper()
@@ -54,8 +50,8 @@ func fill(t *testing.T, rawURL string) fs.FS {
 
 func TestFS(t *testing.T) {
 	for _, bc := range buckets {
-		t.Run(bc.name, func(t *testing.T) {
-			fsys := fill(t, bc.url(t))
+		t.Run(bc.Name, func(t *testing.T) {
+			fsys := fill(t, bc.URL(t))
 			var names []string
 			for k := range files {
 				names = append(names, k)
@@ -135,7 +131,13 @@ func TestFSDenied(t *testing.T) {
 // TestFSWithContext checks that the requests of a file system given
 // another context end with it.
 func TestFSWithContext(t *testing.T) {
-	fsys := fill(t, buckettest.S3(t))
+	for _, store := range buckettest.Stores {
+		t.Run(store.Name, func(t *testing.T) { testFSWithContext(t, store.URL(t)) })
+	}
+}
+
+func testFSWithContext(t *testing.T, rawURL string) {
+	fsys := fill(t, rawURL)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	cfs := fsys.(interface {
