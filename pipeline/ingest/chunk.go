@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -56,8 +57,11 @@ func openSource(ctx context.Context, fsys fs.FS, in inputFile, p *plan, mem memo
 		}
 		return newCSVSource(ctx, fsys, in.name, p)
 	case FormatJSONL:
-		if p.json.records != nil || len(p.json.joins) > 0 {
-			return nil, fmt.Errorf("ingest: %s: %s applies to JSON documents, not JSON Lines", in.name, firstJSONKey(p.mapping))
+		if p.json.records != nil {
+			return newJSONLDocSource(ctx, fsys, in.name, p)
+		}
+		if len(p.json.joins) > 0 {
+			return nil, fmt.Errorf("ingest: %s: join applies to JSON documents: on JSON Lines, with records, of which each line is one", in.name)
 		}
 		return newJSONLSource(ctx, fsys, in.name, p)
 	case FormatJSON:
@@ -89,6 +93,7 @@ type chunk struct {
 	text    []byte         // JSON Lines: the lines, one after another
 	str     string         // JSON Lines: text as one string, made when read returns
 	batches []parquetBatch // Parquet: the batches the rows are in
+	docs    []chunkDoc     // JSON documents: the documents the rows are in, in order
 
 	eof bool  // the file ends after these rows
 	err error // the read ends after these rows
@@ -102,6 +107,25 @@ type chunk struct {
 	seen   []bool        // per plan.mustSee: some row has a value or null for the column
 
 	done chan struct{} // receives when a worker has converted the chunk
+}
+
+// chunkDoc says which rows of a chunk a JSON document holds: those before
+// end, after the previous document's.
+type chunkDoc struct {
+	doc *jsonDoc
+	end int
+}
+
+// doc returns the JSON document of row i; nil for other formats.
+func (c *chunk) doc(i int) *jsonDoc {
+	switch len(c.docs) {
+	case 0:
+		return nil
+	case 1:
+		return c.docs[0].doc
+	}
+	k, _ := slices.BinarySearchFunc(c.docs, i, func(d chunkDoc, i int) int { return cmp.Compare(d.end, i+1) })
+	return c.docs[k].doc
 }
 
 // chunkRow is one row of a chunk.
@@ -160,6 +184,8 @@ func (c *chunk) reset() {
 	c.fields = c.fields[:0]
 	c.text, c.str = c.text[:0], ""
 	c.batches = c.batches[:0]
+	clear(c.docs)
+	c.docs = c.docs[:0]
 	c.eof, c.err = false, nil
 	c.hashes = c.hashes[:0]
 	c.rejs = c.rejs[:0]

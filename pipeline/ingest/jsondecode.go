@@ -13,12 +13,13 @@ import (
 type jsonDecoder struct {
 	p    *plan
 	fold map[foldKey]*pathNode // cache of names matched ignoring case
-	doc  *jsonDoc              // nil for JSON Lines
 
 	// The values read from the enclosing elements of the last row, per
 	// level: the rows of one element's inner array share them, and an
-	// element with many is parsed once, not once per row.
+	// element with many is parsed once, not once per row. They are those
+	// of document last.
 	above []parentValues
+	last  *jsonDoc
 }
 
 type parentValues struct {
@@ -32,7 +33,8 @@ const maxFoldCache = 4096
 func (d *jsonDecoder) decode(c *chunk, i int, raws []rawValue) error {
 	clear(raws)
 	j := d.p.json
-	if d.doc == nil {
+	doc := c.doc(i)
+	if doc == nil {
 		start, end := c.span(i)
 		line := c.str[start:end]
 		// The parser makes invalid UTF-8 U+FFFD; unless that is the rule,
@@ -43,15 +45,16 @@ func (d *jsonDecoder) decode(c *chunk, i int, raws []rawValue) error {
 		}
 		return nil
 	}
-	check := !d.p.replaceUTF8 && !d.doc.valid
-	e := d.doc.rows[c.rows[i].end]
-	if d.doc.s[e.start] != '{' {
-		return &rowError{col: -1, err: reasonf(ErrMalformedRow, "record is %s, want a JSON object", describeJSON(&jsonParser{s: d.doc.s, i: e.start}))}
+	check := !d.p.replaceUTF8 && !doc.valid
+	e := doc.rows[c.rows[i].end]
+	if doc.s[e.start] != '{' {
+		return &rowError{col: -1, err: reasonf(ErrMalformedRow, "record is %s, want a JSON object", describeJSON(&jsonParser{s: doc.s, i: e.start}))}
 	}
-	if err := d.object(d.doc.s[e.start:e.end], j.tries[0], raws, check, false); err != nil {
+	if err := d.object(doc.s[e.start:e.end], j.tries[0], raws, check, false); err != nil {
 		return err
 	}
-	if d.above == nil {
+	if d.above == nil || d.last != doc {
+		d.last = doc
 		d.above = make([]parentValues, len(j.tries))
 		for i := range d.above {
 			d.above[i].elem = -1
@@ -59,11 +62,11 @@ func (d *jsonDecoder) decode(c *chunk, i int, raws []rawValue) error {
 	}
 	parent := e.parent
 	for level := 1; level < len(j.tries) && parent >= 0; level++ {
-		pe := d.doc.parents[parent]
+		pe := doc.parents[parent]
 		if slots := j.levelSlots[level]; len(slots) > 0 {
 			a := &d.above[level]
 			if a.elem != parent {
-				if err := d.object(d.doc.s[pe.start:pe.end], j.tries[level], raws, check, false); err != nil {
+				if err := d.object(doc.s[pe.start:pe.end], j.tries[level], raws, check, false); err != nil {
 					a.elem = -1
 					return err
 				}
@@ -85,15 +88,15 @@ func (d *jsonDecoder) decode(c *chunk, i int, raws []rawValue) error {
 			continue
 		}
 		key := strings.TrimSpace(on.text)
-		at, ok := d.doc.joins[k][key]
+		at, ok := doc.joins[k][key]
 		switch {
 		case !ok:
 			continue
 		case at < 0:
 			return &rowError{col: -1, err: reasonf(ErrMalformedRow, "join %s: %d elements of %s have %s %q", jp.name, -at, jp.spec.Records, jp.spec.Key, key)}
 		}
-		je := d.doc.spans[k][at]
-		if err := d.object(d.doc.s[je.start:je.end], jp.tree, raws, check, false); err != nil {
+		je := doc.spans[k][at]
+		if err := d.object(doc.s[je.start:je.end], jp.tree, raws, check, false); err != nil {
 			return err
 		}
 	}
@@ -144,9 +147,9 @@ func (d *jsonDecoder) object(s string, n *pathNode, raws []rawValue, check, line
 // raw returns the line, or the start of a line too long to keep; for a
 // JSON document, the row's element.
 func (d *jsonDecoder) raw(c *chunk, i int) string {
-	if d.doc != nil {
-		e := d.doc.rows[c.rows[i].end]
-		return strings.Clone(d.doc.s[e.start:min(e.end, e.start+2*maxRawBytes)])
+	if doc := c.doc(i); doc != nil {
+		e := doc.rows[c.rows[i].end]
+		return strings.Clone(doc.s[e.start:min(e.end, e.start+2*maxRawBytes)])
 	}
 	start, end := c.span(i)
 	return strings.Clone(c.str[start:end])
@@ -155,8 +158,9 @@ func (d *jsonDecoder) raw(c *chunk, i int) string {
 // record returns the path of row i in its JSON document, "" for JSON
 // Lines.
 func (d *jsonDecoder) record(c *chunk, i int) string {
-	if d.doc == nil {
+	doc := c.doc(i)
+	if doc == nil {
 		return ""
 	}
-	return d.doc.record(c.rows[i].end)
+	return doc.record(c.rows[i].end)
 }

@@ -67,6 +67,9 @@ func fuzzDocBody(t *testing.T, data []byte) {
 					t.Fatalf("mapping %d: rejection %+v: raw, reason or position out of shape", k, rej)
 				}
 			}
+			if k > 0 {
+				fuzzDocLine(t, mem, y, data, rows, rejs, err)
+			}
 			if k == 0 && err == nil {
 				// Written back as a top-level array, the rows read the same.
 				spec, _ := SpecOf(Tickets)
@@ -88,11 +91,51 @@ func fuzzDocBody(t *testing.T, data []byte) {
 	}
 }
 
+// fuzzDocLine reads the document as one line of JSON Lines with the
+// mapping y: the same rows and rejections as the document gave (rows,
+// rejs, err), but for their positions.
+func fuzzDocLine(t *testing.T, mem memory.Allocator, y string, data []byte, rows [][]string, rejs []Rejection, err error) {
+	line := bytes.TrimPrefix(data, []byte("\uFEFF"))
+	var b bytes.Buffer
+	if json.Compact(&b, line) == nil {
+		line = b.Bytes()
+	} else {
+		line = bytes.ReplaceAll(bytes.ReplaceAll(line, []byte("\n"), []byte(" ")), []byte("\r"), []byte(" "))
+	}
+	m, merr := LoadMapping(strings.NewReader("tables:\n  "+strings.Replace(y, "t.json", "t.jsonl", 1)), "m.yaml")
+	if merr != nil {
+		t.Fatal(merr)
+	}
+	got, gotRejs, gotErr := readDocNamed(t, mem, m.Tables[Tickets], "t.jsonl", string(line)+"\n")
+	if (err == nil) != (gotErr == nil) || (err != nil && errors.Is(err, ErrMalformedDocument) != errors.Is(gotErr, ErrMalformedDocument)) {
+		if len(bytes.TrimSpace(line)) == 0 && gotErr == nil {
+			return // a blank line is no document, an empty file is a malformed one
+		}
+		t.Fatalf("as a line of JSON Lines: error %v, as a document %v", gotErr, err)
+	}
+	if err != nil {
+		return
+	}
+	if strings.Join(flatten(got), "\x00") != strings.Join(flatten(rows), "\x00") || len(gotRejs) != len(rejs) {
+		t.Fatalf("as a line of JSON Lines: %d rows, %d rejections; as a document %d, %d", len(got), len(gotRejs), len(rows), len(rejs))
+	}
+	for i, r := range gotRejs {
+		if r.Record != rejs[i].Record || r.Line != 1 || r.Column < 1 {
+			t.Fatalf("as a line of JSON Lines: rejection %+v, as a document %+v", r, rejs[i])
+		}
+	}
+}
+
 // readDoc reads doc as the tickets of t.json, returning the accepted
 // rows as contract text ("" for null) and the rejections.
 func readDoc(t *testing.T, mem memory.Allocator, tm TableMapping, doc string) ([][]string, []Rejection, error) {
+	return readDocNamed(t, mem, tm, "t.json", doc)
+}
+
+// readDocNamed reads doc as the tickets of the named file.
+func readDocNamed(t *testing.T, mem memory.Allocator, tm TableMapping, name, doc string) ([][]string, []Rejection, error) {
 	var rejs []Rejection
-	r, err := Open(context.Background(), mapFS(map[string]string{"t.json": doc}), Tickets, mem,
+	r, err := Open(context.Background(), mapFS(map[string]string{name: doc}), Tickets, mem,
 		Options{BatchSize: 3, Mapping: tm, Reject: func(r Rejection) error { rejs = append(rejs, r); return nil }})
 	if err != nil {
 		t.Fatal(err)

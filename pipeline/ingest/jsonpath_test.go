@@ -95,7 +95,7 @@ var jsonMappingErrors = []struct {
 	name, yaml, path, want string
 }{
 	{"records on CSV", "tickets:\n    format: csv\n    records: tickets", "tables.tickets.records", "not csv"},
-	{"join on JSON Lines", "tickets:\n    format: jsonl\n    join: {m: {records: m, key: id, on: id}}", "tables.tickets.join", "not jsonl"},
+	{"join on JSON Lines", "tickets:\n    format: jsonl\n    join: {m: {records: m, key: id, on: id}}", "tables.tickets.join", "name the records of each line"},
 	{"bad records", "tickets:\n    records: a..b", "tables.tickets.records", "empty member name"},
 	{"../ without levels", "tickets:\n    format: json\n    records: tickets\n    columns: {ticket_id: ../id}", "tables.tickets.columns.ticket_id", "the rows have none"},
 	{"../ too far", "messages:\n    records: a[].b[]\n    columns: {ticket_id: ../../id}", "tables.messages.columns.ticket_id", "2 levels up"},

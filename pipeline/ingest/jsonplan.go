@@ -58,8 +58,8 @@ func compileJSON(spec Spec, m TableMapping, cols []column) (*jsonPlan, error) {
 		}
 		return j, nil
 	case FormatJSONL:
-		if m.Records != "" || len(m.Join) > 0 || m.MaxDocumentBytes != 0 {
-			return nil, mappingErr(firstJSONKey(m), "applies to JSON documents (format: json), not jsonl, whose lines are the rows")
+		if m.Records == "" && (len(m.Join) > 0 || m.MaxDocumentBytes != 0) {
+			return nil, mappingErr(firstJSONKey(m), "applies to JSON documents: with format jsonl, name the records of each line (records:), which makes every line one")
 		}
 	}
 	strict := m.Format == FormatJSON || m.Format == FormatJSONL || jsonKeys

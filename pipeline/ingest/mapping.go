@@ -45,7 +45,8 @@ type TableMapping struct {
 	// {"tickets": [...]}); empty means the document is itself that array.
 	// "ticket_events[].child_events[]" makes one row of every element of
 	// the inner arrays, and a column path starting "../" reads the
-	// enclosing element. JSON documents only.
+	// enclosing element. JSON documents, and JSON Lines whose every line
+	// is then a document (API pages saved one per line).
 	Records string `yaml:"records,omitempty"`
 	// MaxDocumentBytes bounds a JSON document, which is read whole; 0
 	// means [DefaultMaxDocumentBytes]. A larger one ends the read with an

@@ -49,6 +49,9 @@ type jsonDoc struct {
 	spans   [][]docElem        // per join: its array's elements
 	valid   bool               // s is valid UTF-8
 	begin   int                // where the JSON starts: after a byte order mark
+	line0   int                // lines of the file before the document: 0 but for a line of JSON Lines
+	byte0   int                // bytes of the file before the document
+	oneLine bool               // the document is a line of JSON Lines
 	levels  []string           // per level, the records path up to its array: "ticket_events", ".child_events"
 }
 
@@ -83,6 +86,7 @@ func (s *jsonSource) read(c *chunk, max int) error {
 		c.rows = append(c.rows, row)
 		s.next++
 	}
+	c.docs = append(c.docs, chunkDoc{doc: s.doc, end: len(c.rows)})
 	if s.next == len(s.doc.rows) {
 		return io.EOF
 	}
@@ -107,7 +111,7 @@ func (s *jsonSource) position(off int) (line, col int) {
 }
 
 func (s *jsonSource) decoder() decoder {
-	return &jsonDecoder{p: s.p, fold: map[foldKey]*pathNode{}, doc: s.doc}
+	return &jsonDecoder{p: s.p, fold: map[foldKey]*pathNode{}}
 }
 
 func (s *jsonSource) close() error { return nil }
@@ -137,7 +141,12 @@ func loadDocument(ctx context.Context, fsys fs.FS, name string, p *plan) (*jsonD
 	if b.Len() > max {
 		return nil, fmt.Errorf("%w: more than %d bytes (max_document_bytes)", ErrDocumentTooLarge, max)
 	}
-	doc := &jsonDoc{s: b.String()}
+	return newDocument(&jsonDoc{s: b.String()}, p.json)
+}
+
+// newDocument checks and cuts doc, of which s and the position in its
+// file are set.
+func newDocument(doc *jsonDoc, j *jsonPlan) (*jsonDoc, error) {
 	if strings.HasPrefix(doc.s, "\uFEFF") {
 		doc.begin = len("\uFEFF") // kept, so that columns count the file's bytes
 	}
@@ -145,7 +154,7 @@ func loadDocument(ctx context.Context, fsys fs.FS, name string, p *plan) (*jsonD
 	if err := doc.check(); err != nil {
 		return nil, err
 	}
-	if err := doc.cut(p.json); err != nil {
+	if err := doc.cut(j); err != nil {
 		return nil, err
 	}
 	return doc, nil
@@ -154,7 +163,7 @@ func loadDocument(ctx context.Context, fsys fs.FS, name string, p *plan) (*jsonD
 // at renders a byte offset of the document as line:column.
 func (d *jsonDoc) at(off int) string {
 	off = min(off, len(d.s))
-	line := strings.Count(d.s[:off], "\n") + 1
+	line := d.line0 + strings.Count(d.s[:off], "\n") + 1
 	col := off - strings.LastIndexByte(d.s[:off], '\n')
 	return strconv.Itoa(line) + ":" + strconv.Itoa(col)
 }
@@ -175,8 +184,12 @@ func (d *jsonDoc) check() error {
 	}
 	var se *jsonSyntaxError
 	if errors.As(err, &se) {
-		msg := strings.Replace(se.msg, ", got end of line", ", got the end of the file", 1)
-		return fmt.Errorf("%w: %s (byte %d): %s", ErrMalformedDocument, d.at(se.off), se.off+1, msg)
+		end := ", got the end of the file"
+		if d.oneLine {
+			end = ", got the end of the line"
+		}
+		msg := strings.Replace(se.msg, ", got end of line", end, 1)
+		return fmt.Errorf("%w: %s (byte %d): %s", ErrMalformedDocument, d.at(se.off), d.byte0+se.off+1, msg)
 	}
 	return err
 }
