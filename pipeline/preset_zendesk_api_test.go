@@ -239,7 +239,7 @@ func runZendeskAPI(t *testing.T) map[kpiKey]*float64 {
 		t.Errorf("tables read %v, want %v", got, want)
 	}
 	values := map[kpiKey]*float64{}
-	for _, r := range readKPIs(t, filepath.Join(sum.Dir, KPIFile)) {
+	for _, r := range readKPIs(t, sum.History) {
 		if r.dimension == "all" {
 			values[kpiKey{r.period.In(loc).Format("2006-01"), r.metric}] = r.value
 		}

@@ -70,7 +70,7 @@ func TestProgressCountsTheExports(t *testing.T) {
 		t.Errorf("%d bytes read, want at least the %d of the files", got, want)
 	}
 	for _, f := range []string{KPIFile, QuarantineFile} {
-		a, _ := os.ReadFile(filepath.Join(plain.OutDir, "month=2026-10", f))
+		a, _ := os.ReadFile(filepath.Join(plain.OutDir, testPeriod, f))
 		b, _ := os.ReadFile(filepath.Join(sum.Dir, f))
 		if len(a) == 0 || !bytes.Equal(a, b) {
 			t.Errorf("%s differs with progress", f)

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // DirMode is the permission of a published run directory. It is set
@@ -42,7 +43,11 @@ func replaceDir(stage, dir string, exchange func(a, b string) error) error {
 	parent := filepath.Dir(dir)
 	fault("publish")
 	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
-		// First run of the period: one rename, atomic by itself.
+		// First run of the period: one rename, atomic by itself, into the
+		// grain directory, made by the first run of the grain.
+		if err := mkdirSynced(parent); err != nil {
+			return fmt.Errorf("publish %s: %w", dir, err)
+		}
 		if err := os.Rename(stage, dir); err != nil {
 			return fmt.Errorf("publish %s: %w", dir, err)
 		}
@@ -97,9 +102,27 @@ func replaceByRenames(stage, dir string) error {
 }
 
 // asideName is where replaceByRenames moves the previous run of dir:
-// beside the staging directory, named after both, .run-123.month=2026-10.old.
+// beside the staging directory, named after both, the path of dir
+// relative to the output with dots for its separators:
+// .run-123.grain=month.period=2026-10.old.
 func asideName(stage, dir string) string {
-	return stage + "." + filepath.Base(dir) + asideSuffix
+	rel, err := filepath.Rel(filepath.Dir(stage), dir)
+	if err != nil {
+		rel = filepath.Base(dir)
+	}
+	return stage + "." + strings.ReplaceAll(filepath.ToSlash(rel), "/", ".") + asideSuffix
+}
+
+// mkdirSynced creates the directory dir if it is missing, and makes its
+// entry in its parent durable.
+func mkdirSynced(dir string) error {
+	if _, err := os.Lstat(dir); err == nil {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(dir))
 }
 
 // syncDir makes the renames inside dir durable.

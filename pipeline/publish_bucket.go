@@ -21,8 +21,10 @@ import (
 
 // RunsPrefix is the key prefix, inside a period's prefix, under which a
 // run published to a bucket keeps its objects: a period's outputs are
-// <grain>=<period>/runs/<run_id>/<file>, and <grain>=<period>/manifest.json
-// names the current one (docs/outputs.md, "In a bucket").
+// grain=<grain>/period=<period>/runs/<run_id>/<file>, and
+// grain=<grain>/period=<period>/manifest.json names the current one
+// (docs/outputs.md, "In a bucket"). Beside that manifest, a copy of the
+// current run's kpis.parquet is what a glob of the partitions reads.
 const RunsPrefix = "runs"
 
 // bucketOut is a bucket that receives the outputs of runs in place of an
@@ -97,12 +99,14 @@ func contentType(key string) string {
 
 // publish writes the files of the staging directory stage as the run
 // id of the period prefix period, manifest.json last, then replaces the
-// period's manifest.json by the run's. Once it is published, the runs
+// period's manifest.json by the run's, and then the period's copy of
+// kpis.parquet and, when history names a file, the grain's
+// [HistoryFile]. Once it is published, the runs
 // of the period other than this one and the one it replaces are
 // deleted: a reader that read the previous manifest a moment ago still
 // finds its objects until the next run. A failed publish deletes what
 // it wrote, as far as it can, and leaves the period's manifest as it was.
-func (o *bucketOut) publish(ctx context.Context, stage, period, id string) error {
+func (o *bucketOut) publish(ctx context.Context, stage, period, id, history string) error {
 	previous, known, err := o.current(ctx, period)
 	if err != nil {
 		return err
@@ -135,6 +139,17 @@ func (o *bucketOut) publish(ctx context.Context, stage, period, id string) error
 		return fmt.Errorf("publish %s: %w", bucket.Join(o.url, period), err)
 	}
 	fault("publish.manifest")
+	// The partition copy and the history are single objects, each
+	// replaced whole by one write. A failure here fails the run: the next
+	// run of the period writes them again.
+	if err := o.put(ctx, path.Join(period, KPIFile), filepath.Join(stage, KPIFile)); err != nil {
+		return fmt.Errorf("publish %s: %w", bucket.Join(o.url, period), err)
+	}
+	if history != "" {
+		if err := o.put(ctx, path.Join(path.Dir(period), HistoryFile), history); err != nil {
+			return fmt.Errorf("publish %s: %w", bucket.Join(o.url, path.Dir(period)), err)
+		}
+	}
 	if known {
 		o.prune(ctx, period, id, previous)
 	}
@@ -217,6 +232,27 @@ func (o *bucketOut) remove(ctx context.Context, keys []string) {
 	for _, k := range keys {
 		if err := o.b.Delete(ctx, k); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
 			o.log.Warn("object not deleted", "object", bucket.Join(o.url, k), "err", err)
+		}
+	}
+}
+
+// periodLabels returns the labels of the periods (grain/period=<label>/)
+// published in the bucket under the grain prefix grain.
+func (o *bucketOut) periodLabels(ctx context.Context, grain string) ([]string, error) {
+	prefix := grain + "/"
+	it := o.b.List(&blob.ListOptions{Prefix: prefix, Delimiter: "/"})
+	var labels []string
+	for {
+		obj, err := it.Next(ctx)
+		if err == io.EOF {
+			return labels, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list the periods of %s: %w", bucket.Join(o.url, prefix), err)
+		}
+		name := strings.TrimSuffix(strings.TrimPrefix(obj.Key, prefix), "/")
+		if l, ok := strings.CutPrefix(name, "period="); ok && obj.IsDir {
+			labels = append(labels, l)
 		}
 	}
 }

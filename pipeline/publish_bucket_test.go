@@ -112,7 +112,7 @@ func bucketConfig(t *testing.T, store buckettest.Store) (Config, *blob.Bucket) {
 func periodManifest(t *testing.T, objs map[string][]byte) Manifest {
 	t.Helper()
 	var m Manifest
-	data, ok := objs["month=2026-10/"+ManifestFile]
+	data, ok := objs["grain=month/period=2026-10/"+ManifestFile]
 	if !ok {
 		t.Fatalf("no month=2026-10/%s among %q", ManifestFile, slices.Sorted(maps.Keys(objs)))
 	}
@@ -139,7 +139,7 @@ func testBucketRunMatchesLocal(t *testing.T, store buckettest.Store) {
 		t.Fatal(err)
 	}
 	objs := objects(t, out)
-	run := path.Join("month=2026-10", RunsPrefix, sum.RunID)
+	run := path.Join("grain=month/period=2026-10", RunsPrefix, sum.RunID)
 	if want := bucket.Join(cfg.OutDir, run); sum.Dir != want {
 		t.Errorf("dir %s, want %s", sum.Dir, want)
 	}
@@ -160,7 +160,7 @@ func testBucketRunMatchesLocal(t *testing.T, store buckettest.Store) {
 	if m.RunID != sum.RunID || m.Dir != sum.Dir {
 		t.Errorf("period manifest names run %s in %s, want %s in %s", m.RunID, m.Dir, sum.RunID, sum.Dir)
 	}
-	if !bytes.Equal(objs[path.Join(run, ManifestFile)], objs["month=2026-10/"+ManifestFile]) {
+	if !bytes.Equal(objs[path.Join(run, ManifestFile)], objs["grain=month/period=2026-10/"+ManifestFile]) {
 		t.Error("the period's manifest differs from the run's")
 	}
 	if len(m.Outputs) != len(localFiles)-1 {
@@ -201,7 +201,7 @@ var failedWrites = []struct {
 	{"run data", func(k string) bool { return strings.Contains(k, "/runs/") && path.Base(k) == KPIFile }},
 	{"run report", func(k string) bool { return strings.Contains(k, "/runs/") && path.Base(k) == ReportFile }},
 	{"run manifest", func(k string) bool { return strings.Contains(k, "/runs/") && path.Base(k) == ManifestFile }},
-	{"period manifest", func(k string) bool { return k == "month=2026-10/"+ManifestFile }},
+	{"period manifest", func(k string) bool { return k == "grain=month/period=2026-10/"+ManifestFile }},
 }
 
 // TestBucketFailedRunKeepsPrevious makes one write of a run fail, at
@@ -242,7 +242,7 @@ func testBucketFailedRunKeepsPrevious(t *testing.T, store buckettest.Store) {
 
 	// What a killed run left: objects under a run no manifest names.
 	ctx := context.Background()
-	if err := out.WriteAll(ctx, "month=2026-10/runs/killed/"+KPIFile, []byte("partial"), nil); err != nil {
+	if err := out.WriteAll(ctx, "grain=month/period=2026-10/runs/killed/"+KPIFile, []byte("partial"), nil); err != nil {
 		t.Fatal(err)
 	}
 	second, err := Run(ctx, cfg)
@@ -250,7 +250,7 @@ func testBucketFailedRunKeepsPrevious(t *testing.T, store buckettest.Store) {
 		t.Fatal(err)
 	}
 	objs := objects(t, out)
-	if got, want := runIDs(objs, "month=2026-10"), slices.Sorted(slices.Values([]string{first.RunID, second.RunID})); !slices.Equal(got, want) {
+	if got, want := runIDs(objs, "grain=month/period=2026-10"), slices.Sorted(slices.Values([]string{first.RunID, second.RunID})); !slices.Equal(got, want) {
 		t.Errorf("runs %q after the second run, want the first and the second, %q", got, want)
 	}
 	if m := periodManifest(t, objs); m.RunID != second.RunID {
@@ -260,7 +260,7 @@ func testBucketFailedRunKeepsPrevious(t *testing.T, store buckettest.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := runIDs(objects(t, out), "month=2026-10"), slices.Sorted(slices.Values([]string{second.RunID, third.RunID})); !slices.Equal(got, want) {
+	if got, want := runIDs(objects(t, out), "grain=month/period=2026-10"), slices.Sorted(slices.Values([]string{second.RunID, third.RunID})); !slices.Equal(got, want) {
 		t.Errorf("runs %q after the third run, want the second and the third, %q", got, want)
 	}
 }
@@ -366,12 +366,12 @@ func testBucketRunEmailsTheReport(t *testing.T, store buckettest.Store) {
 		t.Fatalf("server received %d messages, want 1", len(msgs))
 	}
 	objs := objects(t, out)
-	run := path.Join("month=2026-10", RunsPrefix, sum.RunID)
+	run := path.Join("grain=month/period=2026-10", RunsPrefix, sum.RunID)
 	p := mailtest.Parse(t, msgs[0].Data)
 	if a := p.Attachment(ReportFile); a == nil || !bytes.Equal(a.Data, objs[path.Join(run, ReportFile)]) {
 		t.Error("the attachment is not the published report.pdf")
 	}
-	for _, key := range []string{path.Join(run, ManifestFile), "month=2026-10/" + ManifestFile} {
+	for _, key := range []string{path.Join(run, ManifestFile), "grain=month/period=2026-10/" + ManifestFile} {
 		var m Manifest
 		if err := json.Unmarshal(objs[key], &m); err != nil {
 			t.Fatal(err)

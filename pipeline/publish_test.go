@@ -15,8 +15,8 @@ import (
 // content names the run.
 func newRunDir(t *testing.T, out, name, gen string) string {
 	t.Helper()
-	dir := filepath.Join(out, name)
-	if err := os.Mkdir(dir, 0o700); err != nil {
+	dir := filepath.Join(out, filepath.FromSlash(name))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "gen"), []byte(gen), 0o644); err != nil {
@@ -48,11 +48,14 @@ func entries(t *testing.T, dir string) []string {
 	return names
 }
 
+// testPeriod is the directory of a period's run, relative to the output.
+const testPeriod = "grain=month/period=2026-10"
+
 // While runs replace a period over and over, a reader never finds the
 // period's directory missing or holding anything but one whole run.
 func TestReplaceDirNeverMissing(t *testing.T) {
 	out := t.TempDir()
-	dir := newRunDir(t, out, "month=2026-10", "0")
+	dir := newRunDir(t, out, testPeriod, "0")
 	probe := newRunDir(t, out, ".run-probe", "probe")
 	if err := exchange(probe, dir); errors.Is(err, errNoExchange) {
 		t.Skipf("no atomic exchange on %s/%s here (%v): runs publish with two renames", runtime.GOOS, runtime.GOARCH, err)
@@ -121,9 +124,9 @@ func TestReplaceDir(t *testing.T) {
 	for _, tc := range replaceCases {
 		t.Run(tc.name, func(t *testing.T) {
 			out := t.TempDir()
-			dir := filepath.Join(out, "month=2026-10")
+			dir := filepath.Join(out, testPeriod)
 			if tc.previous {
-				newRunDir(t, out, "month=2026-10", "old")
+				newRunDir(t, out, testPeriod, "old")
 			}
 			stage := newRunDir(t, out, ".run-1", "new")
 			if err := replaceDir(stage, dir, tc.exchange); err != nil {
@@ -149,7 +152,7 @@ func TestReplaceDir(t *testing.T) {
 // When the second of the two renames fails, the previous run is put back.
 func TestReplaceDirRenamesPutBack(t *testing.T) {
 	out := t.TempDir()
-	dir := newRunDir(t, out, "month=2026-10", "old")
+	dir := newRunDir(t, out, testPeriod, "old")
 	stage := filepath.Join(out, ".run-1") // never created: the rename fails
 	err := replaceByRenames(stage, dir)
 	if err == nil {
@@ -167,7 +170,7 @@ func TestReplaceDirRenamesPutBack(t *testing.T) {
 // publication and leaves both directories as they were.
 func TestReplaceDirExchangeFails(t *testing.T) {
 	out := t.TempDir()
-	dir := newRunDir(t, out, "month=2026-10", "old")
+	dir := newRunDir(t, out, testPeriod, "old")
 	stage := newRunDir(t, out, ".run-1", "new")
 	boom := errors.New("boom")
 	err := replaceDir(stage, dir, func(a, b string) error { return boom })

@@ -22,12 +22,15 @@ import (
 //     removed;
 //   - spill directories (.spill-*) are removed;
 //   - a previous run moved aside while publishing with two renames
-//     (.run-*.<grain>=<period>.old) is put back as <grain>=<period> when
-//     that directory is missing (the run died between the renames), and
-//     removed otherwise;
+//     (.run-*.grain=<grain>.period=<period>.old) is put back as
+//     grain=<grain>/period=<period> when that directory is missing (the
+//     run died between the renames), and removed otherwise; so are those
+//     of earlier versions, .run-*.<grain>=<period>.old;
 //   - the temporary files of files being replaced in place, .<name>.tmp-*,
 //     are removed: inside the period directories (manifest.json, rewritten
-//     after delivery) and, beside them, the scheduler's state file's.
+//     after delivery), of this layout and of the earlier one
+//     (<grain>=<period>), and, in the output directory, the scheduler's
+//     state file's.
 //
 // Nothing else in outDir is touched. Only the process holding the run
 // lock of outDir may call Recover, before its run starts: the lock is the
@@ -87,18 +90,40 @@ func leftovers(outDir string) ([]leftover, error) {
 		if !e.IsDir() || strings.HasPrefix(name, ".") || !strings.Contains(name, "=") {
 			continue
 		}
-		// A period directory: files replaced in place after publishing.
-		files, err := os.ReadDir(filepath.Join(outDir, name))
-		if err != nil {
-			return nil, fmt.Errorf("recover %s: %w", outDir, err)
+		dirs := []string{filepath.Join(outDir, name)} // a period directory of earlier versions, month=2026-10
+		if strings.HasPrefix(name, "grain=") {
+			if dirs, err = periodDirs(dirs[0]); err != nil {
+				return nil, fmt.Errorf("recover %s: %w", outDir, err)
+			}
 		}
-		for _, f := range files {
-			if isTemp(f.Name()) {
-				left = append(left, leftover{filepath.Join(outDir, name, f.Name()), "temp", f.IsDir()})
+		for _, dir := range dirs {
+			// Files replaced in place after publishing.
+			files, err := os.ReadDir(dir)
+			if err != nil {
+				return nil, fmt.Errorf("recover %s: %w", outDir, err)
+			}
+			for _, f := range files {
+				if isTemp(f.Name()) {
+					left = append(left, leftover{filepath.Join(dir, f.Name()), "temp", f.IsDir()})
+				}
 			}
 		}
 	}
 	return left, nil
+}
+
+// periodDirs lists the period directories (period=*) of the grain
+// directory grainDir.
+func periodDirs(grainDir string) ([]string, error) {
+	labels, err := periodLabels(grainDir)
+	if err != nil {
+		return nil, err
+	}
+	dirs := make([]string, len(labels))
+	for i, l := range labels {
+		dirs[i] = filepath.Join(grainDir, "period="+l)
+	}
+	return dirs, nil
 }
 
 // leftoverKind names what a run may have left under name in the output
@@ -138,6 +163,9 @@ func (l leftover) recover(outDir string, log *slog.Logger) error {
 		}
 		dir := filepath.Join(outDir, period)
 		if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+			if err := mkdirSynced(filepath.Dir(dir)); err != nil {
+				return fmt.Errorf("recover %s: %w", l.path, err)
+			}
 			if err := os.Rename(l.path, dir); err != nil {
 				return fmt.Errorf("recover %s: put back as %s: %w", l.path, dir, err)
 			}
@@ -155,13 +183,15 @@ func (l leftover) recover(outDir string, log *slog.Logger) error {
 	return nil
 }
 
-// asidePeriod returns the directory name, <grain>=<period>, of the run
-// moved aside to path: from the name (.run-123.month=2026-10.old) or, for
-// the names of earlier versions (.run-123.old), from its manifest.
+// asidePeriod returns the directory, relative to the output, of the run
+// moved aside to path: from the name (.run-123.grain=month.period=2026-10.old
+// is grain=month/period=2026-10, .run-123.month=2026-10.old of earlier
+// versions month=2026-10) or, for the names of versions before those
+// (.run-123.old), from its manifest.
 func asidePeriod(path string) (string, error) {
 	name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(path), stagingPrefix), asideSuffix)
-	if _, period, ok := strings.Cut(name, "."); ok && period != "" && !strings.ContainsAny(period, `/\`) {
-		return period, nil
+	if _, period, ok := strings.Cut(name, "."); ok && validAside(period) {
+		return filepath.Join(strings.Split(period, ".")...), nil
 	}
 	data, err := os.ReadFile(filepath.Join(path, ManifestFile))
 	if err != nil {
@@ -178,4 +208,19 @@ func asidePeriod(path string) (string, error) {
 		return "", fmt.Errorf("%s: no grain and period", ManifestFile)
 	}
 	return m.Grain + "=" + m.Period, nil
+}
+
+// validAside reports whether rel, the dotted directory of an aside name,
+// names directories of a run (grain=month.period=2026-10, month=2026-10)
+// and nothing outside the output.
+func validAside(rel string) bool {
+	if rel == "" || strings.ContainsAny(rel, `/\`) {
+		return false
+	}
+	for _, part := range strings.Split(rel, ".") {
+		if k, v, ok := strings.Cut(part, "="); !ok || k == "" || v == "" {
+			return false
+		}
+	}
+	return true
 }

@@ -204,7 +204,7 @@ func TestRecoverNeedsTheLock(t *testing.T) {
 // one where it was.
 func TestRecoverAfterCrashBetweenRenames(t *testing.T) {
 	out := t.TempDir()
-	dir := newRunDir(t, out, "month=2026-10", "old")
+	dir := newRunDir(t, out, testPeriod, "old")
 	stage := newRunDir(t, out, ".run-1", "new")
 	// What replaceByRenames leaves when killed after its first rename.
 	if err := os.Rename(dir, asideName(stage, dir)); err != nil {
@@ -217,7 +217,41 @@ func TestRecoverAfterCrashBetweenRenames(t *testing.T) {
 	if got := readGen(t, dir); got != "old" {
 		t.Errorf("after recovery the period holds %q, want the previous run", got)
 	}
-	if got := entries(t, out); len(got) != 2 { // the period and the lock
+	if got := entries(t, out); len(got) != 2 { // the grain and the lock
+		t.Errorf("after recovery the directory holds %q", got)
+	}
+}
+
+// In the grain=/period= layout, a killed run's leftovers are recovered
+// as in the earlier one: the aside put back into its grain directory,
+// even one that the crash left empty, and the temporary files of the
+// period directories removed.
+func TestRecoverHiveLayout(t *testing.T) {
+	out := t.TempDir()
+	dir := newRunDir(t, out, testPeriod, "old")
+	other := newRunDir(t, out, "grain=week/period=2026-W43", "week")
+	stage := newRunDir(t, out, ".run-1", "new")
+	if err := os.Rename(dir, asideName(stage, dir)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Dir(dir)); err != nil {
+		t.Fatal(err)
+	}
+	temp := filepath.Join(other, ".manifest.json.tmp-1")
+	if err := os.WriteFile(temp, []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	holdLock(t, out)
+	if err := Recover(out, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := readGen(t, dir); got != "old" {
+		t.Errorf("after recovery the period holds %q, want the previous run", got)
+	}
+	if _, err := os.Lstat(temp); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("temporary file %s left: %v", temp, err)
+	}
+	if got := entries(t, out); !slices.Equal(got, []string{schedule.LockFile, "grain=month", "grain=week"}) {
 		t.Errorf("after recovery the directory holds %q", got)
 	}
 }

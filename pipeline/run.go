@@ -55,9 +55,11 @@ type Manifest struct {
 	Tables      []TableCounts     `json:"tables"`
 	Notes       []kpi.Note        `json:"notes,omitempty"`
 	ModelNotes  []string          `json:"model_notes,omitempty"`
-	CLV         *reports.CLVBasis `json:"clv,omitempty"` // what the model lifetime values rest on; absent when not fitted
-	KPIRows     int               `json:"kpi_rows"`
-	Outputs     []FileInfo        `json:"outputs"` // every file of the run directory but manifest.json
+	CLV         *reports.CLVBasis `json:"clv,omitempty"`     // what the model lifetime values rest on; absent when not fitted
+	KPIRows     int               `json:"kpi_rows"`          // the report period's, in kpis.parquet
+	HistoryRows int               `json:"history_rows"`      // the whole series' up to the report period
+	History     string            `json:"history,omitempty"` // where they went ([HistoryFile]); empty when a later period is published
+	Outputs     []FileInfo        `json:"outputs"`           // every file of the run directory but manifest.json
 	Versions    Versions          `json:"versions"`
 	Stages      []Stage           `json:"stages"`
 	PeakRSS     int64             `json:"peak_rss_bytes,omitempty"` // of the whole process, so far
@@ -148,10 +150,11 @@ func (s *Manifest) Skipped() int64 {
 
 // Run executes the job once: read every table, compute the KPIs and write
 // kpis.parquet, report.pdf, quarantine.csv and manifest.json into
-// OutDir/<grain>=<period>. The directory is assembled under a temporary
-// name and renamed into place, so a reader sees the previous run's complete
-// outputs or this run's, never a mix; a failed or cancelled run leaves the
-// previous outputs untouched. When OutDir is a bucket URL the run is
+// OutDir/grain=<grain>/period=<period> ([PeriodDir]), and the grain's
+// [HistoryFile] when the period is its latest. The directory is assembled
+// under a temporary name and renamed into place, so a reader sees the
+// previous run's complete outputs or this run's, never a mix; a failed or
+// cancelled run leaves the previous outputs untouched. When OutDir is a bucket URL the run is
 // assembled in a local temporary directory and published to the bucket
 // with its period manifest written last ([RunsPrefix]).
 //
@@ -293,7 +296,6 @@ func Run(ctx context.Context, cfg Config) (_ *Manifest, err error) {
 	for _, n := range sum.Notes {
 		log.Warn("rows not usable for KPIs", "table", string(n.Table), "rows", n.Rows, "reason", n.Text)
 	}
-	sum.KPIRows = len(rows)
 	if cfg.Currency != "" {
 		for i := range rows {
 			if rows[i].Unit == kpi.UnitCurrency {
@@ -329,7 +331,12 @@ func Run(ctx context.Context, cfg Config) (_ *Manifest, err error) {
 		return nil, err
 	}
 	at = time.Now()
-	if err := writeRecord(filepath.Join(stage, KPIFile), kpi.Record(cfg.Alloc, rows)); err != nil {
+	// kpis.parquet holds the report period's rows only, so that every
+	// period's rows are written once over all runs; the whole series goes
+	// to the grain's history file if this is its latest period.
+	current := periodRows(rows, sum.PeriodStart)
+	sum.KPIRows, sum.HistoryRows = len(current), len(rows)
+	if err := writeRecord(filepath.Join(stage, KPIFile), kpi.Record(cfg.Alloc, current)); err != nil {
 		return nil, err
 	}
 	recon := engine.Reconciliation()
@@ -348,12 +355,32 @@ func Run(ctx context.Context, cfg Config) (_ *Manifest, err error) {
 		return nil, fmt.Errorf("write report: %w", err)
 	}
 
-	period := string(cfg.KPI.Grain) + "=" + sum.Period
-	dir := filepath.Join(cfg.OutDir, period)
+	period := PeriodDir(cfg.KPI.Grain, sum.Period)
+	dir := filepath.Join(cfg.OutDir, filepath.FromSlash(period))
+	grainDir := filepath.Join(cfg.OutDir, GrainDir(cfg.KPI.Grain))
+	var labels []string
 	if out != nil {
 		dir = bucket.Join(cfg.OutDir, runKey(period, sum.RunID))
+		labels, err = out.periodLabels(ctx, GrainDir(cfg.KPI.Grain))
+	} else {
+		labels, err = periodLabels(grainDir)
+	}
+	if err != nil {
+		return nil, err
 	}
 	sum.Dir = dir
+	history := ""
+	if latestOf(labels, sum.Period) {
+		// A rerun of an earlier period leaves the later history as it is.
+		history = filepath.Join(spill, HistoryFile)
+		if err := writeRecord(history, kpi.Record(cfg.Alloc, rows)); err != nil {
+			return nil, err
+		}
+		sum.History = filepath.Join(grainDir, HistoryFile)
+		if out != nil {
+			sum.History = bucket.Join(cfg.OutDir, GrainDir(cfg.KPI.Grain)+"/"+HistoryFile)
+		}
+	}
 	sw.since("render", at)
 	fault("render")
 	at = time.Now()
@@ -384,7 +411,7 @@ func Run(ctx context.Context, cfg Config) (_ *Manifest, err error) {
 	// delivery is recorded in the published manifest.
 	pdf, record := filepath.Join(dir, ReportFile), func() error { return writeJSON(filepath.Join(dir, ManifestFile), sum) }
 	if out != nil {
-		if err := out.publish(ctx, stage, period, sum.RunID); err != nil {
+		if err := out.publish(ctx, stage, period, sum.RunID, history); err != nil {
 			return nil, err
 		}
 		manifest := filepath.Join(stage, ManifestFile)
@@ -394,8 +421,15 @@ func Run(ctx context.Context, cfg Config) (_ *Manifest, err error) {
 			}
 			return out.record(ctx, manifest, period, sum.RunID)
 		}
-	} else if err := replaceDir(stage, dir, exchanger()); err != nil {
-		return nil, err
+	} else {
+		if err := replaceDir(stage, dir, exchanger()); err != nil {
+			return nil, err
+		}
+		if history != "" {
+			if err := publishHistory(history, grainDir); err != nil {
+				return nil, err
+			}
+		}
 	}
 	log.Info("run finished", "dir", dir, "period", sum.Period, "kpi_rows", len(rows), "rejected", sum.Rejected())
 	if cfg.Mail != nil {

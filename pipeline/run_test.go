@@ -265,8 +265,8 @@ func TestSampleRunEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Period != "2026-10" || filepath.Base(sum.Dir) != "month=2026-10" {
-		t.Errorf("period %s in %s, want 2026-10 in month=2026-10", sum.Period, sum.Dir)
+	if want := filepath.Join(cfg.OutDir, "grain=month", "period=2026-10"); sum.Period != "2026-10" || sum.Dir != want {
+		t.Errorf("period %s in %s, want 2026-10 in %s", sum.Period, sum.Dir, want)
 	}
 	var rejected int64
 	for _, ts := range sum.Tables {

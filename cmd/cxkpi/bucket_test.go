@@ -69,14 +69,14 @@ func testRunBucket(t *testing.T, store buckettest.Store) {
 			if err := run(ctx, r.args, &stdout, &stderr); err != nil {
 				t.Fatalf("%v\n%s", err, stderr.String())
 			}
-			want := "-> " + bucket.Name(out) + "/month=2026-10/runs/"
+			want := "-> " + bucket.Name(out) + "/grain=month/period=2026-10/runs/"
 			if !strings.HasPrefix(stdout.String(), "ok month 2026-10: ") || !strings.Contains(stdout.String(), want) {
 				t.Errorf("stdout %q, want an ok line ending in %s…", stdout.String(), want)
 			}
 			if !strings.Contains(stderr.String(), `"file":"Tickets.CSV"`) {
 				t.Errorf("no warning about Tickets.CSV in the log:\n%s", stderr.String())
 			}
-			data, err := outb.ReadAll(ctx, "month=2026-10/manifest.json")
+			data, err := outb.ReadAll(ctx, "grain=month/period=2026-10/manifest.json")
 			if err != nil {
 				t.Fatal(err)
 			}

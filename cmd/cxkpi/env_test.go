@@ -129,7 +129,7 @@ func TestAlertExitCode(t *testing.T) {
 		if !strings.Contains(stdout.String(), "alert") {
 			t.Errorf("%v: summary line %q does not count the alerts", tc.args, stdout.String())
 		}
-		if _, err := os.Stat(filepath.Join(out, "month=2026-10", "kpis.parquet")); err != nil {
+		if _, err := os.Stat(filepath.Join(out, "grain=month", "period=2026-10", "kpis.parquet")); err != nil {
 			t.Errorf("%v: not published: %v", tc.args, err)
 		}
 	}

@@ -144,9 +144,9 @@ func TestGenThenRun(t *testing.T) {
 	if !strings.HasPrefix(line, "ok week ") || !strings.Contains(line, " 0 rejected") || strings.Count(line, "\n") != 1 {
 		t.Errorf("summary line = %q, want one line starting with \"ok week\" and 0 rejected", line)
 	}
-	matches, _ := filepath.Glob(filepath.Join(out, "week=2026-W44", "kpis.parquet"))
+	matches, _ := filepath.Glob(filepath.Join(out, "grain=week", "period=2026-W44", "kpis.parquet"))
 	if len(matches) != 1 {
-		t.Errorf("found %v, want one week=*/kpis.parquet", matches)
+		t.Errorf("found %v, want one grain=week/period=*/kpis.parquet", matches)
 	}
 }
 
@@ -233,7 +233,7 @@ func TestBackfill(t *testing.T) {
 	}
 	var kpis [][]byte
 	for _, p := range []string{"2026-08", "2026-09", "2026-10"} {
-		b, err := os.ReadFile(filepath.Join(out, "month="+p, "kpis.parquet"))
+		b, err := os.ReadFile(filepath.Join(out, "grain=month", "period="+p, "kpis.parquet"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -246,7 +246,7 @@ func TestBackfill(t *testing.T) {
 	if err := run(context.Background(), []string{"run", "-out", out, "-as-of", "2026-09-15", "-log-format", "json"}, &stdout, &stderr); err != nil {
 		t.Fatal(err)
 	}
-	again, err := os.ReadFile(filepath.Join(out, "month=2026-09", "kpis.parquet"))
+	again, err := os.ReadFile(filepath.Join(out, "grain=month", "period=2026-09", "kpis.parquet"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,8 +318,8 @@ func TestRunTakesOverAndRecovers(t *testing.T) {
 	for _, e := range es {
 		names = append(names, e.Name())
 	}
-	if len(es) != 2 || es[0].Name() != "month=2026-10" || es[1].Name() != pipeline.RunLogFile {
-		t.Errorf("output directory holds %q, want only month=2026-10 and the run log", names)
+	if len(es) != 2 || es[0].Name() != "grain=month" || es[1].Name() != pipeline.RunLogFile {
+		t.Errorf("output directory holds %q, want only grain=month and the run log", names)
 	}
 }
 
@@ -469,7 +469,7 @@ func TestGateExitCode(t *testing.T) {
 			if code != tc.wantCode {
 				t.Fatalf("exit code %d (%v), want %d", code, err, tc.wantCode)
 			}
-			published, _ := filepath.Glob(filepath.Join(out, "month=*"))
+			published, _ := filepath.Glob(filepath.Join(out, "grain=month", "period=*"))
 			if tc.wantCode == 0 {
 				if !strings.HasPrefix(stdout.String(), "ok ") || len(published) != 1 {
 					t.Errorf("stdout %q, published %q; want an ok line and one period", stdout.String(), published)

@@ -76,7 +76,7 @@ func TestPresetOverride(t *testing.T) {
 	if !strings.Contains(stdout.String(), "8 rows read, 0 rejected") {
 		t.Errorf("summary %q, want 8 rows read, 0 rejected", stdout.String())
 	}
-	b, err := os.ReadFile(filepath.Join(out, "month=2026-10", "manifest.json"))
+	b, err := os.ReadFile(filepath.Join(out, "grain=month", "period=2026-10", "manifest.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,7 +38,7 @@ const (
 	faultEnv      = "CXKPI_FAULT"
 	noExchangeEnv = "CXKPI_FAULT_NO_EXCHANGE"
 	asOf          = "2026-10-15"
-	period        = "month=2026-10"
+	period        = "grain=month/period=2026-10"
 	// runTimeout bounds one run of the binary, so that a hang fails the
 	// case instead of the suite. A run here takes well under a second.
 	runTimeout = 60 * time.Second
@@ -394,7 +394,7 @@ func checkParquetText(t *testing.T, path string) {
 
 // periodName matches what a finished run may leave in the output
 // directory: period directories only.
-var periodName = regexp.MustCompile(`^[a-z]+=[0-9A-Z-]+$`)
+var periodName = regexp.MustCompile(`^grain=[a-z]+$`)
 
 // checkNoLeftovers checks that out holds period directories and the run
 // log and nothing else, and that none of them holds a temporary file.
@@ -412,13 +412,26 @@ func checkNoLeftovers(t *testing.T, out string) {
 			t.Errorf("left in the output directory: %s", e.Name())
 			continue
 		}
-		files, err := os.ReadDir(filepath.Join(out, e.Name()))
+		periods, err := os.ReadDir(filepath.Join(out, e.Name()))
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, f := range files {
-			if strings.HasPrefix(f.Name(), ".") {
-				t.Errorf("left in %s: %s", e.Name(), f.Name())
+		for _, p := range periods {
+			if p.Name() == pipeline.HistoryFile {
+				continue
+			}
+			if !p.IsDir() || !strings.HasPrefix(p.Name(), "period=") {
+				t.Errorf("left in %s: %s", e.Name(), p.Name())
+				continue
+			}
+			files, err := os.ReadDir(filepath.Join(out, e.Name(), p.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range files {
+				if strings.HasPrefix(f.Name(), ".") {
+					t.Errorf("left in %s/%s: %s", e.Name(), p.Name(), f.Name())
+				}
 			}
 		}
 	}

@@ -4,6 +4,7 @@ package faults
 
 import (
 	"context"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -110,7 +111,7 @@ func TestKill(t *testing.T) {
 				}
 				after := snapshot(t, out, schedule.LockFile)
 				for p := range after {
-					if p != "." && p != period && !strings.HasPrefix(p, period+"/") && p != pipeline.RunLogFile {
+					if p != "." && p != path.Dir(period) && p != path.Join(path.Dir(period), pipeline.HistoryFile) && p != period && !strings.HasPrefix(p, period+"/") && p != pipeline.RunLogFile {
 						t.Errorf("left after recovery: %s", p)
 					}
 				}
