@@ -325,7 +325,7 @@ func TestVariantsInvariant(t *testing.T) {
 			t.Fatalf("%s/%s: %d rows, %d by channel", cfg.Basis, cfg.Grain, len(want.Rows()), len(wantCh.Rows()))
 		}
 		for _, v := range []struct {
-			batch, sums int
+			batch, sums        int
 			spill, ordersFirst bool
 		}{{7, 0, false, false}, {1000, 1, false, false}, {333, 50, true, false}, {1000, 0, true, true}, {64, 7, false, true}} {
 			g, cg := build(v.batch, v.sums, v.spill, v.ordersFirst)
