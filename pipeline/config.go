@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/memory"
 
 	"github.com/cxkpi/cxkpi/pipeline/clv"
+	"github.com/cxkpi/cxkpi/pipeline/cohort"
 	"github.com/cxkpi/cxkpi/pipeline/ingest"
 	"github.com/cxkpi/cxkpi/pipeline/kpi"
 	"github.com/cxkpi/cxkpi/reports/mail"
@@ -64,6 +65,10 @@ type Config struct {
 	// one day) after the run's clock is quarantined.
 	TimeFrom        time.Time
 	FutureTolerance time.Duration
+
+	// Cohorts holds the variants of the cohort tables: the retention
+	// brackets and the split by acquisition channel (docs/cohort.md).
+	Cohorts CohortSettings
 
 	// CLV holds the business settings of the CLV models (margin of orders
 	// without cost, horizon, discount rate); nil means
@@ -241,4 +246,14 @@ func ParseCurrency(s string) (string, error) {
 		return "", fmt.Errorf("%q is not an ISO 4217 currency code (EUR, USD, …)", s)
 	}
 	return unit.String(), nil
+}
+
+// CohortSettings are the variants of the cohort tables.
+type CohortSettings struct {
+	// Brackets are the ranges of periods since acquisition of
+	// cohort_brackets.parquet; nil means cohort.DefaultBrackets().
+	Brackets []cohort.Bracket
+	// ByChannel writes cohort_channels.parquet: the cohort table split by
+	// the customers' acquisition_channel.
+	ByChannel bool
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/cxkpi/cxkpi/pipeline/bucket"
 	"github.com/cxkpi/cxkpi/pipeline/clv"
+	"github.com/cxkpi/cxkpi/pipeline/cohort"
 	"github.com/cxkpi/cxkpi/pipeline/ingest"
 	"github.com/cxkpi/cxkpi/pipeline/kpi"
 	"github.com/cxkpi/cxkpi/pipeline/schedule"
@@ -47,6 +48,7 @@ type File struct {
 	Gates                GatesSection      `yaml:"gates"`
 	Metrics              MetricsSection    `yaml:"metrics"`
 	Models               ModelsSection     `yaml:"models"`
+	Cohorts              CohortsSection    `yaml:"cohorts"`
 	BusinessHours        *HoursSection     `yaml:"business_hours"`
 	Report               ReportSection     `yaml:"report"`
 	Schedule             ScheduleSection   `yaml:"schedule"`
@@ -107,6 +109,37 @@ func (m ModelsSection) settings() clv.Settings {
 	}
 	if m.IntervalDraws != nil {
 		s.IntervalDraws = *m.IntervalDraws
+	}
+	return s
+}
+
+// CohortsSection holds the variants of the cohort tables.
+type CohortsSection struct {
+	// Brackets are ranges of periods since acquisition, "FROM-TO" or "K";
+	// unset means cohort.DefaultBrackets().
+	Brackets []string `yaml:"brackets"`
+	// ByChannel writes cohort_channels.parquet.
+	ByChannel bool `yaml:"by_channel"`
+}
+
+// settings parses the section; bad is told of each invalid key.
+func (c CohortsSection) settings(bad func(key, format string, args ...any)) CohortSettings {
+	s := CohortSettings{ByChannel: c.ByChannel}
+	if c.Brackets == nil {
+		return s
+	}
+	s.Brackets = []cohort.Bracket{}
+	for i, b := range c.Brackets {
+		br, err := cohort.ParseBracket(b)
+		if err != nil {
+			bad(fmt.Sprintf("cohorts.brackets[%d]", i), "%v", err)
+			continue
+		}
+		s.Brackets = append(s.Brackets, br)
+	}
+	var be *cohort.BracketError
+	if err := cohort.ValidateBrackets(s.Brackets); errors.As(err, &be) && len(s.Brackets) == len(c.Brackets) {
+		bad(fmt.Sprintf("cohorts.brackets[%d]", be.Index), "%v", be.Err)
 	}
 	return s
 }
@@ -250,6 +283,7 @@ func (f *File) Check(name string) error {
 	if err := f.Models.settings().Validate(); err != nil {
 		bad("models", "%v", err)
 	}
+	f.Cohorts.settings(bad)
 	if f.Schedule.LockStaleAge < 0 {
 		bad("schedule.lock_stale_age", "%s is negative", f.Schedule.LockStaleAge)
 	}
@@ -517,6 +551,13 @@ func (f *File) Config() (Config, error) {
 	}
 	settings := f.Models.settings()
 	cfg.CLV = &settings
+	var cohortErr error
+	cfg.Cohorts = f.Cohorts.settings(func(key, format string, args ...any) {
+		cohortErr = errors.Join(cohortErr, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
+	})
+	if cohortErr != nil {
+		return cfg, cohortErr
+	}
 	cur, err := ParseCurrency(f.Report.Currency)
 	if err != nil {
 		return cfg, err

@@ -117,6 +117,8 @@ report:
 		{"horizon", "models:\n  horizon_months: 0\n", []string{"models: clv: horizon of 0 months"}},
 		{"purchase model", "models:\n  purchase_models: [bgnbd, pareto]\n", []string{`models: clv: unknown purchase model "pareto"`}},
 		{"discount", "models:\n  annual_discount_rate: -0.1\n", []string{"models: clv: annual discount rate -0.1"}},
+		{"cohort brackets", "cohorts:\n  brackets: [\"0\", \"3-1\", quarter]\n", []string{`cohorts.brackets[1]: cohort: bracket 3-1 ends before it starts`, `cohorts.brackets[2]: cohort: bracket "quarter"`}},
+		{"cohort brackets overlap", "cohorts:\n  brackets: [\"0-2\", \"2-5\"]\n", []string{"cohorts.brackets[1]: cohort: bracket 2-5 does not start after bracket 0-2 ends"}},
 		{"delivery", "delivery:\n  host: mail.example.com\n  from: nobody\n  to: []\n", []string{"delivery:", "From", "To"}},
 		{"password env not a name", "delivery:\n  host: 127.0.0.1\n  security: none\n  from: a@b.c\n  to: [d@e.f]\n  username: u\n  password_env: SMTP-PASSWORD\n", []string{"SMTP-PASSWORD", "not an environment variable name"}},
 		{"password env and file", "delivery:\n  host: 127.0.0.1\n  security: none\n  from: a@b.c\n  to: [d@e.f]\n  username: u\n  password_env: P\n  password_file: p.txt\n", []string{"not both"}},

@@ -23,9 +23,13 @@ import (
 
 // Model output files.
 const (
-	CohortFile   = "cohort_retention.parquet"
-	CustomerFile = "customer_clv.parquet"
-	ModelFitFile = "model_fit.parquet"
+	CohortFile = "cohort_retention.parquet"
+	// BracketFile holds bracket retention; ChannelCohortFile the cohort
+	// table by acquisition channel, written when Config.Cohorts.ByChannel.
+	BracketFile       = "cohort_brackets.parquet"
+	ChannelCohortFile = "cohort_channels.parquet"
+	CustomerFile      = "customer_clv.parquet"
+	ModelFitFile      = "model_fit.parquet"
 )
 
 // customerBatch is the number of rows of customer_clv.parquet built into
@@ -66,7 +70,9 @@ type models struct {
 	signups  *cohort.Builder // acquisition by signup, for the sBG projection
 	clv      *clv.Summarizer // nil when the observation end is unknown
 	settings clv.Settings
-	currency string // ISO 4217 code of the amounts, for customer_clv.parquet
+	// byChannel writes the cohort table by acquisition channel.
+	byChannel bool
+	currency  string // ISO 4217 code of the amounts, for customer_clv.parquet
 	// diagnostics are the chosen purchase model's, once fitted; nil when
 	// it could not be checked.
 	diagnostics *clv.Diagnostics
@@ -87,7 +93,9 @@ func newModels(cfg Config, end time.Time, spill string) (*models, error) {
 	}
 	m := &models{settings: *cfg.CLV, currency: cfg.Currency}
 	var err error
-	cc := cohort.Config{Basis: cohort.FirstOrder, Grain: grain, Location: cfg.KPI.Location, AsOf: end, SpillDir: spill}
+	cc := cohort.Config{Basis: cohort.FirstOrder, Grain: grain, Location: cfg.KPI.Location, AsOf: end, SpillDir: spill,
+		Brackets: cfg.Cohorts.Brackets}
+	m.byChannel = cfg.Cohorts.ByChannel
 	if m.orders, err = cohort.NewBuilder(cc); err != nil {
 		return nil, err
 	}
@@ -117,7 +125,10 @@ func (m *models) close() error {
 func (m *models) add(t ingest.Table, rec arrow.Record) error {
 	switch t {
 	case ingest.Customers:
-		return m.signups.Add(t, rec)
+		return inParallel(
+			func() error { return m.signups.Add(t, rec) },
+			func() error { return m.orders.Add(t, rec) }, // acquisition channels
+		)
 	case ingest.Orders:
 		return inParallel(
 			func() error { return m.orders.Add(t, rec) },
@@ -150,12 +161,22 @@ func (m *models) write(ctx context.Context, dir string, mem memory.Allocator, ha
 	var res modelResults
 	var fits []FitRow
 	res.cohorts = []cohort.Row{}
+	var brackets []cohort.BracketRow
+	var channels []cohort.Row
 	if hasOrders {
 		g, err := m.orders.Grid(ctx)
 		if err != nil {
 			return res, fmt.Errorf("cohorts: %w", err)
 		}
 		res.cohorts = g.Rows()
+		brackets = g.BracketRows()
+		if m.byChannel {
+			cg, err := m.orders.ChannelGrid(ctx)
+			if err != nil {
+				return res, fmt.Errorf("cohorts by channel: %w", err)
+			}
+			channels = cg.Rows()
+		}
 	}
 	// Each model's state is dropped once its results are made, so that the
 	// next one has the memory.
@@ -164,6 +185,14 @@ func (m *models) write(ctx context.Context, dir string, mem memory.Allocator, ha
 	}
 	if err := writeRecord(filepath.Join(dir, CohortFile), cohort.Record(mem, res.cohorts)); err != nil {
 		return res, err
+	}
+	if err := writeRecord(filepath.Join(dir, BracketFile), cohort.BracketRecord(mem, brackets)); err != nil {
+		return res, err
+	}
+	if m.byChannel {
+		if err := writeRecord(filepath.Join(dir, ChannelCohortFile), cohort.ChannelRecord(mem, channels)); err != nil {
+			return res, err
+		}
 	}
 	if hasCustomers {
 		g, err := m.signups.Grid(ctx)

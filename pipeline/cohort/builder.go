@@ -3,6 +3,7 @@ package cohort
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -46,6 +47,17 @@ type Builder struct {
 	signup []int32 // period of signup_at, noPeriod without a customers row
 	churn  []int32 // period of churned_at, noPeriod while active
 
+	// The acquisition channel of the customers export, by customer code:
+	// an index in channels, whose entry 0 is "" (none). Customers beyond
+	// the end have none.
+	channel  []int32
+	channels []string
+	chanIdx  map[string]int32
+
+	// sums bounds the customer × period revenue sums held at once for
+	// revenue retention; 0 means sumBudget. Tests lower it.
+	sums int
+
 	latest  int64 // latest instant added, µs; for a zero AsOf
 	batches map[ingest.Table]int
 
@@ -65,12 +77,14 @@ func NewBuilder(cfg Config) (*Builder, error) {
 		return nil, err
 	}
 	return &Builder{
-		cfg:     cfg,
-		cal:     cal,
-		ids:     interner{codes: make(map[string]int32)},
-		orders:  orderStore{dir: cfg.SpillDir},
-		latest:  minLatest,
-		batches: make(map[ingest.Table]int),
+		cfg:      cfg,
+		cal:      cal,
+		ids:      interner{codes: make(map[string]int32)},
+		orders:   orderStore{dir: cfg.SpillDir},
+		latest:   minLatest,
+		batches:  make(map[ingest.Table]int),
+		channels: []string{""},
+		chanIdx:  map[string]int32{"": 0},
 	}, nil
 }
 
@@ -78,7 +92,7 @@ func NewBuilder(cfg Config) (*Builder, error) {
 // orders and the customers. Add and Grid return [ErrClosed] afterwards; a
 // second Close returns nil. A [Grid] made before stays valid.
 func (b *Builder) Close() error {
-	b.ids, b.signup, b.churn = interner{}, nil, nil
+	b.ids, b.signup, b.churn, b.channel = interner{}, nil, nil, nil
 	return b.orders.close()
 }
 
@@ -87,9 +101,10 @@ func (b *Builder) Config() Config { return b.cfg }
 
 // Add adds one record batch of table t, which must follow the export
 // contract's schema (ingest.SpecOf(t).Schema(); extra columns are ignored).
-// Orders are always used; customers only under the [Signup] basis, where
-// they define the cohorts (under [FirstOrder] they are ignored). Batches of
-// any other table are ignored. The record is not retained: the caller
+// Orders are always used. Customers define the cohorts under the [Signup]
+// basis; under [FirstOrder] only their acquisition_channel is read, for
+// [Builder.ChannelGrid] (a batch without that column, or with none set,
+// adds nothing). Batches of any other table are ignored. The record is not retained: the caller
 // releases it, as after [ingest.Reader.Read].
 //
 // A batch that gives an error adds nothing to the grid; it still counts
@@ -104,10 +119,10 @@ func (b *Builder) Add(t ingest.Table, rec arrow.Record) error {
 		b.batches[t]++
 		return b.addOrders(rec, b.batches[t])
 	case ingest.Customers:
-		if b.cfg.Basis != Signup {
-			return nil
-		}
 		b.batches[t]++
+		if b.cfg.Basis != Signup {
+			return b.addChannels(rec, b.batches[t])
+		}
 		return b.addCustomers(rec, b.batches[t])
 	}
 	return nil
@@ -171,6 +186,10 @@ func (b *Builder) addCustomers(rec arrow.Record, batch int) error {
 	b.codes = grow(b.codes, n)
 	b.periods = grow(b.periods, n)
 	b.churns = grow(b.churns, n)
+	ch, err := channelColumn(rec)
+	if err != nil {
+		return err
+	}
 	b.ids.intern(id, b.codes)
 	b.cal.assign(signup, b.periods)
 	for i := range b.churns {
@@ -190,9 +209,69 @@ func (b *Builder) addCustomers(rec arrow.Record, batch int) error {
 		b.signup[c] = b.periods[i]
 		b.churn[c] = b.churns[i]
 	}
+	if ch != nil {
+		b.setChannels(ch, b.codes)
+	}
 	b.noteLatest(signup)
 	b.noteLatest(churned)
 	return nil
+}
+
+// addChannels reads the acquisition channels of a customers batch under
+// the FirstOrder basis: only rows with a channel are kept.
+func (b *Builder) addChannels(rec arrow.Record, batch int) error {
+	ch, err := channelColumn(rec)
+	if err != nil || ch == nil || ch.NullN() == ch.Len() {
+		return err
+	}
+	id, err := column[*array.String](rec, ingest.Customers, "customer_id")
+	if err != nil {
+		return err
+	}
+	n := int(rec.NumRows())
+	for i := 0; i < n; i++ {
+		if ch.IsValid(i) && id.IsNull(i) {
+			return &RowError{Table: ingest.Customers, Batch: batch, Row: i, Column: "customer_id", Err: ErrMissingValue}
+		}
+	}
+	b.codes = grow(b.codes, n)
+	off, data := id.ValueOffsets(), id.ValueBytes()
+	for i := 0; i < n; i++ {
+		if ch.IsValid(i) {
+			b.codes[i] = b.ids.code(data[off[i]-off[0] : off[i+1]-off[0]])
+		}
+	}
+	b.setChannels(ch, b.codes)
+	return nil
+}
+
+// channelColumn returns the acquisition_channel column of a customers
+// batch, or nil when the batch has none (the column is optional).
+func channelColumn(rec arrow.Record) (*array.String, error) {
+	if len(rec.Schema().FieldIndices("acquisition_channel")) == 0 {
+		return nil, nil
+	}
+	return column[*array.String](rec, ingest.Customers, "acquisition_channel")
+}
+
+// setChannels records the channel of every row of ch that has one, for
+// the customer of codes[i].
+func (b *Builder) setChannels(ch *array.String, codes []int32) {
+	b.channel = growFill(b.channel, b.ids.n, 0)
+	for i, c := range codes {
+		if ch.IsNull(i) {
+			continue
+		}
+		name := ch.Value(i)
+		k, ok := b.chanIdx[name]
+		if !ok {
+			k = int32(len(b.channels))
+			name = strings.Clone(name) // not into Arrow memory
+			b.chanIdx[name] = k
+			b.channels = append(b.channels, name)
+		}
+		b.channel[c] = k
+	}
 }
 
 // noteLatest records the latest valid instant of a.
@@ -261,15 +340,19 @@ func (in *interner) intern(a *array.String, out []int32) {
 	data := a.ValueBytes()
 	base := off[0]
 	for i := range out {
-		v := data[off[i]-base : off[i+1]-base]
-		code, ok := in.codes[string(v)]
-		if !ok {
-			code = in.n
-			in.codes[string(v)] = code
-			in.n++
-		}
-		out[i] = code
+		out[i] = in.code(data[off[i]-base : off[i+1]-base])
 	}
+}
+
+// code returns the code of id, giving it the next one if it is new.
+func (in *interner) code(id []byte) int32 {
+	code, ok := in.codes[string(id)]
+	if !ok {
+		code = in.n
+		in.codes[string(id)] = code
+		in.n++
+	}
+	return code
 }
 
 // grow returns s resized to n, reusing its storage when it can.

@@ -212,8 +212,8 @@ func TestRecord(t *testing.T) {
 	mem := checkedAllocator(t)
 	jan, feb := mustTime(t, "2024-01-01T05:00:00Z"), mustTime(t, "2024-02-01T05:00:00Z")
 	rows := []Row{
-		{jan, feb, 0, 4, 3, pct(75), 120.5, 30.125},
-		{jan, feb, 1, 0, 0, Num{}, 0, 0},
+		{jan, feb, 0, 4, 3, pct(75), 120.5, 30.125, 4, pct(100), pct(100), pct(100), ""},
+		{jan, feb, 1, 0, 0, Num{}, 0, 0, 0, Num{}, Num{}, Num{}, ""},
 	}
 	rec := Record(mem, rows)
 	defer rec.Release()
@@ -234,7 +234,8 @@ func TestRecord(t *testing.T) {
 	if v := rec.Column(7).(*array.Float64).Value(0); v != 30.125 {
 		t.Errorf("cumulative_revenue_per_customer = %v, want 30.125", v)
 	}
-	for i, want := range []string{"cohort_start", "cohort_end", "period_index", "customers", "retained", "retention_pct", "revenue", "cumulative_revenue_per_customer"} {
+	for i, want := range []string{"cohort_start", "cohort_end", "period_index", "customers", "retained", "retention_pct", "revenue", "cumulative_revenue_per_customer",
+		"retained_unbounded", "unbounded_retention_pct", "net_revenue_retention_pct", "gross_revenue_retention_pct"} {
 		if got := rec.ColumnName(i); got != want {
 			t.Errorf("column %d = %s, want %s", i, got, want)
 		}

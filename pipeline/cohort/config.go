@@ -2,6 +2,8 @@ package cohort
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -66,6 +68,11 @@ type Config struct {
 	// MaxPeriods is the largest period index reported (0 is the
 	// acquisition period); 0 means no limit.
 	MaxPeriods int
+	// Brackets are the ranges of periods since acquisition for bracket
+	// retention ([Cohort.Brackets]); nil means [DefaultBrackets], an empty
+	// non-nil slice none. They must be in ascending order and must not
+	// overlap.
+	Brackets []Bracket
 	// SpillDir is a directory where the [Builder] may keep the orders in a
 	// temporary file rather than in memory once more than about a million
 	// (16 bytes each) have been added; empty keeps them all in memory.
@@ -85,6 +92,9 @@ func (c *Config) EnsureDefaults() {
 	if c.Location == nil {
 		c.Location = time.UTC
 	}
+	if c.Brackets == nil {
+		c.Brackets = DefaultBrackets()
+	}
 }
 
 // Validate reports the first invalid field of c, after defaults.
@@ -98,5 +108,83 @@ func (c *Config) Validate() error {
 	if c.MaxPeriods < 0 {
 		return fmt.Errorf("cohort: max periods %d is negative", c.MaxPeriods)
 	}
+	return ValidateBrackets(c.Brackets)
+}
+
+// Bracket is a range of periods since acquisition, From to To inclusive:
+// a customer is retained in it when active in at least one of its
+// periods.
+type Bracket struct{ From, To int }
+
+// DefaultBrackets returns the brackets used when none are configured:
+// the acquisition period, then 1–2, 3–5 and 6–11 periods after it (with
+// months: the first quarter after acquisition, the second, the second
+// half-year).
+func DefaultBrackets() []Bracket {
+	return []Bracket{{0, 0}, {1, 2}, {3, 5}, {6, 11}}
+}
+
+// String returns the bracket as ParseBracket reads it: "3-5", or "0" for
+// a single period.
+func (br Bracket) String() string {
+	if br.From == br.To {
+		return strconv.Itoa(br.From)
+	}
+	return strconv.Itoa(br.From) + "-" + strconv.Itoa(br.To)
+}
+
+// ParseBracket reads a bracket written "FROM-TO" (periods since
+// acquisition, both included) or "K" for the single period K.
+func ParseBracket(s string) (Bracket, error) {
+	from, to, ok := strings.Cut(strings.TrimSpace(s), "-")
+	if !ok {
+		to = from
+	}
+	f, err1 := strconv.Atoi(strings.TrimSpace(from))
+	t, err2 := strconv.Atoi(strings.TrimSpace(to))
+	if err1 != nil || err2 != nil {
+		return Bracket{}, fmt.Errorf("cohort: bracket %q, want FROM-TO or K, periods since acquisition such as 3-5", s)
+	}
+	br := Bracket{f, t}
+	if err := br.validate(); err != nil {
+		return Bracket{}, err
+	}
+	return br, nil
+}
+
+func (br Bracket) validate() error {
+	if br.From < 0 {
+		return fmt.Errorf("cohort: bracket %s starts before the acquisition period (0)", br)
+	}
+	if br.To < br.From {
+		return fmt.Errorf("cohort: bracket %d-%d ends before it starts", br.From, br.To)
+	}
 	return nil
 }
+
+// ValidateBrackets reports the first bracket that is invalid, or that
+// does not start after the one before it ends. A [BracketError] carries
+// its index.
+func ValidateBrackets(brs []Bracket) error {
+	for i, br := range brs {
+		if err := br.validate(); err != nil {
+			return &BracketError{Index: i, Err: err}
+		}
+		if i > 0 && br.From <= brs[i-1].To {
+			return &BracketError{Index: i, Err: fmt.Errorf("cohort: bracket %s does not start after bracket %s ends: brackets must ascend without overlapping", br, brs[i-1])}
+		}
+	}
+	return nil
+}
+
+// BracketError is an invalid bracket of [Config.Brackets]; Index counts
+// from 0.
+type BracketError struct {
+	Index int
+	Err   error
+}
+
+func (e *BracketError) Error() string { return fmt.Sprintf("brackets[%d]: %v", e.Index, e.Err) }
+
+// Unwrap returns the underlying error.
+func (e *BracketError) Unwrap() error { return e.Err }

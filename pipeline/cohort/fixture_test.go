@@ -81,8 +81,9 @@ func customersRecord(t testing.TB, mem memory.Allocator, rows []customer) arrow.
 		} else {
 			b.Field(2).(*array.TimestampBuilder).Append(arrow.Timestamp(mustTime(t, r.churned).UnixMicro()))
 		}
-		b.Field(3).AppendNull()
-		b.Field(4).AppendNull()
+		for f := 3; f < b.Schema().NumFields(); f++ {
+			b.Field(f).AppendNull()
+		}
 	}
 	return b.NewRecord()
 }

@@ -17,6 +17,12 @@ func utc(t testing.TB, s string) time.Time { return mustTime(t, s).UTC() }
 
 func pct(v float64) Num { return Num{V: v, Valid: true} }
 
+// nearNum says whether a and b are both missing, or both present and
+// equal to a relative 1e-9.
+func nearNum(a, b Num) bool {
+	return a.Valid == b.Valid && math.Abs(a.V-b.V) <= 1e-9*max(1, math.Abs(a.V), math.Abs(b.V))
+}
+
 // checkRows compares rows field by field, floats to a relative 1e-9.
 func checkRows(t *testing.T, got, want []Row) {
 	t.Helper()
@@ -29,7 +35,10 @@ func checkRows(t *testing.T, got, want []Row) {
 		if !g.CohortStart.Equal(w.CohortStart) || !g.CohortEnd.Equal(w.CohortEnd) || g.PeriodIndex != w.PeriodIndex ||
 			g.Customers != w.Customers || g.Retained != w.Retained || g.RetentionPct.Valid != w.RetentionPct.Valid ||
 			!near(g.RetentionPct.V, w.RetentionPct.V) || !near(g.Revenue, w.Revenue) ||
-			!near(g.CumulativeRevenuePerCustomer, w.CumulativeRevenuePerCustomer) {
+			!near(g.CumulativeRevenuePerCustomer, w.CumulativeRevenuePerCustomer) ||
+			g.RetainedUnbounded != w.RetainedUnbounded || !nearNum(g.UnboundedRetentionPct, w.UnboundedRetentionPct) ||
+			!nearNum(g.NetRevenueRetentionPct, w.NetRevenueRetentionPct) ||
+			!nearNum(g.GrossRevenueRetentionPct, w.GrossRevenueRetentionPct) || g.Channel != w.Channel {
 			t.Errorf("row %d:\n got %+v\nwant %+v", i, g, w)
 		}
 	}
@@ -56,6 +65,14 @@ func checkRows(t *testing.T, got, want []Row) {
 // February cohort {c}: k=0 → 1, 100%, 8, cum 8; k=1 (March) → 0, 0%, 0,
 // cum 8 (c's April order is in an unobserved period).
 // March cohort {d}: k=0 → 1, 100%, 4, cum 4.
+//
+// The variants. Unbounded retention, active in k or later: January k=1
+// counts a, who skipped February and came back in March, and b → 2
+// (classic 1); k=2 a → 1. February k=1: c's April order is not observed
+// → 0. Net revenue retention = revenue(k) / revenue(0): January 100,
+// 3/22, 20/22. Gross: period-0 revenue a 15, b 7 (base 22); k=1 min(0,
+// 15) + min(3, 7) = 3 → 3/22; k=2 min(20, 15) + 0 = 15 → 15/22 (a's
+// growth is capped at their 15).
 func TestFirstOrderByHand(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
@@ -73,12 +90,12 @@ func TestFirstOrderByHand(t *testing.T) {
 	defer orders.Release()
 	jan, feb, mar, apr := utc(t, "2024-01-01T00:00:00Z"), utc(t, "2024-02-01T00:00:00Z"), utc(t, "2024-03-01T00:00:00Z"), utc(t, "2024-04-01T00:00:00Z")
 	want := []Row{
-		{jan, feb, 0, 2, 2, pct(100), 22, 11},
-		{jan, feb, 1, 2, 1, pct(50), 3, 12.5},
-		{jan, feb, 2, 2, 1, pct(50), 20, 22.5},
-		{feb, mar, 0, 1, 1, pct(100), 8, 8},
-		{feb, mar, 1, 1, 0, pct(0), 0, 8},
-		{mar, apr, 0, 1, 1, pct(100), 4, 4},
+		{jan, feb, 0, 2, 2, pct(100), 22, 11, 2, pct(100), pct(100), pct(100), ""},
+		{jan, feb, 1, 2, 1, pct(50), 3, 12.5, 2, pct(100), pct(300.0 / 22), pct(300.0 / 22), ""},
+		{jan, feb, 2, 2, 1, pct(50), 20, 22.5, 1, pct(50), pct(2000.0 / 22), pct(1500.0 / 22), ""},
+		{feb, mar, 0, 1, 1, pct(100), 8, 8, 1, pct(100), pct(100), pct(100), ""},
+		{feb, mar, 1, 1, 0, pct(0), 0, 8, 0, pct(0), pct(0), pct(0), ""},
+		{mar, apr, 0, 1, 1, pct(100), 4, 4, 1, pct(100), pct(100), pct(100), ""},
 	}
 	for _, size := range []int{1, 2, 100} {
 		g := grid(t, Config{AsOf: apr}, nil, orders, size)
@@ -98,9 +115,12 @@ func TestFirstOrderByHand(t *testing.T) {
 	checkRows(t, g.Rows(), want)
 
 	// As of mid-March, March is not observed: the March cohort and every
-	// period-2 cell are absent.
+	// period-2 cell are absent, and a's March order does not count as a
+	// return: January's unbounded retention in February is b alone.
 	g = grid(t, Config{AsOf: utc(t, "2024-03-15T00:00:00Z")}, nil, orders, 100)
-	checkRows(t, g.Rows(), []Row{want[0], want[1], want[3]})
+	midJan1 := want[1]
+	midJan1.RetainedUnbounded, midJan1.UnboundedRetentionPct = 1, pct(50)
+	checkRows(t, g.Rows(), []Row{want[0], midJan1, want[3]})
 }
 
 // TestSignupByHand checks a small contractual grid computed by hand.
@@ -128,6 +148,11 @@ func TestFirstOrderByHand(t *testing.T) {
 // before d's signup month → BeforeAcquisition; z has no customers row →
 // Unmatched; e Apr 05 (6) is in an unobserved period.
 // Cumulative revenue per customer, Jan cohort: 10/3, 12/3, 17/3.
+//
+// Unbounded retention equals retention under signup. Net revenue
+// retention, Jan: 100, 2/10, 5/10. Gross: only a had period-0 revenue
+// (10), so b's February 2 is outside it: 100, 0, 50. The February
+// cohort has no period-0 revenue: both are null, not 0.
 func TestSignupByHand(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
@@ -151,11 +176,11 @@ func TestSignupByHand(t *testing.T) {
 	defer orders.Release()
 	jan, feb, mar := utc(t, "2024-01-01T00:00:00Z"), utc(t, "2024-02-01T00:00:00Z"), utc(t, "2024-03-01T00:00:00Z")
 	want := []Row{
-		{jan, feb, 0, 3, 2, pct(200.0 / 3), 10, 10.0 / 3},
-		{jan, feb, 1, 3, 1, pct(100.0 / 3), 2, 12.0 / 3},
-		{jan, feb, 2, 3, 1, pct(100.0 / 3), 5, 17.0 / 3},
-		{feb, mar, 0, 2, 2, pct(100), 0, 0},
-		{feb, mar, 1, 2, 1, pct(50), 0, 0},
+		{jan, feb, 0, 3, 2, pct(200.0 / 3), 10, 10.0 / 3, 2, pct(200.0 / 3), pct(100), pct(100), ""},
+		{jan, feb, 1, 3, 1, pct(100.0 / 3), 2, 12.0 / 3, 1, pct(100.0 / 3), pct(20), pct(0), ""},
+		{jan, feb, 2, 3, 1, pct(100.0 / 3), 5, 17.0 / 3, 1, pct(100.0 / 3), pct(50), pct(50), ""},
+		{feb, mar, 0, 2, 2, pct(100), 0, 0, 2, pct(100), Num{}, Num{}, ""},
+		{feb, mar, 1, 2, 1, pct(50), 0, 0, 1, pct(50), Num{}, Num{}, ""},
 	}
 	cfg := Config{Basis: Signup, AsOf: utc(t, "2024-04-01T00:00:00Z")}
 	for _, size := range []int{1, 4, 100} {

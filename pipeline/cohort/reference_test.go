@@ -1,6 +1,7 @@
 package cohort
 
 import (
+	"reflect"
 	"sort"
 	"testing"
 	"time"
@@ -50,10 +51,18 @@ func (c refCalendar) index(s, t time.Time) int {
 type refCell struct {
 	retained map[string]bool
 	revenue  float64
+	byCust   map[string]float64 // revenue of each customer in the cell
 }
 
 // referenceRows computes the cohort table the slow, obvious way.
 func referenceRows(cfg Config, cs []customer, os []order, times []time.Time) []Row {
+	rows, _ := reference(cfg, cs, os, times)
+	return rows
+}
+
+// reference computes the cohort table and the bracket table the slow,
+// obvious way.
+func reference(cfg Config, cs []customer, os []order, times []time.Time) ([]Row, []BracketRow) {
 	cfg.EnsureDefaults()
 	cal := refCalendar{cfg.Grain, cfg.Location}
 	acquired := map[string]time.Time{} // customer → acquisition instant
@@ -77,15 +86,17 @@ func referenceRows(cfg Config, cs []customer, os []order, times []time.Time) []R
 	}
 	size := map[time.Time]int64{}
 	cells := map[time.Time][]*refCell{}
+	members := map[time.Time][]string{}
 	for id, a := range acquired {
 		s := cal.periodStart(a)
 		if !observed(s, 0) {
 			continue
 		}
 		size[s]++
+		members[s] = append(members[s], id)
 		if cells[s] == nil {
 			for k := 0; observed(s, k); k++ {
-				cells[s] = append(cells[s], &refCell{retained: map[string]bool{}})
+				cells[s] = append(cells[s], &refCell{retained: map[string]bool{}, byCust: map[string]float64{}})
 			}
 		}
 		if cfg.Basis == Signup {
@@ -96,6 +107,7 @@ func referenceRows(cfg Config, cs []customer, os []order, times []time.Time) []R
 			}
 		}
 	}
+	lastActive := map[string]int{} // FirstOrder: the last fully observed period with an order
 	for i, o := range os {
 		a, ok := acquired[o.customer]
 		if !ok {
@@ -103,10 +115,14 @@ func referenceRows(cfg Config, cs []customer, os []order, times []time.Time) []R
 		}
 		s := cal.periodStart(a)
 		k := cal.index(s, times[i])
+		if k >= 0 && cells[s] != nil && !cal.add(s, k+1).After(cfg.AsOf) {
+			lastActive[o.customer] = max(lastActive[o.customer], k)
+		}
 		if k < 0 || k >= len(cells[s]) {
 			continue
 		}
 		cells[s][k].revenue += o.revenue
+		cells[s][k].byCust[o.customer] += o.revenue
 		if cfg.Basis == FirstOrder {
 			cells[s][k].retained[o.customer] = true
 		}
@@ -117,20 +133,68 @@ func referenceRows(cfg Config, cs []customer, os []order, times []time.Time) []R
 	}
 	sort.Slice(starts, func(i, j int) bool { return starts[i].Before(starts[j]) })
 	var rows []Row
+	var brackets []BracketRow
 	for _, s := range starts {
 		n := size[s]
 		cum := 0.0
+		base := 0.0
+		for _, id := range members[s] {
+			if r := cells[s][0].byCust[id]; r > 0 {
+				base += r
+			}
+		}
 		for k, cell := range cells[s] {
 			cum += cell.revenue
 			kept := int64(len(cell.retained))
-			rows = append(rows, Row{
+			active := kept
+			if cfg.Basis == FirstOrder {
+				active = 0
+				for _, id := range members[s] {
+					if lastActive[id] >= k {
+						active++
+					}
+				}
+			}
+			capped := 0.0
+			for _, id := range members[s] {
+				if r0 := cells[s][0].byCust[id]; r0 > 0 {
+					capped += min(max(cell.byCust[id], 0), r0)
+				}
+			}
+			r := Row{
 				CohortStart: s.UTC(), CohortEnd: cal.add(s, 1).UTC(), PeriodIndex: int64(k),
 				Customers: n, Retained: kept, RetentionPct: pct(100 * float64(kept) / float64(n)),
 				Revenue: cell.revenue, CumulativeRevenuePerCustomer: cum / float64(n),
-			})
+				RetainedUnbounded: active, UnboundedRetentionPct: pct(100 * float64(active) / float64(n)),
+			}
+			if r0 := cells[s][0].revenue; r0 > 0 {
+				r.NetRevenueRetentionPct = pct(100 * cell.revenue / r0)
+			}
+			if base > 0 {
+				r.GrossRevenueRetentionPct = pct(100 * capped / base)
+			}
+			rows = append(rows, r)
+		}
+		brs := cfg.Brackets
+		for _, br := range brs {
+			if br.To >= len(cells[s]) {
+				continue
+			}
+			in := map[string]bool{}
+			for k := br.From; k <= br.To; k++ {
+				for id := range cells[s][k].retained {
+					in[id] = true
+				}
+				if cfg.Basis == Signup {
+					break // not churned by the end of the first period
+				}
+			}
+			kept := int64(len(in))
+			brackets = append(brackets, BracketRow{CohortStart: s.UTC(), CohortEnd: cal.add(s, 1).UTC(), Bracket: br,
+				Customers: n, Retained: kept, RetentionPct: pct(100 * float64(kept) / float64(n))})
 		}
 	}
-	return rows
+	return rows, brackets
 }
 
 // TestReference compares the builder with the plain computation on random
@@ -154,12 +218,15 @@ func TestReference(t *testing.T) {
 				for _, maxP := range []int{0, 5} {
 					cfg := Config{Basis: basis, Grain: g, Location: loc, AsOf: asOf, MaxPeriods: maxP}
 					t.Run(zone+"/"+string(basis)+"/"+string(g), func(t *testing.T) {
-						got := grid(t, cfg, customers, orders, 1000).Rows()
-						want := referenceRows(cfg, cs, os, times)
-						if len(want) < 15 {
-							t.Fatalf("reference has only %d rows", len(want))
+						g := grid(t, cfg, customers, orders, 1000)
+						want, wantBr := reference(cfg, cs, os, times)
+						if len(want) < 15 || len(wantBr) < 5 {
+							t.Fatalf("reference has only %d rows and %d brackets", len(want), len(wantBr))
 						}
-						checkRows(t, got, want)
+						checkRows(t, g.Rows(), want)
+						if got := g.BracketRows(); !reflect.DeepEqual(got, wantBr) {
+							t.Errorf("brackets:\n got %+v\nwant %+v", got, wantBr)
+						}
 					})
 				}
 			}

@@ -72,9 +72,9 @@ var conformanceCases = []conformanceCase{
 		2: {column: 6, field: "answered_at", kind: ErrRowRule, reason: "abandoned call has answered_at 2024-01-02T10:02:00Z"},
 	}},
 	{table: Customers, rows: [][]string{
-		{"C1", "2023-05-01T00:00:00Z", "", "true", "false"},
-		{"C2", "2023-05-01T00:00:00Z", "2023-04-01T00:00:00Z", "", ""},
-		{"C3", "2023-05-01T00:00:00Z", "2024-04-01T00:00:00Z", "false", "true"},
+		{"C1", "2023-05-01T00:00:00Z", "", "true", "false", "paid_search"},
+		{"C2", "2023-05-01T00:00:00Z", "2023-04-01T00:00:00Z", "", "", ""},
+		{"C3", "2023-05-01T00:00:00Z", "2024-04-01T00:00:00Z", "false", "true", "referral"},
 	}, rejected: map[int]wantRej{
 		1: {column: 3, field: "churned_at", kind: ErrRowRule, reason: "churned_at 2023-04-01T00:00:00Z before signup_at 2023-05-01T00:00:00Z"},
 	}},

@@ -214,6 +214,7 @@ func SpecOf(t Table) (Spec, error) {
 			{Name: "churned_at", Kind: Time, Doc: "when the customer left; empty while active"},
 			{Name: "loyalty_member", Kind: Bool, Doc: "takes part in the loyalty programme"},
 			{Name: "education_participant", Kind: Bool, Doc: "took part in education or training"},
+			{Name: "acquisition_channel", Kind: String, Doc: "marketing channel that brought the customer in (e.g. paid_search, referral); splits the cohort tables (docs/cohort.md)"},
 		}}, nil
 	case Orders:
 		return Spec{Table: t, Key: []string{"order_id"}, Columns: []Column{

@@ -19,6 +19,7 @@ func (g *generator) history(i int) {
 	t.optTime(orZero(c.churn))
 	t.bool(c.flags&loyal != 0)
 	t.bool(c.flags&educated != 0)
+	t.null() // acquisition_channel: the sample has none
 	t.end()
 
 	// Latent satisfaction: moves CSAT, CES and NPS answers.
