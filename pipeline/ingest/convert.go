@@ -50,6 +50,7 @@ type column struct {
 	values map[string]string // lower-case trimmed source value -> contract value
 	time   timeFormat
 	dur    string // Duration: the layout of its values, "" for minutes
+	since  int    // Duration: the timestamp column it is measured from, its values being the instants it ends; -1 for none
 	def    cell   // used when the source lacks the column
 	hasDef bool
 
@@ -112,6 +113,13 @@ func (c *column) text(s string) (cell, error) {
 		}
 		return cell{valid: true, i: n}, nil
 	case Duration:
+		if c.since >= 0 {
+			us, err := c.time.parse(s) // the end; see plan.measure
+			if err != nil {
+				return cell{}, err
+			}
+			return cell{valid: true, i: us}, nil
+		}
 		f, err := parseDuration(s, c.dur)
 		if err != nil {
 			return cell{}, err
@@ -200,6 +208,7 @@ type plan struct {
 	keyName     []string
 	mustSee     []int     // columns the mapping names without a default: a JSON Lines file must have their keys
 	skipCols    []int     // columns with skip values
+	sinceCols   []int     // duration columns measured from a timestamp column
 	json        *jsonPlan // paths, records, joins and rules of JSON and JSON Lines files
 	mapping     TableMapping
 	window      Window // plausible instants, see Options.Window
@@ -287,10 +296,32 @@ func (p *plan) convert(raws []rawValue, cells []cell, hits []int) (skip string, 
 	if skip != "" {
 		return skip, hits, nil
 	}
+	if re := p.measure(cells); re != nil {
+		return "", hits, re
+	}
 	if p.rule != nil {
 		return "", hits, p.rule(cells)
 	}
 	return "", hits, nil
+}
+
+// measure turns the end instants of the duration columns measured from a
+// timestamp column into minutes from that column's instant. Without a
+// start the duration is missing; an end before its start is a bad row.
+func (p *plan) measure(cells []cell) *rowError {
+	for _, i := range p.sinceCols {
+		end, start := &cells[i], cells[p.cols[i].since]
+		switch {
+		case !end.valid:
+		case !start.valid:
+			*end = cell{}
+		case end.i < start.i:
+			return &rowError{col: i, err: reasonf(ErrInvalidValue, "ends at %s, before %s %s", formatTime(end.i), p.cols[p.cols[i].since].Name, formatTime(start.i))}
+		default:
+			*end = cell{valid: true, f: float64(end.i-start.i) / 60e6}
+		}
+	}
+	return nil
 }
 
 // skipReason returns the reason a row is skipped when s, an export

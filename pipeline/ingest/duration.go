@@ -15,6 +15,11 @@ const (
 	DurationSeconds = "seconds"  // a decimal number of seconds: 5400
 	DurationHMS     = "hh:mm:ss" // hours (any number of digits), minutes and seconds: 01:30:00, 100:05:09
 	DurationHM      = "hh:mm"    // hours and minutes: 01:30
+
+	// DurationSince, followed by a timestamp column of the table
+	// ("since created_at"), says that the export writes the instant the
+	// duration ends: the duration runs from that column's instant to it.
+	DurationSince = "since "
 )
 
 // durationLayouts returns the layouts a duration_layouts entry may name.

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -131,4 +132,66 @@ func FuzzParseDuration(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestDurationSince: a duration the export writes as the instant it ends
+// ("since created_at") is measured from the row's created_at, both read
+// in the table's zone; a missing end or start is a missing duration, an
+// end before the start a rejected row.
+func TestDurationSince(t *testing.T) {
+	const data = "id,channel,created,status,first_responded\n" +
+		"1,email,2026-10-01T09:00:00Z,open,2026-10-01T09:45:30Z\n" +
+		"2,email,2026-10-01 10:00,open,2026-10-02 10:00\n" + // wall times in Europe/Madrid: 24 h
+		"3,email,2026-10-25 01:00,open,2026-10-25 04:00\n" + // across the end of summer time: 4 h
+		"4,email,2026-10-01T12:00:00Z,open,\n" +
+		"5,email,2026-10-01T12:00:00Z,open,2026-10-01T11:59:00Z\n" +
+		"6,email,2026-10-01T12:00:00Z,open,soon\n"
+	m, err := LoadMapping(strings.NewReader(`
+tables:
+  tickets:
+    time_zone: Europe/Madrid
+    columns: {ticket_id: id, created_at: created, vendor_first_reply_minutes: first_responded}
+    duration_layouts: {vendor_first_reply_minutes: since created_at}
+`), "m.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := readAll(t, mapFS(map[string]string{"tickets.csv": data}), Tickets, Options{Mapping: m.Tables[Tickets]})
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	const frt = 11 // contract index
+	var got []string
+	for _, r := range res.rows {
+		for len(r) <= frt {
+			r = append(r, "<null>")
+		}
+		got = append(got, r[0]+":"+r[frt])
+	}
+	if want := []string{"1:45.5", "2:1440", "3:240", "4:<null>"}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("rows %v, want %v", got, want)
+	}
+	want := []string{
+		`6:5 vendor_first_reply_minutes: ends at 2026-10-01T11:59:00Z, before created_at 2026-10-01T12:00:00Z`,
+		`7:5 vendor_first_reply_minutes: invalid time "soon"`,
+	}
+	if len(res.rejs) != len(want) {
+		t.Fatalf("rejections %+v, want %d", res.rejs, len(want))
+	}
+	for i, w := range want {
+		r := res.rejs[i]
+		if g := fmt.Sprintf("%d:%d %s: %s", r.Line, r.Column, r.Field, r.Reason); !strings.HasPrefix(g, w) {
+			t.Errorf("rejection %d: %s, want %s", i, g, w)
+		}
+	}
+	for _, tc := range []struct{ layout, want string }{
+		{"since solved", `"solved" is no timestamp column of table tickets`},
+		{"since status", `"status" is no timestamp column of table tickets`},
+		{"since", `bad duration layout "since"`},
+	} {
+		_, err := LoadMapping(strings.NewReader("tables:\n  tickets:\n    duration_layouts: {vendor_first_reply_minutes: "+tc.layout+"}\n"), "m.yaml")
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "duration_layouts.vendor_first_reply_minutes") {
+			t.Errorf("layout %q: error %v, want one naming the key and saying %s", tc.layout, err, tc.want)
+		}
+	}
 }

@@ -305,7 +305,7 @@ func compile(spec Spec, m TableMapping, loc *time.Location) (*plan, error) {
 	}
 	cols := make([]column, len(spec.Columns))
 	for i, c := range spec.Columns {
-		cols[i] = column{Column: c, source: c.Name, time: timeFormat{loc: loc}}
+		cols[i] = column{Column: c, source: c.Name, time: timeFormat{loc: loc}, since: -1}
 	}
 	lookup := func(section, name string) (*column, error) {
 		i := spec.Index(name)
@@ -382,11 +382,21 @@ func compile(spec Spec, m TableMapping, loc *time.Location) (*plan, error) {
 			return nil, err
 		}
 		layout := strings.TrimSpace(m.DurationLayouts[name])
+		at := "duration_layouts." + name
+		start, since := strings.CutPrefix(layout, DurationSince)
 		switch {
 		case c.Kind != Duration:
-			return nil, mappingErr("duration_layouts."+name, "column %s is a %v, not a duration", name, c.Kind)
+			return nil, mappingErr(at, "column %s is a %v, not a duration", name, c.Kind)
+		case since:
+			start = strings.TrimSpace(start)
+			k := spec.Index(start)
+			if k < 0 || cols[k].Kind != Time {
+				return nil, mappingErr(at, "bad duration layout %q: %q is no timestamp column of table %s, want %sCOLUMN naming one", m.DurationLayouts[name], start, spec.Table, DurationSince)
+			}
+			// The end is read as the start is: same zone and layout.
+			c.since, c.time, layout = k, cols[k].time, DurationSince+start
 		case !validDurationLayout(layout):
-			return nil, mappingErr("duration_layouts."+name, "bad duration layout %q, want one of %s", m.DurationLayouts[name], strings.Join(durationLayouts(), ", "))
+			return nil, mappingErr(at, "bad duration layout %q, want one of %s, or %sCOLUMN", m.DurationLayouts[name], strings.Join(durationLayouts(), ", "), DurationSince)
 		}
 		c.dur = layout
 	}
@@ -441,6 +451,9 @@ func compile(spec Spec, m TableMapping, loc *time.Location) (*plan, error) {
 	for i, c := range cols {
 		if c.skip != nil {
 			p.skipCols = append(p.skipCols, i)
+		}
+		if c.since >= 0 {
+			p.sinceCols = append(p.sinceCols, i)
 		}
 		if c.mapped != "" && !c.hasDef && !c.derived {
 			p.mustSee = append(p.mustSee, i)
