@@ -59,36 +59,42 @@ func (v *view) cohortSection(rows []cohort.Row) section {
 	})
 	total := len(cohorts)
 	cohorts = cohorts[max(0, total-maxCohorts):]
-
-	h := &heatmap{
-		title:        v.tx.Get("cohort.title"),
-		cohortHeader: v.tx.Get("cohort.cohort"),
-		sizeHeader:   v.tx.Get("cohort.customers"),
-		indexCaption: v.tx.Get("cohort.periods_since"),
-		noDataLegend: v.nf.noData,
-		nf:           v.nf,
-	}
-	for _, k := range cohorts {
-		rs := byCohort[k]
-		first := rs[0]
-		h.labels = append(h.labels, v.periodName(first.CohortStart, first.CohortEnd))
-		h.sizes = append(h.sizes, v.nf.count(first.Customers))
-		cells := make([]kpi.Num, maxCohortPeriod)
-		seen := 0
-		for _, r := range rs {
-			if r.PeriodIndex < 0 || r.PeriodIndex >= maxCohortPeriod {
-				continue
-			}
-			cells[r.PeriodIndex] = kpi.Num{V: r.RetentionPct.V, Valid: r.RetentionPct.Valid}
-			seen = max(seen, int(r.PeriodIndex)+1)
+	heat := func(title string, value func(cohort.Row) cohort.Num) *heatmap {
+		h := &heatmap{
+			title:        title,
+			cohortHeader: v.tx.Get("cohort.cohort"),
+			sizeHeader:   v.tx.Get("cohort.customers"),
+			indexCaption: v.tx.Get("cohort.periods_since"),
+			noDataLegend: v.nf.noData,
+			nf:           v.nf,
 		}
-		h.cells = append(h.cells, cells)
-		h.observed = append(h.observed, seen)
+		for _, k := range cohorts {
+			rs := byCohort[k]
+			first := rs[0]
+			h.labels = append(h.labels, v.periodName(first.CohortStart, first.CohortEnd))
+			h.sizes = append(h.sizes, v.nf.count(first.Customers))
+			cells := make([]kpi.Num, maxCohortPeriod)
+			seen := 0
+			for _, r := range rs {
+				if r.PeriodIndex < 0 || r.PeriodIndex >= maxCohortPeriod {
+					continue
+				}
+				n := value(r)
+				cells[r.PeriodIndex] = kpi.Num{V: n.V, Valid: n.Valid}
+				seen = max(seen, int(r.PeriodIndex)+1)
+			}
+			h.cells = append(h.cells, cells)
+			h.observed = append(h.observed, seen)
+		}
+		return h
 	}
-	s.blocks = []block{h}
+	s.blocks = []block{heat(v.tx.Get("cohort.title"), func(r cohort.Row) cohort.Num { return r.RetentionPct })}
 	if total > len(cohorts) {
 		s.blocks = append(s.blocks, note{v.tx.Fill("cohort.latest", "n", strconv.Itoa(len(cohorts)), "total", strconv.Itoa(total))})
 	}
+	s.blocks = append(s.blocks,
+		heat(v.tx.Get("cohort.revenue_title"), func(r cohort.Row) cohort.Num { return r.NetRevenueRetentionPct }),
+		note{v.tx.Get("cohort.revenue_note")})
 	return s
 }
 
@@ -142,7 +148,7 @@ func (h *heatmap) draw(d *doc) {
 				d.noDataCell(x, y, cellW, heatRowH)
 				continue
 			}
-			fillc := mix(d.pal.heatLow, d.pal.heatHigh, n.V/100)
+			fillc := mix(d.pal.heatLow, d.pal.heatHigh, min(max(n.V, 0), 100)/100) // revenue retention may pass 100
 			d.setFill(fillc)
 			pdf.Rect(x+0.2, y+0.2, cellW-0.4, heatRowH-0.4, "F")
 			d.setFont("", chartSmallSize)

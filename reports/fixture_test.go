@@ -122,6 +122,17 @@ func fixtureCohorts() []cohort.Row {
 				}
 				r.Retained = kept
 				r.RetentionPct = cohort.Num{V: 100 * float64(kept) / float64(customers), Valid: true}
+				// Revenue retention: every fourth cohort's customers spend
+				// more as they stay, past its first period's revenue.
+				grow := 1.0
+				if c%4 == 0 {
+					grow = 1.5
+				}
+				net := 100.0
+				if k > 0 {
+					net = 100 * grow * (0.35 + 0.9/float64(k+1))
+				}
+				r.NetRevenueRetentionPct = cohort.Num{V: net, Valid: true}
 			}
 			rows = append(rows, r)
 		}

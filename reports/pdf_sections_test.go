@@ -114,8 +114,22 @@ func TestRenderPDFCohorts(t *testing.T) {
 	if got := after(p, "Jun 2023", 2); !slices.Equal(got, []string{"0", "Jul 2023"}) {
 		t.Errorf("cohort without customers: got %q, want size 0 and no cells", got)
 	}
-	if n := count(p, "100%"); n != 11+1 { // 11 cohorts with customers, and the scale
+	revenue := slices.Index(p, "Net revenue retention: revenue as a share of the cohort's first period's, by periods since acquisition")
+	if revenue < 0 {
+		t.Fatalf("cohort page lacks the revenue retention heatmap: %q", p)
+	}
+	if n := count(p[:revenue], "100%"); n != 11+1 { // 11 cohorts with customers, and the scale
 		t.Errorf("%d cells of 100%%, want 11 and the legend", n)
+	}
+	// Revenue retention: May 2023 (every fourth cohort from January)
+	// grows past its first period, 1.5 × (0.35 + 0.9/2) = 120% in period
+	// 1; the colour scale stops at 100%, the number does not.
+	rev := p[revenue:]
+	if got := after(rev, "May 2023", 3); !slices.Equal(got, []string{"108", "100%", "120%"}) {
+		t.Errorf("revenue retention of May 2023: got %q", got)
+	}
+	if !slices.ContainsFunc(rev, func(s string) bool { return strings.HasPrefix(s, "Above 100% a cohort spends more") }) {
+		t.Errorf("revenue retention heatmap lacks its note: %q", rev)
 	}
 
 	r := sampleReport()
