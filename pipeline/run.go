@@ -431,7 +431,7 @@ func Run(ctx context.Context, cfg Config) (_ *Manifest, err error) {
 			}
 		}
 	}
-	log.Info("run finished", "dir", dir, "period", sum.Period, "kpi_rows", len(rows), "rejected", sum.Rejected())
+	log.Info("run finished", "dir", dir, "period", sum.Period, "kpi_rows", sum.KPIRows, "rejected", sum.Rejected())
 	if cfg.Mail != nil {
 		if err := deliver(ctx, cfg, report, sum, pdf, record); err != nil {
 			return sum, err
