@@ -235,6 +235,11 @@ func Run(ctx context.Context, cfg Config) (_ *Manifest, err error) {
 		return nil, err
 	}
 	sum.Observed = observed.UTC()
+	// The report period's backlog is a snapshot at its end once that has
+	// passed (a backfill, a rerun), at the end of the as-of day before.
+	if end.After(sum.Started) {
+		engine.AsOf(observed)
+	}
 	mdl, err := newModels(cfg, observed, spill)
 	if err != nil {
 		return nil, err

@@ -264,6 +264,15 @@ func sampleRows() []kpi.Row {
 		all("retention_rate", "%", kpi.Some(96+float64(m%4)*0.8), 300+int64(m)*10)
 		all("churn_rate", "%", kpi.Some(4-float64(m%4)*0.8), 300+int64(m)*10)
 		all("clv_basic", "currency", kpi.Some(2500+float64(m)*350), 150)
+		solved := total - 6 + float64(m%5)*3
+		all("tickets_solved", "count", kpi.Some(solved), int64(solved))
+		buckets := []float64{20 + f, 18 + float64(m%4), 12, 9 + float64(m%3), 4 + float64(m%2)}
+		backlog := 0.0
+		for i, name := range []string{"backlog_age_lt_1d", "backlog_age_1d_3d", "backlog_age_3d_7d", "backlog_age_7d_30d", "backlog_age_gt_30d"} {
+			all(name, "count", kpi.Some(buckets[i]), int64(buckets[i]))
+			backlog += buckets[i]
+		}
+		all("backlog", "count", kpi.Some(backlog), int64(backlog))
 	}
 	return rows
 }

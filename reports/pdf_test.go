@@ -179,8 +179,8 @@ func TestRenderPDFDeterministic(t *testing.T) {
 // their links), and the footer of every page.
 func TestRenderPDFSample(t *testing.T) {
 	pages := pdfPages(t, render(t, sampleReport(), PDFOptions{}))
-	if len(pages) != 10 {
-		t.Fatalf("got %d pages, want 10 (cover, summary, trends, channel mix, NPS, times, cohorts, CLV, model diagnostics, tables)", len(pages))
+	if len(pages) != 12 {
+		t.Fatalf("got %d pages, want 12 (cover, summary, trends, channel mix, NPS, times, backlog, cohorts, CLV, model diagnostics, two of tables)", len(pages))
 	}
 	sections := []struct {
 		heading string
@@ -191,12 +191,13 @@ func TestRenderPDFSample(t *testing.T) {
 		{"Channel mix", 4},
 		{"NPS breakdown", 5},
 		{"Reply and resolution times", 6},
-		{"Cohort retention", 7},
-		{"Customer lifetime value", 8},
-		{"Purchase model diagnostics", 9},
-		{"Key metrics, all channels", 10},
-		{"By channel", 10},
-		{"Data quality", 10},
+		{"Open backlog and ticket flow", 7},
+		{"Cohort retention", 8},
+		{"Customer lifetime value", 9},
+		{"Purchase model diagnostics", 10},
+		{"Key metrics, all channels", 11},
+		{"By channel", 11},
+		{"Data quality", 12},
 	}
 	cover := pages[0]
 	for i, s := range sections {
@@ -414,7 +415,7 @@ func TestWritePDF(t *testing.T) {
 	}
 	out := pdftotext(t, path)
 	for _, want := range []string{"Monthly CX report", "Ærø Café GmbH", "Customer satisfaction (CSAT)", "80.0%",
-		"no data", "17h 10m", "Page 2 of 10", "Executive summary", "Cohort retention", "Valuable customers at risk",
+		"no data", "17h 10m", "Page 2 of 12", "Executive summary", "Open backlog and ticket flow", "Cohort retention", "Valuable customers at risk",
 		"Purchase model diagnostics", "Cumulative repeat purchases by week", "end of calibration"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("pdftotext output lacks %q", want)

@@ -241,6 +241,7 @@ func buildContent(r Report, tx *templates.Text) (content, error) {
 		v.channelMixSection(),
 		v.npsSection(),
 		v.timesSection(),
+		v.backlogSection(),
 		v.cohortSection(r.Cohorts),
 		v.clvSection(r.CLV, r.AtRisk),
 		v.diagnosticsSection(r.CLVDiagnostics),

@@ -27,6 +27,7 @@ type Engine struct {
 	dicts   [numDims]dict
 	notes   map[noteKey]int64
 	until   *time.Time       // see Until
+	asOf    *time.Time       // see AsOf
 	hasher  ingest.KeyHasher // digests of ticket, customer and review ids
 
 	// tables holds the aggregator of every input table; order is the

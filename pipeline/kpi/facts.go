@@ -10,7 +10,8 @@ import (
 )
 
 // factRecord is the size of one spilled ticket fact: created (8 bytes),
-// solved (8), flags (1: bit 0 complaint, bit 1 reopened), little-endian.
+// solved (8), flags (1: bit 0 complaint, bit 1 reopened, bit 2 unsolved
+// now), little-endian.
 const factRecord = 17
 
 // factCols are the facts of tickets that only finishing them reads, in
@@ -20,22 +21,27 @@ type factCols struct {
 	solved    []arrow.Timestamp // noTime while unsolved
 	complaint []bool
 	reopened  []bool
+	// openNow: the export's status is unsolved (new, open, pending,
+	// hold) though solved_at is set: reopened after its last solution.
+	openNow []bool
 }
 
-func (c *factCols) add(created, solved arrow.Timestamp, complaint, reopened bool) {
+func (c *factCols) add(created, solved arrow.Timestamp, complaint, reopened, openNow bool) {
 	c.created = append(c.created, created)
 	c.solved = append(c.solved, solved)
 	c.complaint = append(c.complaint, complaint)
 	c.reopened = append(c.reopened, reopened)
+	c.openNow = append(c.openNow, openNow)
 }
 
 func (c *factCols) reset() {
 	c.created, c.solved, c.complaint, c.reopened = c.created[:0], c.solved[:0], c.complaint[:0], c.reopened[:0]
+	c.openNow = c.openNow[:0]
 }
 
-// factStore keeps the creation and solution instants and the complaint and
-// reopened flags of the tickets until they are finished. Without a spill
-// directory they stay in memory, 18 bytes a ticket. With one, and once
+// factStore keeps the creation and solution instants and the complaint,
+// reopened and unsolved-now flags of the tickets until they are finished.
+// Without a spill directory they stay in memory, 19 bytes a ticket. With one, and once
 // tickets outnumber perFile, they go to files instead, 17 bytes a ticket,
 // one file per range of perFile tickets (the ranges of the
 // [messageStore]), so that memory holds the facts of one range at a time
@@ -56,14 +62,14 @@ func (s *factStore) spilled() bool { return s.files != nil }
 
 // add keeps the facts of the next ticket, spilling them all to files when
 // the tickets come to outnumber perFile and a spill directory is set.
-func (s *factStore) add(created, solved arrow.Timestamp, complaint, reopened bool) error {
+func (s *factStore) add(created, solved arrow.Timestamp, complaint, reopened, openNow bool) error {
 	if s.files == nil && s.dir != "" && s.n >= int(s.perFile) {
 		if err := s.startSpill(); err != nil {
 			return err
 		}
 	}
 	if s.files == nil {
-		s.mem.add(created, solved, complaint, reopened)
+		s.mem.add(created, solved, complaint, reopened, openNow)
 		s.n++
 		return nil
 	}
@@ -76,6 +82,9 @@ func (s *factStore) add(created, solved arrow.Timestamp, complaint, reopened boo
 	}
 	if reopened {
 		b[16] |= 2
+	}
+	if openNow {
+		b[16] |= 4
 	}
 	return s.write(b)
 }
@@ -95,7 +104,7 @@ func (s *factStore) startSpill() error {
 	s.mem, s.n = factCols{}, 0
 	s.files = spill.New(s.dir, "ticket-facts", factRecord)
 	for i := range kept.created {
-		if err := s.add(kept.created[i], kept.solved[i], kept.complaint[i], kept.reopened[i]); err != nil {
+		if err := s.add(kept.created[i], kept.solved[i], kept.complaint[i], kept.reopened[i], kept.openNow[i]); err != nil {
 			return err
 		}
 	}
@@ -112,6 +121,7 @@ func (s *factStore) drop(rows []int32) error {
 	if s.files == nil {
 		s.mem.created, s.mem.solved = dropRows(s.mem.created, rows), dropRows(s.mem.solved, rows)
 		s.mem.complaint, s.mem.reopened = dropRows(s.mem.complaint, rows), dropRows(s.mem.reopened, rows)
+		s.mem.openNow = dropRows(s.mem.openNow, rows)
 		s.n = len(s.mem.created)
 		return nil
 	}
@@ -144,7 +154,8 @@ func (s *factStore) drop(rows []int32) error {
 // What it returns is valid until the next load.
 func (s *factStore) load(lo, hi int32) (*factCols, error) {
 	if s.files == nil {
-		return &factCols{s.mem.created[lo:hi], s.mem.solved[lo:hi], s.mem.complaint[lo:hi], s.mem.reopened[lo:hi]}, nil
+		m := &s.mem
+		return &factCols{m.created[lo:hi], m.solved[lo:hi], m.complaint[lo:hi], m.reopened[lo:hi], m.openNow[lo:hi]}, nil
 	}
 	if lo%s.perFile != 0 || hi-lo > s.perFile {
 		return nil, fmt.Errorf("kpi: spilled ticket facts: tickets %d..%d are not one range of %d", lo, hi, s.perFile)
@@ -153,7 +164,7 @@ func (s *factStore) load(lo, hi int32) (*factCols, error) {
 	c.reset()
 	err := s.files.Read(int(lo/s.perFile), func(b []byte) error {
 		c.add(arrow.Timestamp(binary.LittleEndian.Uint64(b[0:])), arrow.Timestamp(binary.LittleEndian.Uint64(b[8:])),
-			b[16]&1 != 0, b[16]&2 != 0)
+			b[16]&1 != 0, b[16]&2 != 0, b[16]&4 != 0)
 		return nil
 	})
 	if err != nil {

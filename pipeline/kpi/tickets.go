@@ -30,7 +30,7 @@ const (
 // take their dimensions from their ticket, so the dimension codes stay in
 // memory (16 bytes a ticket, and an index entry of about 17); the
 // creation and solution instants and the flags, which only finishing
-// reads (18 bytes more), go to spill files with the messages when these
+// reads (19 bytes more), go to spill files with the messages when these
 // spill (see [factStore]).
 type ticketStore struct {
 	index    ingest.KeyIndex // by digest of the ticket id; sealed at the first lookup
@@ -111,6 +111,18 @@ type ticketsTable struct {
 	// creation; they are no metrics of the output.
 	vendorCounts []series[ticketView]
 	recon        []Reconciled // see [Engine.Reconciliation]
+
+	// The flow and the backlog (backlog.go): flowSolved per solved
+	// ticket at solution (tickets_solved, and the −1 of the net flow,
+	// which is not reported twice); netIn per ticket at creation (its
+	// +1); backlog per ticket and period whose snapshot finds it open.
+	flowSolved []series[ticketView]
+	netIn      []series[ticketView]
+	backlog    []series[snapshotView]
+	snap       snapshotView              // the backlog chunk being filled
+	open       []openTicket              // unsolved tickets, until the last period is known
+	snaps      map[int32]arrow.Timestamp // period → its snapshot instant
+	effort     []series[ticketView]      // per solved ticket, at solution
 }
 
 func newTickets(e *Engine) *ticketsTable {
@@ -122,6 +134,11 @@ func newTickets(e *Engine) *ticketsTable {
 		replies:    newSeries(replyMetrics(e.bh)),
 		vendorOnly: newSeries(vendorOnlyMetrics()),
 	}
+	solved, netIn, netOut := flowMetrics()
+	ts.flowSolved, ts.netIn = newSeries([]observer[ticketView]{solved, netOut}), newSeries([]observer[ticketView]{netIn})
+	ts.flowSolved[1].grids = ts.netIn[0].grids
+	ts.backlog = newSeries(backlogMetrics())
+	ts.effort = newSeries(effortMetrics())
 	ts.vendorCounts = newSeries(vendorCountMetrics(e.bh))
 	e.vendorCounts = map[string]*[numDims]grid{}
 	for _, c := range ts.vendorCounts {
@@ -137,7 +154,11 @@ func (ts *ticketsTable) series() []metricGrids {
 	out = append(out, gridsOf(ts.firstReply)...)
 	out = append(out, gridsOf(ts.solved)...)
 	out = append(out, gridsOf(ts.replies)...)
-	return append(out, gridsOf(ts.vendorOnly)...)
+	out = append(out, gridsOf(ts.vendorOnly)...)
+	out = append(out, gridsOf(ts.flowSolved[:1])...) // [1] is the net flow's −1
+	out = append(out, gridsOf(ts.netIn)...)
+	out = append(out, gridsOf(ts.backlog)...)
+	return append(out, gridsOf(ts.effort)...)
 }
 
 // messagesTable is the aggregator of the messages: it keeps them in the
@@ -316,7 +337,7 @@ func replyMetrics(bh *BusinessHours) []observer[replyView] {
 
 // addTickets appends a tickets batch to the store.
 func (e *Engine) addTickets(rec arrow.Record) error {
-	cols, err := columns(rec, ingest.Tickets, "ticket_id", "created_at", "solved_at", "channel", "agent_id", "team", "priority", "is_complaint", "reopens")
+	cols, err := columns(rec, ingest.Tickets, "ticket_id", "created_at", "solved_at", "channel", "agent_id", "team", "priority", "is_complaint", "reopens", "status")
 	if err != nil {
 		return err
 	}
@@ -325,6 +346,7 @@ func (e *Engine) addTickets(rec arrow.Record) error {
 	solved := cols[2].(*array.Timestamp)
 	complaint := cols[7].(*array.Boolean)
 	reopens := cols[8].(*array.Int64)
+	status := cols[9].(*array.String)
 	vendor, keepVendor, err := e.vendorBatch(rec)
 	if err != nil {
 		return err
@@ -347,7 +369,8 @@ func (e *Engine) addTickets(rec arrow.Record) error {
 		if solved.IsValid(i) {
 			at = solved.Value(i)
 		}
-		if err := s.facts.add(created[i], at, complaint.IsValid(i) && complaint.Value(i), reopens.IsValid(i) && reopens.Value(i) != 0); err != nil {
+		openNow := at != noTime && status.IsValid(i) && unsolvedStatus(status.Value(i))
+		if err := s.facts.add(created[i], at, complaint.IsValid(i) && complaint.Value(i), reopens.IsValid(i) && reopens.Value(i) != 0, openNow); err != nil {
 			return err
 		}
 		// The messages spill with the facts, by the same ranges of tickets.
@@ -560,6 +583,7 @@ func (ts *ticketsTable) observeTickets(lo, hi int32, fc *factCols, f *ticketFact
 		ts.reconcile(&v, a, f, lo, ownFRT, ownFRTBH)
 		v.at = v.created
 		observe(e, ts.opened, &v, &v.rows)
+		observe(e, ts.netIn, &v, &v.rows)
 		observe(e, ts.firstReply, &v, &v.rows)
 		if s.vendor.on {
 			observe(e, ts.vendorOnly, &v, &v.rows)
@@ -576,5 +600,9 @@ func (ts *ticketsTable) observeTickets(lo, hi int32, fc *factCols, f *ticketFact
 			}
 		}
 		observe(e, ts.solved, &v, &v.rows)
+		observe(e, ts.flowSolved, &v, &v.rows)
+		observe(e, ts.effort, &v, &v.rows)
+		ts.observeBacklog(&v, fc.openNow[a-lo:b-lo])
 	}
+	ts.flushSnapshots()
 }
