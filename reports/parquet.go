@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 
@@ -58,10 +59,14 @@ func EncodeParquet(w io.Writer, r array.RecordReader, mem memory.Allocator) erro
 
 func encodeParquet(w io.Writer, r array.RecordReader, mem memory.Allocator, dict bool) error {
 	props, arrProps := parquetProps(mem, dict)
-	// The Parquet writer closes a sink that is an io.Closer; hide Close so
-	// that an AtomicFile is committed by its owner, not abandoned here.
-	sink := struct{ io.Writer }{w}
-	fw, err := pqarrow.NewFileWriter(r.Schema(), sink, props, arrProps)
+	// Buffered, so that nothing reaches w before the writer exists: the
+	// Parquet library panics, rather than returns an error, when its first
+	// write (the magic number) fails, as it does on a full disk. The
+	// Parquet writer also closes a sink that is an io.Closer; the buffer
+	// hides Close, so that an AtomicFile is committed by its owner, not
+	// abandoned here.
+	bw := bufio.NewWriterSize(w, 64<<10)
+	fw, err := pqarrow.NewFileWriter(r.Schema(), bw, props, arrProps)
 	if err != nil {
 		return fmt.Errorf("parquet: %w", err)
 	}
@@ -75,6 +80,9 @@ func encodeParquet(w io.Writer, r array.RecordReader, mem memory.Allocator, dict
 		return fmt.Errorf("parquet: read records: %w", err)
 	}
 	if err := fw.Close(); err != nil {
+		return fmt.Errorf("parquet: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("parquet: %w", err)
 	}
 	return nil

@@ -333,6 +333,48 @@ func TestEncodeParquetLeavesWriterOpen(t *testing.T) {
 	}
 }
 
+// fullWriter takes left bytes, then fails as a full disk does.
+type fullWriter struct{ left int }
+
+var errFull = errors.New("no space left on device")
+
+func (w *fullWriter) Write(p []byte) (int, error) {
+	if len(p) > w.left {
+		n := w.left
+		w.left = 0
+		return n, errFull
+	}
+	w.left -= len(p)
+	return len(p), nil
+}
+
+// TestEncodeParquetFullDisk: a writer that fails at any byte, the first
+// included, makes EncodeParquet return its error, never panic (the
+// Parquet library panics when the write of its magic number fails).
+func TestEncodeParquetFullDisk(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rec := kpi.Record(mem, fixtureRows())
+	defer rec.Release()
+	var whole bytes.Buffer
+	if err := EncodeParquet(&whole, newSliceReader(rec.Schema(), nil, rec), mem); err != nil {
+		t.Fatal(err)
+	}
+	for _, left := range []int{0, 1, 3, 4, 100, whole.Len() / 2, whole.Len() - 1} {
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					t.Errorf("%d bytes free: panic %v", left, p)
+				}
+			}()
+			err := EncodeParquet(&fullWriter{left: left}, newSliceReader(rec.Schema(), nil, rec), mem)
+			if !errors.Is(err, errFull) {
+				t.Errorf("%d of %d bytes free: error %v, want the writer's", left, whole.Len(), err)
+			}
+		}()
+	}
+}
+
 var errSource = errors.New("source failed")
 
 // TestWriteParquetFailure checks that a failing source or a record of the
