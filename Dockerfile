@@ -1,9 +1,12 @@
 # cxkpi as a small static image that runs unprivileged:
 #   docker build -t cxkpi .
 #   docker run --rm --user "$(id -u):$(id -g)" -v "$PWD/out:/data/out" cxkpi run
-# docs/operations.md ("In a container") says more. Release builds pin the
-# base images by digest: --build-arg GO_IMAGE=golang:1.26@sha256:...
-ARG GO_IMAGE=golang:1.26
+# docs/operations.md ("In a container") says more. The build image is
+# pinned by digest (the multi-platform index of golang:1.26 when it was
+# pinned), so that a rebuild of the same commit uses the same toolchain;
+# move it deliberately, or override it: --build-arg GO_IMAGE=golang:1.26.
+# The image itself is FROM scratch: nothing else to pin.
+ARG GO_IMAGE=golang:1.26@sha256:3aff6657219a4d9c14e27fb1d8976c49c29fddb70ba835014f477e1c70636647
 FROM ${GO_IMAGE} AS build
 WORKDIR /src
 COPY go.mod go.sum ./
