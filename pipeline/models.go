@@ -72,7 +72,8 @@ type models struct {
 	settings clv.Settings
 	// byChannel writes the cohort table by acquisition channel.
 	byChannel bool
-	currency  string // ISO 4217 code of the amounts, for customer_clv.parquet
+	currency  string    // ISO 4217 code of the amounts, for customer_clv.parquet
+	asOf      time.Time // the run's as-of instant, the as_of column of every table
 	// diagnostics are the chosen purchase model's, once fitted; nil when
 	// it could not be checked.
 	diagnostics *clv.Diagnostics
@@ -91,7 +92,7 @@ func newModels(cfg Config, end time.Time, spill string) (*models, error) {
 	if cfg.KPI.Grain == kpi.Day || cfg.KPI.Grain == kpi.Week {
 		grain = cohort.Week
 	}
-	m := &models{settings: *cfg.CLV, currency: cfg.Currency}
+	m := &models{settings: *cfg.CLV, currency: cfg.Currency, asOf: cfg.AsOf}
 	var err error
 	cc := cohort.Config{Basis: cohort.FirstOrder, Grain: grain, Location: cfg.KPI.Location, AsOf: end, SpillDir: spill,
 		Brackets: cfg.Cohorts.Brackets}
@@ -183,14 +184,14 @@ func (m *models) write(ctx context.Context, dir string, mem memory.Allocator, ha
 	if err := m.orders.Close(); err != nil {
 		return res, err
 	}
-	if err := writeRecord(filepath.Join(dir, CohortFile), cohort.Record(mem, res.cohorts)); err != nil {
+	if err := m.writeTable(mem, filepath.Join(dir, CohortFile), cohort.Record(mem, res.cohorts)); err != nil {
 		return res, err
 	}
-	if err := writeRecord(filepath.Join(dir, BracketFile), cohort.BracketRecord(mem, brackets)); err != nil {
+	if err := m.writeTable(mem, filepath.Join(dir, BracketFile), cohort.BracketRecord(mem, brackets)); err != nil {
 		return res, err
 	}
 	if m.byChannel {
-		if err := writeRecord(filepath.Join(dir, ChannelCohortFile), cohort.ChannelRecord(mem, channels)); err != nil {
+		if err := m.writeTable(mem, filepath.Join(dir, ChannelCohortFile), cohort.ChannelRecord(mem, channels)); err != nil {
 			return res, err
 		}
 	}
@@ -239,7 +240,7 @@ func (m *models) write(ctx context.Context, dir string, mem memory.Allocator, ha
 	}
 	fits = append(modelFits, fits...)
 	if p == nil {
-		if err := writeRecord(filepath.Join(dir, CustomerFile), emptyCustomers(mem)); err != nil {
+		if err := m.writeTable(mem, filepath.Join(dir, CustomerFile), emptyCustomers(mem)); err != nil {
 			return res, err
 		}
 	} else {
@@ -263,17 +264,17 @@ func (m *models) write(ctx context.Context, dir string, mem memory.Allocator, ha
 		}
 		// One row per customer: written a batch at a time.
 		p.Currency = m.currency
-		rr := p.Records(mem, customerBatch)
+		rr := newAsOfReader(mem, p.Records(mem, customerBatch), m.asOf)
 		err := reports.WriteParquetUnique(filepath.Join(dir, CustomerFile), rr)
 		rr.Release()
 		if err != nil {
 			return res, fmt.Errorf("write %s: %w", CustomerFile, err)
 		}
 	}
-	if err := writeRecord(filepath.Join(dir, ModelFitFile), fitRecord(mem, fits)); err != nil {
+	if err := m.writeTable(mem, filepath.Join(dir, ModelFitFile), fitRecord(mem, fits)); err != nil {
 		return res, err
 	}
-	if err := writeRecord(filepath.Join(dir, DiagnosticsFile), diagnosticsRecord(mem, m.diagnostics)); err != nil {
+	if err := m.writeTable(mem, filepath.Join(dir, DiagnosticsFile), diagnosticsRecord(mem, m.diagnostics)); err != nil {
 		return res, err
 	}
 	res.diagnostics = reportDiagnostics(m.diagnostics)
@@ -474,6 +475,12 @@ func stdErr(rep clv.FitReport, i int) float64 {
 		return rep.StdErr[i]
 	}
 	return math.NaN()
+}
+
+// writeTable writes rec, with its as_of column, as a Parquet file and
+// releases it.
+func (m *models) writeTable(mem memory.Allocator, path string, rec arrow.Record) error {
+	return writeRecord(path, withAsOf(mem, rec, m.asOf))
 }
 
 // writeRecord writes rec as a Parquet file and releases it.
