@@ -54,12 +54,6 @@ type refCell struct {
 	byCust   map[string]float64 // revenue of each customer in the cell
 }
 
-// referenceRows computes the cohort table the slow, obvious way.
-func referenceRows(cfg Config, cs []customer, os []order, times []time.Time) []Row {
-	rows, _ := reference(cfg, cs, os, times)
-	return rows
-}
-
 // reference computes the cohort table and the bracket table the slow,
 // obvious way.
 func reference(cfg Config, cs []customer, os []order, times []time.Time) ([]Row, []BracketRow) {
